@@ -1,0 +1,120 @@
+"""Career Services Portal: the application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.config import FIXED_SETTINGS, check_production_safety, settings_from_env
+
+DEFAULT_RATE_LIMITS = {
+    "LOGIN_RATE_LIMIT": "20 per minute",
+    "LOGIN_ACCOUNT_RATE_LIMIT": "5 per minute;20 per hour",
+    "REGISTER_RATE_LIMIT": "10 per hour",
+    "RESET_RATE_LIMIT": "10 per hour",
+    "RESET_ACCOUNT_RATE_LIMIT": "3 per hour",
+}
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: environment settings, then `config` overrides (tests pass theirs here)."""
+    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=True)
+    instance_path = Path(app.instance_path)
+    app.config.update(FIXED_SETTINGS)
+    app.config.update(DEFAULT_RATE_LIMITS)
+    app.config.update(settings_from_env(instance_path))
+    if config:
+        app.config.update(config)
+    check_production_safety(app.config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        instance_path.mkdir(parents=True, exist_ok=True)
+
+    configure_logging(app)
+    configure_proxy(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_request_hooks(app)
+    from portal.errors import register_error_handlers
+
+    register_error_handlers(app)
+    from portal.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app.logger.setLevel(logging.INFO)
+
+
+def configure_proxy(app: Flask) -> None:
+    """Trust X-Forwarded-* headers only from as many proxies as configured."""
+    counts = {key: int(app.config[f"PROXY_FIX_X_{key.upper()}"]) for key in ("for", "proto", "host", "prefix")}
+    if any(counts.values()):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=counts["for"], x_proto=counts["proto"],  # type: ignore[method-assign]
+                                x_host=counts["host"], x_prefix=counts["prefix"])
+
+
+def register_extensions(app: Flask) -> None:
+    # Imported here so that the package attribute `portal.db` stays the module, not the extension.
+    from portal.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Log in to see this page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    # Import every model so that metadata (and migrations) see them all.
+    from portal import models  # noqa: F401
+    from portal.auth.services import load_user_from_session
+
+    login_manager.user_loader(load_user_from_session)
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.admin.views import bp as admin_bp
+    from portal.auth.views import bp as auth_bp
+    from portal.notifications.views import bp as notifications_bp
+    from portal.pages.views import bp as pages_bp
+
+    for blueprint in (pages_bp, auth_bp, notifications_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from portal.forms import EmptyForm
+    from portal.notifications.services import unread_count
+    from portal.timeutil import format_local
+
+    @app.template_filter("local")
+    def local_time(instant, with_date: bool = True) -> str:
+        zone_name = current_user.timezone if current_user.is_authenticated else app.config["PORTAL_TIMEZONE"]
+        return format_local(instant, zone_name, with_date)
+
+    @app.context_processor
+    def layout_context() -> dict[str, Any]:
+        def unread() -> int:
+            if "unread_notifications" not in g:
+                g.unread_notifications = unread_count(current_user) if current_user.is_authenticated else 0
+            return g.unread_notifications
+
+        return {"site_name": app.config["SITE_NAME"], "unread_notifications": unread, "logout_form": EmptyForm}
+
+
+def register_request_hooks(app: Flask) -> None:
+    from portal.security import apply_security_headers
+
+    app.after_request(apply_security_headers)

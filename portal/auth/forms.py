@@ -1,0 +1,110 @@
+"""Account forms. Password rules live in portal.security; these check presence and shape."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from portal.forms import TimezoneField
+from portal.security import MAX_PASSWORD_LENGTH, password_problem
+
+NAME_HINT = "The name mentors will see."
+
+
+class NewPasswordMixin:
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Enter a password.")],
+        description="At least 8 characters. A few unrelated words make a strong, memorable password.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Confirm password",
+        validators=[DataRequired("Enter the password again."), EqualTo("password", "The passwords do not match.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+    def validate_password(self, field) -> None:
+        email = getattr(getattr(self, "email", None), "data", None)
+        problem = password_problem(field.data or "", email=email)
+        if problem:
+            raise ValidationError(problem)
+
+
+def _email_field(label: str = "Email address") -> EmailField:
+    return EmailField(
+        label,
+        validators=[DataRequired("Enter your email address."),
+                    Length(max=254, message="Email address must be 254 characters or fewer."),
+                    Email("Enter an email address in the correct format, like name@example.com.",
+                          check_deliverability=False)],
+        render_kw={"autocomplete": "email", "spellcheck": "false"},
+    )
+
+
+def _name_field() -> StringField:
+    return StringField(
+        "Full name",
+        validators=[DataRequired("Enter your name."), Length(max=120, message="Name must be 120 characters or fewer.")],
+        description=NAME_HINT,
+        render_kw={"autocomplete": "name"},
+    )
+
+
+class RegistrationForm(NewPasswordMixin, FlaskForm):
+    name = _name_field()
+    email = _email_field()
+    timezone = TimezoneField()
+    privacy = BooleanField(
+        "I have read the privacy notice and agree to my data being used as it describes",
+        validators=[DataRequired("You must agree to the privacy notice to create an account.")],
+    )
+    submit = SubmitField("Create account")
+
+
+
+class LoginForm(FlaskForm):
+    email = _email_field()
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Enter your password."), Length(max=MAX_PASSWORD_LENGTH * 4)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    remember = BooleanField("Keep me logged in on this device for 30 days")
+    submit = SubmitField("Log in")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = _email_field()
+    submit = SubmitField("Send reset link")
+
+
+class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+    submit = SubmitField("Set new password")
+
+
+class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+    current_password = PasswordField(
+        "Current password",
+        validators=[DataRequired("Enter your current password.")],
+        render_kw={"autocomplete": "current-password"},
+    )
+    submit = SubmitField("Change password")
+
+
+class ProfileForm(FlaskForm):
+    name = _name_field()
+    timezone = TimezoneField()
+    submit = SubmitField("Save changes")
+
+
+class AcceptInvitationForm(NewPasswordMixin, FlaskForm):
+    timezone = TimezoneField()
+    submit = SubmitField("Create account")
+
+
+class InviteForm(FlaskForm):
+    name = _name_field()
+    email = _email_field()
+    submit = SubmitField("Send invitation")

@@ -1,0 +1,122 @@
+"""Accounts: users, password-reset tokens and mentor invitations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import UTCDateTime, utcnow
+from portal.extensions import db
+from portal.timeutil import DEFAULT_TIMEZONE
+
+ROLES = ("candidate", "mentor", "admin")
+ROLE_LABELS = {"candidate": "Candidate", "mentor": "Mentor", "admin": "Admin"}
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('candidate', 'mentor', 'admin')", name="role_known"),
+        sa.CheckConstraint("email = lower(email)", name="email_lower_case"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(20), default="candidate", index=True)
+    timezone: Mapped[str] = mapped_column(sa.String(64), default=DEFAULT_TIMEZONE)
+    active: Mapped[bool] = mapped_column(default=True)
+    session_version: Mapped[int] = mapped_column(default=1)
+    privacy_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    # Flask-Login protocol -------------------------------------------------
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        """Session identity: the id and the session version, so old cookies stop working."""
+        return f"{self.id}:{self.session_version}"
+
+    # Roles ----------------------------------------------------------------
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_mentor(self) -> bool:
+        return self.role == "mentor"
+
+    @property
+    def is_candidate(self) -> bool:
+        return self.role == "candidate"
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+    def end_all_sessions(self) -> None:
+        """Every cookie issued so far (session and remember-me) stops working."""
+        self.session_version += 1
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role}>"
+
+
+class PasswordReset(db.Model):
+    """A one-time password-reset link: only its digest is stored."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class Invitation(db.Model):
+    """An admin's invitation for a mentor to join; accepted once through a one-time link."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (sa.CheckConstraint("role IN ('candidate', 'mentor', 'admin')", name="role_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    role: Mapped[str] = mapped_column(sa.String(20), default="mentor")
+    token_digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+
+    def status(self, now: datetime) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= now:
+            return "expired"
+        return "pending"

@@ -1,0 +1,235 @@
+"""Account rules: registration, login, password reset and change, invitations."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+
+from portal.auth.models import ROLES, Invitation, PasswordReset, User
+from portal.db import utcnow
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.mail import OutgoingEmail, queue_email
+from portal.notifications.services import notify
+from portal.security import (
+    dummy_password_hash,
+    hash_password,
+    new_token,
+    password_problem,
+    token_digest,
+    verify_password,
+)
+from portal.timeutil import DEFAULT_TIMEZONE, is_valid_timezone
+
+INVALID_LOGIN = "Enter a correct email address and password."
+
+
+class InvalidCredentials(DomainError):
+    pass
+
+
+class InvalidToken(DomainError):
+    pass
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def _check_new_password(password: str, email: str) -> None:
+    problem = password_problem(password, email=email)
+    if problem:
+        raise DomainError(problem, field="password")
+
+
+def create_user(email: str, name: str, password: str, role: str = "candidate",
+                timezone: str = DEFAULT_TIMEZONE, check_password: bool = True) -> User:
+    """A new account; raises DomainError when the email is taken or the password is refused."""
+    email = normalise_email(email)
+    if role not in ROLES:
+        raise DomainError(f"Unknown role {role!r}.", field="role")
+    if not is_valid_timezone(timezone):
+        raise DomainError("Choose a time zone from the list.", field="timezone")
+    if check_password:
+        _check_new_password(password, email)
+    if find_user_by_email(email) is not None:
+        raise DomainError("An account with this email address already exists. Log in instead.", field="email")
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password), role=role,
+                timezone=timezone)
+    db.session.add(user)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except sa.exc.IntegrityError as error:
+        raise DomainError("An account with this email address already exists. Log in instead.",
+                          field="email") from error
+    return user
+
+
+def register_candidate(email: str, name: str, password: str, timezone: str) -> User:
+    """Self-registration: a candidate account and a welcome notice with its email."""
+    user = create_user(email, name, password, "candidate", timezone)
+    user.privacy_accepted_at = utcnow()
+    notify(
+        user,
+        "Welcome! Start by reading the guide or booking a mock interview.",
+        url_for("pages.home"),
+        email=OutgoingEmail("Welcome to Career Services", "welcome", {"home_url": url_for("pages.home", _external=True)}),
+    )
+    return user
+
+
+def authenticate(email: str, password: str) -> User:
+    """The user with this email and password; raises InvalidCredentials with one message for every failure."""
+    user = find_user_by_email(email)
+    if user is None:
+        verify_password(dummy_password_hash(), password)
+        raise InvalidCredentials(INVALID_LOGIN)
+    if not verify_password(user.password_hash, password):
+        raise InvalidCredentials(INVALID_LOGIN)
+    if not user.active:
+        raise InvalidCredentials("This account has been deactivated. Contact the career services team.")
+    user.last_login_at = utcnow()
+    return user
+
+
+def request_password_reset(email: str) -> None:
+    """Email a one-time reset link when an active account has this address; silent otherwise."""
+    user = find_user_by_email(email)
+    if user is None or not user.active:
+        current_app.logger.info("password reset asked for an unknown or inactive address")
+        return
+    token, digest = new_token()
+    hours = current_app.config["PASSWORD_RESET_HOURS"]
+    db.session.add(PasswordReset(user_id=user.id, token_digest=digest, expires_at=utcnow() + timedelta(hours=hours)))
+    queue_email(
+        user.email,
+        OutgoingEmail(
+            "Reset your password",
+            "password_reset",
+            {"user": user, "reset_url": url_for("auth.reset_password", token=token, _external=True), "hours": hours},
+            category="security",
+        ),
+        user_id=user.id,
+    )
+
+
+def _usable_reset(token: str) -> PasswordReset:
+    reset = db.session.scalar(sa.select(PasswordReset).where(PasswordReset.token_digest == token_digest(token)))
+    if reset is None or reset.used_at is not None or reset.expires_at <= utcnow() or not reset.user.active:
+        raise InvalidToken("This password reset link has expired or has already been used. Ask for a new one.")
+    return reset
+
+
+def check_reset_token(token: str) -> User:
+    return _usable_reset(token).user
+
+
+def reset_password(token: str, password: str) -> User:
+    """Set a new password through a reset link; the link and every session end."""
+    reset = _usable_reset(token)
+    user = reset.user
+    _check_new_password(password, user.email)
+    claimed = db.session.execute(
+        sa.update(PasswordReset)
+        .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if claimed.rowcount != 1:
+        raise InvalidToken("This password reset link has already been used. Ask for a new one.")
+    user.password_hash = hash_password(password)
+    user.end_all_sessions()
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Change a password after checking the current one; every other session ends."""
+    if not verify_password(user.password_hash, current_password):
+        raise DomainError("Your current password is not correct.", field="current_password")
+    problem = password_problem(new_password, email=user.email)
+    if problem:
+        raise DomainError(problem, field="password")
+    user.password_hash = hash_password(new_password)
+    user.end_all_sessions()
+
+
+def update_profile(user: User, name: str, timezone: str) -> None:
+    if not is_valid_timezone(timezone):
+        raise DomainError("Choose a time zone from the list.", field="timezone")
+    user.name = name.strip()
+    user.timezone = timezone
+
+
+def invite_user(invited_by: User, email: str, name: str, role: str = "mentor") -> Invitation:
+    """Invite someone to join with a role; emails a one-time link valid for INVITATION_DAYS."""
+    email = normalise_email(email)
+    if role not in ROLES:
+        raise DomainError("Choose a role from the list.", field="role")
+    if find_user_by_email(email) is not None:
+        raise DomainError("Somebody already has an account with this email address.", field="email")
+    now = utcnow()
+    pending = db.session.scalars(
+        sa.select(Invitation).where(
+            Invitation.email == email, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None)
+        )
+    ).all()
+    for earlier in pending:
+        earlier.revoked_at = now
+    token, digest = new_token()
+    days = current_app.config["INVITATION_DAYS"]
+    invitation = Invitation(email=email, name=name.strip(), role=role, token_digest=digest,
+                            invited_by_id=invited_by.id, expires_at=now + timedelta(days=days))
+    db.session.add(invitation)
+    db.session.flush()
+    queue_email(
+        email,
+        OutgoingEmail(
+            f"You are invited to join Career Services as a {role}",
+            "invitation",
+            {"invitation": invitation, "inviter": invited_by, "days": days,
+             "accept_url": url_for("auth.accept_invitation", token=token, _external=True)},
+            category="security",
+        ),
+    )
+    return invitation
+
+
+def usable_invitation(token: str) -> Invitation:
+    invitation = db.session.scalar(sa.select(Invitation).where(Invitation.token_digest == token_digest(token)))
+    if invitation is None or invitation.status(utcnow()) != "pending":
+        raise InvalidToken("This invitation link has expired, was withdrawn or has already been used. "
+                           "Ask the career services team for a new one.")
+    return invitation
+
+
+def accept_invitation(token: str, password: str, timezone: str) -> User:
+    """Create the invited account with the chosen password; the link works once."""
+    invitation = usable_invitation(token)
+    claimed = db.session.execute(
+        sa.update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None))
+        .values(accepted_at=utcnow())
+    )
+    if claimed.rowcount != 1:
+        raise InvalidToken("This invitation has already been used.")
+    user = create_user(invitation.email, invitation.name, password, invitation.role, timezone)
+    user.privacy_accepted_at = utcnow()
+    invitation.user_id = user.id
+    return user
+
+
+def load_user_from_session(identity: str) -> User | None:
+    """Flask-Login loader: the cookie's id and session version must match an active user."""
+    user_id, _, version = identity.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user

@@ -1,0 +1,90 @@
+"""Command-line tools: create-user, seed-demo, worker."""
+
+from __future__ import annotations
+
+import time
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from portal.auth.models import ROLES, User
+from portal.auth.services import create_user, find_user_by_email
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.mail import deliver_due
+
+DEMO_PASSWORD = "career-demo-2026"
+DEMO_USERS = (
+    ("admin@demo.example", "Alex Morgan", "admin"),
+    ("priya.shah@demo.example", "Priya Shah", "mentor"),
+    ("tom.okafor@demo.example", "Tom Okafor", "mentor"),
+    ("sam.taylor@demo.example", "Sam Taylor", "candidate"),
+    ("jordan.lee@demo.example", "Jordan Lee", "candidate"),
+    ("maya.patel@demo.example", "Maya Patel", "candidate"),
+)
+
+
+def seed_demo_data() -> list[tuple[str, str, str, bool]]:
+    """Demo accounts (idempotent); returns (email, name, role, created) for each."""
+    rows = []
+    for email, name, role in DEMO_USERS:
+        created = find_user_by_email(email) is None
+        if created:
+            create_user(email, name, DEMO_PASSWORD, role)
+        rows.append((email, name, role, created))
+    db.session.commit()
+    return rows
+
+
+def database_is_empty() -> bool:
+    return not db.session.scalar(sa.select(sa.func.count(User.id)))
+
+
+def register_commands(app: Flask) -> None:
+    @app.cli.command("create-user")
+    @click.argument("email")
+    @click.option("--name", required=True, help="Full name.")
+    @click.option("--role", type=click.Choice(ROLES), default="candidate", show_default=True)
+    @click.option("--password", help="Prompted for (hidden, twice) when not given.")
+    def create_user_command(email: str, name: str, role: str, password: str | None) -> None:
+        """Create an account, for example the first admin."""
+        if password is None:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        try:
+            user = create_user(email, name, password, role)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            raise click.ClickException(error.message) from error
+        click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+    @app.cli.command("seed-demo")
+    @click.option("--if-empty", is_flag=True, help="Only seed when the database has no users yet.")
+    def seed_demo_command(if_empty: bool) -> None:
+        """Add demo accounts with a known password (refused in production)."""
+        if current_app.config["PORTAL_ENV"] == "production":
+            raise click.ClickException("seed-demo refuses to run with PORTAL_ENV=production.")
+        if if_empty and not database_is_empty():
+            click.echo("The database already has users: no demo data added.")
+            rows = [(email, name, role, False) for email, name, role in DEMO_USERS if find_user_by_email(email)]
+        else:
+            rows = seed_demo_data()
+        if rows:
+            click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
+        for email, name, role, created in rows:
+            click.echo(f"  {role:<9} {email:<28} {name}{'  (new)' if created else ''}")
+
+    @app.cli.command("worker")
+    @click.option("--once", is_flag=True, help="Deliver what is due, then exit.")
+    @click.option("--interval", default=5.0, show_default=True, help="Seconds between polls.")
+    def worker_command(once: bool, interval: float) -> None:
+        """Deliver queued emails from the outbox, with retries and back-off."""
+        while True:
+            report = deliver_due()
+            if report.handled or once:
+                click.echo(f"outbox: {report.sent} sent, {report.retried} to retry, {report.failed} failed")
+            if once:
+                return
+            db.session.remove()
+            time.sleep(interval)

@@ -1,0 +1,113 @@
+"""Configuration read from environment variables (documented in README.md)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete; the app refuses to start."""
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain PostgreSQL URLs."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def _development_secret_key(instance_path: Path) -> str:
+    """A random key generated once and kept in the instance folder."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def settings_from_env(instance_path: Path) -> dict[str, Any]:
+    """Every setting the portal reads from the environment, with its default."""
+    environment = os.environ.get("PORTAL_ENV", "development").strip().lower()
+    production = environment == "production"
+    settings: dict[str, Any] = {
+        "PORTAL_ENV": environment,
+        "DEBUG": _bool("FLASK_DEBUG", False),
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
+            os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'portal.db'}"
+        ),
+        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(instance_path / "uploads"),
+        "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "console"),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Career Services <careers@example.org>"),
+        "SMTP_HOST": os.environ.get("SMTP_HOST", "localhost"),
+        "SMTP_PORT": _int("SMTP_PORT", 25),
+        "SMTP_USERNAME": os.environ.get("SMTP_USERNAME") or None,
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD") or None,
+        "SMTP_STARTTLS": _bool("SMTP_STARTTLS", False),
+        "SMTP_SSL": _bool("SMTP_SSL", False),
+        "SMTP_TIMEOUT": _int("SMTP_TIMEOUT", 10),
+        "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 8),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        "PORTAL_TIMEZONE": os.environ.get("PORTAL_TIMEZONE", "Europe/London"),
+        "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "https" if production else "http"),
+        "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
+        "PROXY_FIX_X_FOR": _int("PROXY_FIX_X_FOR", 0),
+        "PROXY_FIX_X_PROTO": _int("PROXY_FIX_X_PROTO", 0),
+        "PROXY_FIX_X_HOST": _int("PROXY_FIX_X_HOST", 0),
+        "PROXY_FIX_X_PREFIX": _int("PROXY_FIX_X_PREFIX", 0),
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
+        "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
+    }
+    if not production and not settings["SECRET_KEY"]:
+        instance_path.mkdir(parents=True, exist_ok=True)
+        settings["SECRET_KEY"] = _development_secret_key(instance_path)
+    return settings
+
+
+# Settings that do not come from the environment.
+FIXED_SETTINGS: dict[str, Any] = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_STRATEGY": "moving-window",
+    "PASSWORD_RESET_HOURS": 1,
+    "INVITATION_DAYS": 7,
+    "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
+    "SITE_NAME": "Career Services",
+    "SITE_ADDRESS": "Career Services, ML Engineering Bootcamp, London, United Kingdom",
+}
+
+
+def check_production_safety(config: dict[str, Any]) -> None:
+    """Refuse to start a production app without a secret key or with debug on."""
+    if config.get("PORTAL_ENV") != "production":
+        return
+    if not config.get("SECRET_KEY") or len(str(config["SECRET_KEY"])) < 32:
+        raise ConfigError("SECRET_KEY must be set (at least 32 characters) when PORTAL_ENV=production.")
+    if config.get("DEBUG") or config.get("TESTING"):
+        raise ConfigError("Debug and testing modes must be off when PORTAL_ENV=production.")

@@ -1,0 +1,63 @@
+"""Safe Markdown: markdown-it-py renders, nh3 removes anything that could run or load from elsewhere."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import nh3
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+ALLOWED_TAGS = {
+    "a", "abbr", "blockquote", "br", "code", "em", "h2", "h3", "h4", "h5", "h6", "hr", "li", "ol", "p",
+    "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul", "del",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": {"align"}}
+
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+
+
+def render_markdown(text: str) -> Markup:
+    """Markdown to sanitized HTML: no raw HTML, no scripts or event handlers, only http(s)/mailto links."""
+    html = _markdown.render(text or "")
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+    return Markup(clean)  # noqa: S704 - sanitized by nh3 above
+
+
+def slugify(text: str) -> str:
+    """A URL fragment made of lower-case ASCII words joined by hyphens."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:80] or "section"
+
+
+def split_title(markdown_text: str) -> tuple[str, str]:
+    """The first `# ` heading and the Markdown after it."""
+    lines = markdown_text.strip().splitlines()
+    if lines and lines[0].startswith("# "):
+        return lines[0][2:].strip(), "\n".join(lines[1:]).strip()
+    return "", markdown_text.strip()
+
+
+def parse_faq(markdown_text: str) -> list[tuple[str, str]]:
+    """Question/answer pairs from Markdown where each `## ` heading is a question and what follows its answer."""
+    _, body = split_title(markdown_text)
+    pairs: list[tuple[str, str]] = []
+    question: str | None = None
+    answer: list[str] = []
+    for line in body.splitlines():
+        if line.startswith("## "):
+            if question is not None:
+                pairs.append((question, "\n".join(answer).strip()))
+            question, answer = line[3:].strip(), []
+        elif question is not None:
+            answer.append(line)
+    if question is not None:
+        pairs.append((question, "\n".join(answer).strip()))
+    return pairs

@@ -1,0 +1,197 @@
+"""Transactional outbox: emails are rows written with the change that causes them; a worker delivers them."""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+from typing import Any, Protocol
+
+import click
+import sqlalchemy as sa
+from flask import current_app, render_template
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.db import UTCDateTime, utcnow
+from portal.extensions import db
+
+STATUSES = ("queued", "sent", "failed")
+BACKOFF_BASE_SECONDS = 60
+BACKOFF_CAP_SECONDS = 3600
+
+
+class OutboxEmail(db.Model):
+    __tablename__ = "outbox_emails"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('queued', 'sent', 'failed')", name="status_known"),
+        sa.Index("ix_outbox_emails_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_address: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body_text: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str | None] = mapped_column(sa.Text)
+    category: Mapped[str] = mapped_column(sa.String(40), default="general")
+    message_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(10), default="queued")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+@dataclass
+class OutgoingEmail:
+    """What to send: a subject and the name of a template pair under templates/email/."""
+
+    subject: str
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    category: str = "general"
+
+
+def queue_email(to_address: str, email: OutgoingEmail, user_id: int | None = None) -> OutboxEmail:
+    """Render both parts and add the row to the caller's transaction (flushes, never commits)."""
+    context = {"subject": email.subject, **email.context}
+    domain = parseaddr(current_app.config["MAIL_FROM"])[1].partition("@")[2] or "localhost"
+    row = OutboxEmail(
+        to_address=to_address,
+        subject=email.subject,
+        body_text=render_template(f"email/{email.template}.txt", **context),
+        body_html=render_template(f"email/{email.template}.html", **context),
+        category=email.category,
+        message_id=make_msgid(domain=domain),
+        user_id=user_id,
+        next_attempt_at=utcnow(),
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def build_message(row: OutboxEmail, sent_at: datetime) -> EmailMessage:
+    """The MIME message for an outbox row: plain text with an HTML alternative."""
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = row.to_address
+    message["Subject"] = row.subject
+    message["Date"] = format_datetime(sent_at)
+    message["Message-ID"] = row.message_id
+    message.set_content(row.body_text)
+    if row.body_html:
+        message.add_alternative(row.body_html, subtype="html")
+    return message
+
+
+class MailBackend(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+
+class ConsoleBackend:
+    """Development backend: prints each message."""
+
+    def send(self, message: EmailMessage) -> None:
+        text = message.get_body(preferencelist=("plain",))
+        click.echo(
+            f"----- email to {message['To']} -----\nSubject: {message['Subject']}\n\n"
+            f"{text.get_content() if text else ''}\n----- end of email -----"
+        )
+
+
+class SMTPBackend:
+    """Delivers through an SMTP server with a timeout (STARTTLS, SSL and login when configured)."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.host = config["SMTP_HOST"]
+        self.port = int(config["SMTP_PORT"])
+        self.timeout = float(config["SMTP_TIMEOUT"])
+        self.username = config.get("SMTP_USERNAME")
+        self.password = config.get("SMTP_PASSWORD")
+        self.starttls = bool(config.get("SMTP_STARTTLS"))
+        self.ssl = bool(config.get("SMTP_SSL"))
+
+    def send(self, message: EmailMessage) -> None:
+        smtp_class = smtplib.SMTP_SSL if self.ssl else smtplib.SMTP
+        with smtp_class(self.host, self.port, timeout=self.timeout) as smtp:
+            if self.starttls:
+                smtp.starttls()
+            if self.username:
+                smtp.login(self.username, self.password or "")
+            smtp.send_message(message)
+
+
+def mail_backend() -> MailBackend:
+    name = current_app.config["MAIL_BACKEND"]
+    if name == "smtp":
+        return SMTPBackend(current_app.config)
+    if name == "console":
+        return ConsoleBackend()
+    raise ValueError(f"Unknown MAIL_BACKEND {name!r}: use 'console' or 'smtp'")
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential back-off: 1, 2, 4 ... minutes, at most an hour."""
+    return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS))
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retried + self.failed
+
+
+def _claim_next_due(now: datetime) -> OutboxEmail | None:
+    statement = (
+        sa.select(OutboxEmail)
+        .where(OutboxEmail.status == "queued", OutboxEmail.next_attempt_at <= now)
+        .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
+        .limit(1)
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True)
+    return db.session.scalar(statement)
+
+
+def deliver_due(limit: int = 100, backend: MailBackend | None = None) -> DeliveryReport:
+    """Send the due rows, one transaction each; a failure is retried later, then marked failed."""
+    backend = backend or mail_backend()
+    max_attempts = int(current_app.config["MAIL_MAX_ATTEMPTS"])
+    report = DeliveryReport()
+    started = utcnow()
+    while report.handled < limit:
+        row = _claim_next_due(started)
+        if row is None:
+            break
+        now = utcnow()
+        try:
+            backend.send(build_message(row, now))
+        except (smtplib.SMTPException, OSError, socket.timeout) as error:
+            row.attempts += 1
+            row.last_error = f"{type(error).__name__}: {error}"[:2000]
+            if row.attempts >= max_attempts:
+                row.status = "failed"
+                report.failed += 1
+                current_app.logger.error("email %s failed for good: %s", row.id, row.last_error)
+            else:
+                row.next_attempt_at = now + retry_delay(row.attempts)
+                report.retried += 1
+                current_app.logger.warning("email %s not sent, retrying later: %s", row.id, row.last_error)
+        else:
+            row.attempts += 1
+            row.status = "sent"
+            row.sent_at = now
+            row.last_error = None
+            report.sent += 1
+        db.session.commit()
+    return report

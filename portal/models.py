@@ -1,0 +1,7 @@
+"""Every model, imported in one place so that metadata and migrations see them all."""
+
+from portal.auth.models import Invitation, PasswordReset, User
+from portal.mail import OutboxEmail
+from portal.notifications.models import Notification
+
+__all__ = ["Invitation", "Notification", "OutboxEmail", "PasswordReset", "User"]

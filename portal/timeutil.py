@@ -1,0 +1,47 @@
+"""Time zones: UTC in the database, the user's own zone on screen."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+DEFAULT_TIMEZONE = "Europe/London"
+
+
+@cache
+def timezone_names() -> tuple[str, ...]:
+    """Every IANA zone name a user can choose, sorted (region/city names only)."""
+    names = {name for name in available_timezones() if "/" in name and not name.startswith(("Etc/", "SystemV/"))}
+    names.add("UTC")
+    return tuple(sorted(names))
+
+
+def is_valid_timezone(name: str | None) -> bool:
+    return bool(name) and name in timezone_names()
+
+
+def zone(name: str | None) -> ZoneInfo:
+    """The ZoneInfo for a name, falling back to UTC for an unknown one."""
+    try:
+        return ZoneInfo(name or DEFAULT_TIMEZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def to_local(instant: datetime, zone_name: str | None) -> datetime:
+    """An aware UTC instant shown in a zone."""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return instant.astimezone(zone(zone_name))
+
+
+def format_local(instant: datetime | None, zone_name: str | None, with_date: bool = True) -> str:
+    """'Thu 26 Nov 2026, 18:00 GMT': local date and time with the zone abbreviation."""
+    if instant is None:
+        return ""
+    local = to_local(instant, zone_name)
+    time_part = f"{local:%H:%M} {local.tzname()}"
+    if not with_date:
+        return time_part
+    return f"{local:%a} {local.day} {local:%b %Y}, {time_part}"

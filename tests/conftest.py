@@ -1,0 +1,177 @@
+"""Fixtures: a database per test worker (SQLite file or PostgreSQL), emptied after every test."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal import create_app
+from portal.config import normalise_database_url
+from portal.extensions import db
+from tests.factories import PASSWORD, make_user
+
+SERVER_URL = normalise_database_url(os.environ.get("DATABASE_URL", ""))
+ON_POSTGRES = SERVER_URL.startswith("postgresql")
+
+
+@contextmanager
+def postgres_database(name_hint: str) -> Iterator[str]:
+    """A fresh PostgreSQL database on the DATABASE_URL server, dropped afterwards."""
+    url = sa.make_url(SERVER_URL)
+    name = re.sub(r"[^a-z0-9_]", "_", f"{url.database}_{name_hint}_{uuid.uuid4().hex[:8]}".lower())[:63]
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name AND pid <> pg_backend_pid()"
+            ), {"name": name})
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@contextmanager
+def empty_database(tmp_dir: Path, name_hint: str) -> Iterator[str]:
+    """An empty database of the kind this run tests: PostgreSQL when DATABASE_URL says so, else SQLite."""
+    if ON_POSTGRES:
+        with postgres_database(name_hint) as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_dir / f'{name_hint}.db'}"
+
+
+def test_settings(database_uri: str, tmp_path: Path, **overrides) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "SQLALCHEMY_DATABASE_URI": database_uri,
+        "WTF_CSRF_ENABLED": False,
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "MAIL_BACKEND": "console",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "PORTAL_ENV": "testing",
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+        **overrides,
+    }
+
+
+@pytest.fixture(scope="session")
+def database_uri(tmp_path_factory, worker_id: str) -> Iterator[str]:
+    """One database per test worker, with the schema the models describe."""
+    with empty_database(tmp_path_factory.mktemp("db"), f"tests_{worker_id}") as uri:
+        app = create_app(test_settings(uri, tmp_path_factory.mktemp("setup")))
+        with app.app_context():
+            if ON_POSTGRES:
+                db.session.execute(sa.text("CREATE EXTENSION IF NOT EXISTS btree_gist"))
+                db.session.commit()
+            db.create_all()
+            db.engine.dispose()
+        yield uri
+
+
+def _empty_all_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    if ON_POSTGRES:
+        names = ", ".join(f'"{table.name}"' for table in tables)
+        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def settings() -> dict:
+    """Per-test configuration overrides; a test module can override this fixture."""
+    return {}
+
+
+@pytest.fixture
+def app(database_uri: str, tmp_path: Path, settings: dict) -> Iterator[Flask]:
+    app = create_app(test_settings(database_uri, tmp_path, **settings))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        _empty_all_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def appctx(app: Flask) -> Iterator[Flask]:
+    """An app context for service-level tests."""
+    with app.app_context():
+        yield app
+        db.session.rollback()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class AuthActions:
+    """Log in and out through the real forms."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, email: str, password: str = PASSWORD, remember: bool = False, next_url: str | None = None):
+        data = {"email": email, "password": password}
+        if remember:
+            data["remember"] = "y"
+        url = "/login" + (f"?next={next_url}" if next_url else "")
+        return self.client.post(url, data=data)
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def make(app: Flask):
+    """Factories inside an app context: `make.user(role=...)` returns a detached user with its id loaded."""
+
+    class Make:
+        @staticmethod
+        def user(role: str = "candidate", **kwargs):
+            with app.app_context():
+                user = make_user(role, **kwargs)
+                db.session.refresh(user)
+                db.session.expunge(user)
+                return user
+
+    return Make()
+
+
+@pytest.fixture
+def outbox(app: Flask):
+    """Read the emails queued so far (newest last)."""
+    from portal.mail import OutboxEmail
+
+    def read(to_address: str | None = None) -> list[OutboxEmail]:
+        with app.app_context():
+            statement = sa.select(OutboxEmail).order_by(OutboxEmail.id)
+            if to_address:
+                statement = statement.where(OutboxEmail.to_address == to_address)
+            rows = db.session.scalars(statement).all()
+            db.session.expunge_all()
+            return list(rows)
+
+    return read
