@@ -52,7 +52,7 @@ def empty_database(tmp_dir: Path, name_hint: str) -> Iterator[str]:
         yield f"sqlite:///{tmp_dir / f'{name_hint}.db'}"
 
 
-def test_settings(database_uri: str, tmp_path: Path, **overrides) -> dict:
+def app_settings(database_uri: str, tmp_path: Path, **overrides) -> dict:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
@@ -72,7 +72,7 @@ def test_settings(database_uri: str, tmp_path: Path, **overrides) -> dict:
 def database_uri(tmp_path_factory, worker_id: str) -> Iterator[str]:
     """One database per test worker, with the schema the models describe."""
     with empty_database(tmp_path_factory.mktemp("db"), f"tests_{worker_id}") as uri:
-        app = create_app(test_settings(uri, tmp_path_factory.mktemp("setup")))
+        app = create_app(app_settings(uri, tmp_path_factory.mktemp("setup")))
         with app.app_context():
             if ON_POSTGRES:
                 db.session.execute(sa.text("CREATE EXTENSION IF NOT EXISTS btree_gist"))
@@ -101,7 +101,7 @@ def settings() -> dict:
 
 @pytest.fixture
 def app(database_uri: str, tmp_path: Path, settings: dict) -> Iterator[Flask]:
-    app = create_app(test_settings(database_uri, tmp_path, **settings))
+    app = create_app(app_settings(database_uri, tmp_path, **settings))
     yield app
     with app.app_context():
         db.session.remove()

@@ -1,0 +1,65 @@
+"""Command-line tools an operator runs."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from portal.auth.models import User
+from portal.cli import DEMO_PASSWORD, DEMO_USERS
+from portal.extensions import db
+
+
+def users(app) -> list[tuple[str, str]]:
+    with app.app_context():
+        return [(u.email, u.role) for u in db.session.scalars(sa.select(User).order_by(User.id))]
+
+
+def test_create_user_with_password(app):
+    result = app.test_cli_runner().invoke(
+        args=["create-user", "Boss@Example.org", "--name", "The Boss", "--role", "admin", "--password",
+              "long enough passphrase"])
+    assert result.exit_code == 0, result.output
+    assert "Created admin boss@example.org" in result.output
+    assert users(app) == [("boss@example.org", "admin")]
+
+
+def test_create_user_prompts_for_password(app):
+    result = app.test_cli_runner().invoke(
+        args=["create-user", "mentor@example.org", "--name", "M", "--role", "mentor"],
+        input="long enough passphrase\nlong enough passphrase\n")
+    assert result.exit_code == 0, result.output
+    assert users(app) == [("mentor@example.org", "mentor")]
+
+
+def test_create_user_refuses_common_password_and_duplicates(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["create-user", "a@example.org", "--name", "A", "--password", "qwerty123"])
+    assert result.exit_code != 0 and "most commonly used" in result.output
+    runner.invoke(args=["create-user", "a@example.org", "--name", "A", "--password", "long enough passphrase"])
+    result = runner.invoke(args=["create-user", "A@example.org", "--name", "A", "--password", "long enough passphrase"])
+    assert result.exit_code != 0 and "already exists" in result.output
+
+
+def test_seed_demo_is_idempotent_and_prints_logins(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0 and DEMO_PASSWORD in first.output
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0
+    assert sorted(users(app)) == sorted((email, role) for email, _, role in DEMO_USERS)
+    roles = [role for _, role in users(app)]
+    assert roles.count("admin") == 1 and roles.count("mentor") == 2 and roles.count("candidate") == 3
+    if_empty = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert "no demo data added" in if_empty.output and "admin@demo.example" in if_empty.output
+
+
+def test_seed_demo_refuses_production(app):
+    app.config["PORTAL_ENV"] = "production"
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code != 0 and "refuses" in result.output
+    assert users(app) == []
+
+
+def test_demo_logins_work(app, client, auth):
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    assert auth.login("admin@demo.example", DEMO_PASSWORD).status_code == 302

@@ -1,0 +1,185 @@
+"""Security baseline: headers, error pages, authorization matrix, production configuration."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal import create_app
+from portal.config import ConfigError
+
+# (url, roles allowed); every other signed-in role gets 403, anonymous goes to login.
+PROTECTED_URLS = [
+    ("/account", {"candidate", "mentor", "admin"}),
+    ("/account/password", {"candidate", "mentor", "admin"}),
+    ("/notifications/", {"candidate", "mentor", "admin"}),
+    ("/admin/users", {"admin"}),
+    ("/admin/users?role=mentor", {"admin"}),
+    ("/admin/invitations/new", {"admin"}),
+]
+ROLES = ["anonymous", "candidate", "mentor", "admin"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_protected_url_with_every_role(make, client, auth, role):
+    if role != "anonymous":
+        make.user(role, email=f"{role}@example.org")
+        assert auth.login(f"{role}@example.org").status_code == 302
+    for url, allowed in PROTECTED_URLS:
+        response = client.get(url)
+        if role == "anonymous":
+            assert response.status_code == 302, url
+            assert response.headers["Location"].startswith("/login?next="), url
+        elif role in allowed:
+            assert response.status_code == 200, url
+        else:
+            assert response.status_code == 403, url
+            assert "You do not have access to this page" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ["candidate", "mentor"])
+def test_state_changing_admin_posts_are_forbidden_to_other_roles(make, client, auth, outbox, role):
+    make.user(role, email=f"{role}@example.org")
+    auth.login(f"{role}@example.org")
+    response = client.post("/admin/invitations/new", data={"name": "X", "email": "x@example.org"})
+    assert response.status_code == 403
+    assert outbox("x@example.org") == []
+
+
+def test_another_users_notification_answers_404(app, make, client, auth):
+    from portal.extensions import db
+    from portal.notifications.services import notify
+
+    owner = make.user(email="owner@example.org")
+    make.user(email="other@example.org")
+    with app.app_context():
+        notification = notify(db.session.merge(owner), "Private message")
+        db.session.commit()
+        notification_id = notification.id
+    auth.login("other@example.org")
+    assert client.post(f"/notifications/{notification_id}/read").status_code == 404
+    assert client.post("/notifications/999999/read").status_code == 404
+
+
+def test_security_headers_on_every_response(client):
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    for directive in ("default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"):
+        assert directive in csp
+    assert "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert "Strict-Transport-Security" not in response.headers
+    assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+def test_hsts_when_served_over_https(client):
+    response = client.get("/", base_url="https://localhost")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_pages_behind_login_are_not_cached(make, client, auth):
+    make.user(email="sam@example.org")
+    auth.login("sam@example.org")
+    assert client.get("/account").headers["Cache-Control"] == "no-store"
+    assert client.get("/").headers["Cache-Control"] == "no-store"
+
+
+def test_pages_contain_no_inline_script(make, client, auth):
+    import re
+
+    for path in ("/", "/guide", "/faq", "/login", "/register"):
+        html = client.get(path).get_data(as_text=True)
+        for attributes in re.findall(r"<script([^>]*)>", html):
+            assert "src=" in attributes or "application/ld+json" in attributes, path
+        assert not re.search(r"\son[a-z]+=", html), path
+
+
+@pytest.mark.parametrize(
+    "status, title",
+    [(404, "Page not found"), (405, "This action is not allowed here")],
+)
+def test_error_pages_use_the_site_layout(client, status, title):
+    response = client.get("/no-such-page") if status == 404 else client.get("/logout")
+    body = response.get_data(as_text=True)
+    assert response.status_code == status
+    assert title in body and "Skip to main content" in body
+
+
+def test_unexpected_error_gives_500_page_without_traceback(app):
+    def explode():
+        raise RuntimeError("secret internals")
+
+    app.add_url_rule("/explode", "explode", explode)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = app.test_client().get("/explode")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Sorry, something went wrong on our side" in body
+    assert "secret internals" not in body and "Traceback" not in body
+
+
+def test_oversized_request_gets_friendly_413(client):
+    response = client.post("/login", data={"email": "x@example.org", "password": "x" * (7 * 1024 * 1024)})
+    assert response.status_code == 413
+    assert "The file is too large" in response.get_data(as_text=True)
+
+
+def test_production_config_refuses_missing_secret_key(monkeypatch, tmp_path):
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}"})
+
+
+def test_production_config_refuses_debug(monkeypatch, tmp_path):
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    with pytest.raises(ConfigError, match="Debug"):
+        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}"})
+
+
+def test_production_config_uses_secure_cookies(monkeypatch, tmp_path):
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}"})
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
+    assert app.config["PREFERRED_URL_SCHEME"] == "https"
+
+
+def test_development_secret_key_is_generated_once_and_kept(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("PORTAL_ENV", raising=False)
+    from portal.config import settings_from_env
+
+    first = settings_from_env(tmp_path)["SECRET_KEY"]
+    second = settings_from_env(tmp_path)["SECRET_KEY"]
+    assert first == second and len(first) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_proxy_fix_trusts_configured_hops_only(monkeypatch, tmp_path):
+    monkeypatch.setenv("PROXY_FIX_X_FOR", "1")
+    monkeypatch.setenv("PROXY_FIX_X_PROTO", "1")
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}",
+                      "SECRET_KEY": "k" * 40})
+    seen = {}
+
+    @app.route("/whoami")
+    def whoami():
+        from flask import request
+
+        seen.update(addr=request.remote_addr, secure=request.is_secure)
+        return "ok"
+
+    app.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"})
+    assert seen == {"addr": "203.0.113.7", "secure": True}
+
+
+def test_database_url_uses_psycopg_driver():
+    from portal.config import normalise_database_url
+
+    assert normalise_database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_database_url("sqlite:///x.db") == "sqlite:///x.db"
