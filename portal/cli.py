@@ -14,7 +14,7 @@ from portal.errors import DomainError
 from portal.extensions import db
 from portal.mail import deliver_due
 
-DEMO_PASSWORD = "career-demo-2026"
+DEMO_PASSWORD = "career-demo-2026"  # noqa: S105 - printed for demo logins, refused in production
 DEMO_USERS = (
     ("admin@demo.example", "Alex Morgan", "admin"),
     ("priya.shah@demo.example", "Priya Shah", "mentor"),

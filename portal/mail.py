@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import smtplib
-import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -176,7 +175,7 @@ def deliver_due(limit: int = 100, backend: MailBackend | None = None) -> Deliver
         now = utcnow()
         try:
             backend.send(build_message(row, now))
-        except (smtplib.SMTPException, OSError, socket.timeout) as error:
+        except (TimeoutError, smtplib.SMTPException, OSError) as error:
             row.attempts += 1
             row.last_error = f"{type(error).__name__}: {error}"[:2000]
             if row.attempts >= max_attempts:

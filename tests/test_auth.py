@@ -367,7 +367,8 @@ def test_invitation_for_an_existing_account_is_refused(make, client, auth):
     make.user("admin", email="admin@example.org")
     make.user(email="sam@example.org")
     auth.login("admin@example.org")
-    body = client.post("/admin/invitations/new", data={"name": "Sam", "email": "sam@example.org"}).get_data(as_text=True)
+    response = client.post("/admin/invitations/new", data={"name": "Sam", "email": "sam@example.org"})
+    body = response.get_data(as_text=True)
     assert "already has an account" in body
 
 

@@ -8,7 +8,7 @@ from flask_migrate import downgrade, upgrade
 
 from portal import create_app
 from portal.extensions import db
-from tests.conftest import empty_database, app_settings
+from tests.conftest import app_settings, empty_database
 
 
 def test_upgrade_on_empty_database_matches_models_and_downgrade_works(tmp_path):

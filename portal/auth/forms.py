@@ -12,7 +12,8 @@ from portal.security import MAX_PASSWORD_LENGTH, password_problem
 NAME_HINT = "The name mentors will see."
 
 
-class NewPasswordMixin:
+def _new_password_fields() -> tuple[PasswordField, PasswordField]:
+    """A new password and its confirmation, created where the form places them (fields keep creation order)."""
     password = PasswordField(
         "Password",
         validators=[DataRequired("Enter a password.")],
@@ -24,6 +25,11 @@ class NewPasswordMixin:
         validators=[DataRequired("Enter the password again."), EqualTo("password", "The passwords do not match.")],
         render_kw={"autocomplete": "new-password"},
     )
+    return password, confirm
+
+
+class NewPasswordMixin:
+    """Checks the new password against the policy in portal.security."""
 
     def validate_password(self, field) -> None:
         email = getattr(getattr(self, "email", None), "data", None)
@@ -55,6 +61,7 @@ def _name_field() -> StringField:
 class RegistrationForm(NewPasswordMixin, FlaskForm):
     name = _name_field()
     email = _email_field()
+    password, confirm = _new_password_fields()
     timezone = TimezoneField()
     privacy = BooleanField(
         "I have read the privacy notice and agree to my data being used as it describes",
@@ -81,6 +88,7 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+    password, confirm = _new_password_fields()
     submit = SubmitField("Set new password")
 
 
@@ -90,6 +98,7 @@ class ChangePasswordForm(NewPasswordMixin, FlaskForm):
         validators=[DataRequired("Enter your current password.")],
         render_kw={"autocomplete": "current-password"},
     )
+    password, confirm = _new_password_fields()
     submit = SubmitField("Change password")
 
 
@@ -100,6 +109,7 @@ class ProfileForm(FlaskForm):
 
 
 class AcceptInvitationForm(NewPasswordMixin, FlaskForm):
+    password, confirm = _new_password_fields()
     timezone = TimezoneField()
     submit = SubmitField("Create account")
 

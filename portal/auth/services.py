@@ -80,7 +80,8 @@ def register_candidate(email: str, name: str, password: str, timezone: str) -> U
         user,
         "Welcome! Start by reading the guide or booking a mock interview.",
         url_for("pages.home"),
-        email=OutgoingEmail("Welcome to Career Services", "welcome", {"home_url": url_for("pages.home", _external=True)}),
+        email=OutgoingEmail("Welcome to Career Services", "welcome",
+                            {"home_url": url_for("pages.home", _external=True)}),
     )
     return user
 
