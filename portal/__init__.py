@@ -68,6 +68,11 @@ def register_extensions(app: Flask) -> None:
     from portal.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            from portal.db import configure_sqlite
+
+            configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
@@ -87,10 +92,13 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from portal.admin.views import bp as admin_bp
     from portal.auth.views import bp as auth_bp
+    from portal.interviews.admin_views import bp as schedule_bp
+    from portal.interviews.mentor_views import bp as mentor_bp
+    from portal.interviews.views import bp as interviews_bp
     from portal.notifications.views import bp as notifications_bp
     from portal.pages.views import bp as pages_bp
 
-    for blueprint in (pages_bp, auth_bp, notifications_bp, admin_bp):
+    for blueprint in (pages_bp, auth_bp, notifications_bp, admin_bp, interviews_bp, mentor_bp, schedule_bp):
         app.register_blueprint(blueprint)
 
 

@@ -27,12 +27,18 @@ DEMO_USERS = (
 
 def seed_demo_data() -> list[tuple[str, str, str, bool]]:
     """Demo accounts (idempotent); returns (email, name, role, created) for each."""
+    from portal.interviews.demo import seed_interviews
+
     rows = []
+    users = []
     for email, name, role in DEMO_USERS:
-        created = find_user_by_email(email) is None
+        user = find_user_by_email(email)
+        created = user is None
         if created:
-            create_user(email, name, DEMO_PASSWORD, role)
+            user = create_user(email, name, DEMO_PASSWORD, role)
+        users.append(user)
         rows.append((email, name, role, created))
+    seed_interviews([u for u in users if u.is_mentor], [u for u in users if u.is_candidate])
     db.session.commit()
     return rows
 

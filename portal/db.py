@@ -25,6 +25,26 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def configure_sqlite(engine: sa.Engine) -> None:
+    """SQLite: enforce foreign keys, wait for locks, and start every transaction with BEGIN IMMEDIATE.
+
+    Taking the write lock up front serialises writers, so a check-then-insert (overlapping slots, the
+    booking rules) cannot interleave with another one.
+    """
+
+    @sa.event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, connection_record) -> None:
+        dbapi_connection.isolation_level = None  # let SQLAlchemy emit BEGIN itself
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def on_begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 class UTCDateTime(sa.types.TypeDecorator):
     """A timezone-aware instant stored in UTC.
 

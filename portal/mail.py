@@ -41,8 +41,18 @@ class OutboxEmail(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+    attachment_filename: Mapped[str | None] = mapped_column(sa.String(120))
+    attachment_content_type: Mapped[str | None] = mapped_column(sa.String(100))
+    attachment_text: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+@dataclass
+class Attachment:
+    filename: str
+    content_type: str  # e.g. "text/calendar; method=REQUEST"
+    text: str
 
 
 @dataclass
@@ -53,6 +63,7 @@ class OutgoingEmail:
     template: str
     context: dict[str, Any] = field(default_factory=dict)
     category: str = "general"
+    attachment: Attachment | None = None
 
 
 def queue_email(to_address: str, email: OutgoingEmail, user_id: int | None = None) -> OutboxEmail:
@@ -69,6 +80,10 @@ def queue_email(to_address: str, email: OutgoingEmail, user_id: int | None = Non
         user_id=user_id,
         next_attempt_at=utcnow(),
     )
+    if email.attachment is not None:
+        row.attachment_filename = email.attachment.filename
+        row.attachment_content_type = email.attachment.content_type
+        row.attachment_text = email.attachment.text
     db.session.add(row)
     db.session.flush()
     return row
@@ -85,6 +100,12 @@ def build_message(row: OutboxEmail, sent_at: datetime) -> EmailMessage:
     message.set_content(row.body_text)
     if row.body_html:
         message.add_alternative(row.body_html, subtype="html")
+    if row.attachment_text is not None and row.attachment_filename:
+        maintype, _, rest = (row.attachment_content_type or "application/octet-stream").partition("/")
+        subtype, *parameters = [part.strip() for part in rest.split(";")]
+        params = dict(part.split("=", 1) for part in parameters if "=" in part)
+        message.add_attachment(row.attachment_text.encode("utf-8"), maintype=maintype, subtype=subtype,
+                               filename=row.attachment_filename, params=params)
     return message
 
 

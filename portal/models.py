@@ -5,3 +5,6 @@ from portal.mail import OutboxEmail
 from portal.notifications.models import Notification
 
 __all__ = ["Invitation", "Notification", "OutboxEmail", "PasswordReset", "User"]
+from portal.interviews.models import Booking, BookingPolicy, InterviewType, Slot, SlotSeries  # noqa: E402
+
+__all__ += ["Booking", "BookingPolicy", "InterviewType", "Slot", "SlotSeries"]

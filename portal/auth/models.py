@@ -30,6 +30,7 @@ class User(db.Model):
     timezone: Mapped[str] = mapped_column(sa.String(64), default=DEFAULT_TIMEZONE)
     active: Mapped[bool] = mapped_column(default=True)
     session_version: Mapped[int] = mapped_column(default=1)
+    calendar_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     privacy_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

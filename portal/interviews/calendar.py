@@ -1,0 +1,104 @@
+"""iCalendar (RFC 5545): one file per booking, and a private feed of a user's upcoming sessions."""
+
+from __future__ import annotations
+
+import secrets
+
+import sqlalchemy as sa
+from flask import url_for
+from icalendar import Calendar, Event
+from sqlalchemy.orm import contains_eager, joinedload
+
+from portal.auth.models import User
+from portal.db import utcnow
+from portal.extensions import db
+from portal.interviews.models import Booking, Slot
+from portal.mail import Attachment
+
+PRODID = "-//Career Services//Mock interviews//EN"
+
+
+def _event(booking: Booking) -> Event:
+    slot = booking.slot
+    event = Event()
+    event.add("uid", booking.uid)
+    event.add("dtstamp", utcnow())
+    event.add("dtstart", slot.starts_at)
+    event.add("dtend", slot.ends_at)
+    event.add("sequence", booking.sequence)
+    event.add("summary", f"Mock interview: {slot.interview_type.name}")
+    lines = [f"Mentor: {slot.mentor.name}", f"Candidate: {booking.candidate.name}"]
+    if booking.focus_note:
+        lines.append(f"Focus: {booking.focus_note}")
+    event.add("description", "\n".join(lines))
+    event.add("status", "CANCELLED" if booking.status == "cancelled" else "CONFIRMED")
+    event.add("url", url_for("interviews.booking", booking_id=booking.id, _external=True))
+    return event
+
+
+def _calendar(method: str, name: str | None = None) -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    if name:
+        calendar.add("x-wr-calname", name)
+    return calendar
+
+
+def booking_method(booking: Booking) -> str:
+    return "CANCEL" if booking.status == "cancelled" else "PUBLISH"
+
+
+def booking_ics(booking: Booking) -> bytes:
+    """The booking as a calendar file: PUBLISH while live, CANCEL (STATUS:CANCELLED) once cancelled."""
+    calendar = _calendar(booking_method(booking))
+    calendar.add_component(_event(booking))
+    return calendar.to_ical()
+
+
+def booking_attachment(booking: Booking) -> Attachment:
+    return Attachment("interview.ics", f"text/calendar; method={booking_method(booking)}",
+                      booking_ics(booking).decode("utf-8"))
+
+
+def feed_bookings(user: User) -> list[Booking]:
+    """A user's upcoming live sessions: as candidate, or as the mentor of the slot."""
+    statement = (
+        sa.select(Booking).join(Booking.slot)
+        .options(contains_eager(Booking.slot).joinedload(Slot.interview_type),
+                 contains_eager(Booking.slot).joinedload(Slot.mentor), joinedload(Booking.candidate))
+        .where(Booking.status == "booked", Slot.starts_at > utcnow())
+        .order_by(Slot.starts_at)
+    )
+    if user.is_mentor:
+        statement = statement.where(Slot.mentor_id == user.id)
+    else:
+        statement = statement.where(Booking.candidate_id == user.id)
+    return list(db.session.scalars(statement).unique())
+
+
+def feed_ics(user: User) -> bytes:
+    calendar = _calendar("PUBLISH", f"Mock interviews ({user.name})")
+    for booking in feed_bookings(user):
+        calendar.add_component(_event(booking))
+    return calendar.to_ical()
+
+
+def user_for_feed_token(token: str) -> User | None:
+    if not token or len(token) < 20:
+        return None
+    return db.session.scalar(sa.select(User).where(User.calendar_token == token, User.active.is_(True)))
+
+
+def ensure_feed_token(user: User) -> str:
+    if not user.calendar_token:
+        user.calendar_token = secrets.token_urlsafe(32)
+    return user.calendar_token
+
+
+def regenerate_feed_token(user: User) -> str:
+    """A new private feed address; the old one stops working at once."""
+    user.calendar_token = secrets.token_urlsafe(32)
+    return user.calendar_token

@@ -1,0 +1,81 @@
+"""Demo interviews for `flask seed-demo`: default types, weekly slots, past and upcoming bookings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from portal.auth.models import User
+from portal.db import utcnow
+from portal.extensions import db
+from portal.interviews.availability import new_series, plan_series, publish_slots
+from portal.interviews.models import Booking, BookingPolicy, InterviewType, Slot
+from portal.interviews.services import POLICY_DEFAULTS
+
+DEFAULT_INTERVIEW_TYPES = (
+    ("Technical: Python and ML fundamentals", 60,
+     "Coding in Python, data structures, core machine learning concepts and evaluation."),
+    ("ML system design and production", 60,
+     "Designing pipelines, model serving APIs, monitoring and deployment for a realistic product."),
+    ("Behavioural and career story", 45,
+     "Your motivation, past projects and how you work with others, told with clear examples."),
+)
+
+FOCUS_NOTES = (
+    "Explaining the bias-variance trade-off with an example from my churn project.",
+    "Designing a feature pipeline and model API for fraud detection, including monitoring for drift.",
+    "Telling my career-change story from data analyst to ML engineer in under two minutes.",
+)
+
+
+def ensure_default_types() -> list[InterviewType]:
+    """The three standard interview types and the policy row (the first migration adds them too)."""
+    existing = {t.name: t for t in db.session.scalars(sa.select(InterviewType))}
+    for name, minutes, description in DEFAULT_INTERVIEW_TYPES:
+        if name not in existing:
+            existing[name] = InterviewType(name=name, duration_minutes=minutes, description=description)
+            db.session.add(existing[name])
+    if db.session.get(BookingPolicy, 1) is None:
+        db.session.add(BookingPolicy(id=1, **POLICY_DEFAULTS))
+    db.session.flush()
+    return [existing[name] for name, _, _ in DEFAULT_INTERVIEW_TYPES]
+
+
+def _booking(slot: Slot, candidate: User, status: str, note: str) -> Booking:
+    return Booking(slot=slot, candidate=candidate, status=status, focus_note=note,
+                   uid=f"booking-{uuid.uuid4()}@career-portal", outcome_at=slot.ends_at if status != "booked" else None)
+
+
+def seed_interviews(mentors: list[User], candidates: list[User]) -> int:
+    """Slots for the next three weeks and a few sessions, once; returns the number of slots created."""
+    types = ensure_default_types()
+    if db.session.scalar(sa.select(sa.func.count(Slot.id))):
+        return 0
+    created = 0
+    today = utcnow().date()
+    for index, mentor in enumerate(mentors):
+        interview_type = types[index % len(types)]
+        weekdays = {1, 3} if index % 2 == 0 else {2, 4}
+        values = (weekdays, time(18, 0), time(20, 30), today + timedelta(days=1), today + timedelta(days=21), 15)
+        interview_type, planned = plan_series(mentor, interview_type.id, *values)
+        slots = publish_slots(mentor, interview_type, planned, mentor, new_series(mentor, interview_type, *values,
+                                                                                  mentor))
+        created += len(slots)
+        # Past sessions, one a week, for the demo candidates' history.
+        for weeks_ago in (1, 2, 3):
+            start = datetime.combine(today - timedelta(weeks=weeks_ago), time(10 + index, 0), UTC)
+            past = Slot(mentor_id=mentor.id, interview_type_id=types[weeks_ago % 3].id, starts_at=start,
+                        ends_at=start + types[weeks_ago % 3].duration, created_by_id=mentor.id)
+            db.session.add(past)
+            status = "no_show" if (weeks_ago == 3 and index == 1) else "completed"
+            db.session.add(_booking(past, candidates[(weeks_ago + index) % len(candidates)], status,
+                                    FOCUS_NOTES[weeks_ago % 3]))
+            created += 1
+        # Upcoming bookings on the second and third open slot.
+        for offset, candidate in ((2, candidates[0]), (4, candidates[1 % len(candidates)])):
+            if offset < len(slots):
+                db.session.add(_booking(slots[offset], candidate, "booked", FOCUS_NOTES[offset % 3]))
+    db.session.flush()
+    return created

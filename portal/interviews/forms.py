@@ -1,0 +1,121 @@
+"""Forms for availability, booking, cancelling and rescheduling. Rules live in the services."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    SubmitField,
+    TextAreaField,
+    TimeField,
+    widgets,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from portal.interviews.availability import WEEKDAY_NAMES
+
+FOCUS_HINT = ("What would you like to practise? For example: 'explaining bias and variance', 'designing a "
+              "feature store', 'my career-change story'. At most 1,000 characters.")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def _type_field() -> SelectField:
+    return SelectField("Interview type", coerce=int, validators=[DataRequired("Choose an interview type.")],
+                       validate_choice=False)
+
+
+def _mentor_field() -> SelectField:
+    return SelectField("Mentor", coerce=int, validators=[Optional()], validate_choice=False)
+
+
+class SlotForm(FlaskForm):
+    mentor = _mentor_field()
+    interview_type = _type_field()
+    day = DateField("Date", validators=[InputRequired("Enter the date.")])
+    start_time = TimeField("Start time", validators=[InputRequired("Enter the start time.")],
+                           description="In your time zone. The session lasts as long as its type.")
+    submit = SubmitField("Publish slot")
+
+
+class SeriesForm(FlaskForm):
+    mentor = _mentor_field()
+    interview_type = _type_field()
+    weekdays = MultiCheckboxField("Weekdays", coerce=int, validate_choice=False,
+                                  choices=[(number, name) for number, name in enumerate(WEEKDAY_NAMES, start=1)])
+    window_start = TimeField("Daily window starts", validators=[InputRequired("Enter when the window starts.")])
+    window_end = TimeField("Daily window ends", validators=[InputRequired("Enter when the window ends.")])
+    first_date = DateField("First date", validators=[InputRequired("Enter the first date.")])
+    last_date = DateField("Last date", validators=[InputRequired("Enter the last date.")])
+    buffer_minutes = IntegerField("Break between sessions (minutes)", default=15,
+                                  validators=[InputRequired("Enter the break in minutes (0 for none)."),
+                                              NumberRange(0, 240, "The break must be between 0 and 240 minutes.")])
+    preview = SubmitField("Preview slots")
+    confirm = SubmitField("Publish these slots")
+
+    def validate_weekdays(self, field) -> None:
+        if not field.data:
+            raise ValidationError("Choose at least one weekday.")
+
+    def validate_window_end(self, field) -> None:
+        if self.window_start.data and field.data and field.data <= self.window_start.data:
+            raise ValidationError("The end of the window must be after its start.")
+
+    def validate_last_date(self, field) -> None:
+        if self.first_date.data and field.data and field.data < self.first_date.data:
+            raise ValidationError("The last date must be on or after the first date.")
+
+
+class EditSlotForm(FlaskForm):
+    interview_type = _type_field()
+    day = DateField("Date", validators=[InputRequired("Enter the date.")])
+    start_time = TimeField("Start time", validators=[InputRequired("Enter the start time.")])
+    submit = SubmitField("Save changes")
+
+
+class CancelSlotForm(FlaskForm):
+    reason = TextAreaField("Reason", validators=[Length(max=1000, message="At most 1,000 characters.")],
+                           description="Required when the slot is booked: the candidate reads it.")
+    submit = SubmitField("Cancel slot")
+
+
+class BulkCancelForm(FlaskForm):
+    mentor = SelectField("Mentor", coerce=int, validators=[DataRequired("Choose a mentor.")], validate_choice=False)
+    first_day = DateField("From", validators=[InputRequired("Enter the first date.")])
+    last_day = DateField("To", validators=[InputRequired("Enter the last date.")])
+    reason = TextAreaField("Reason", validators=[DataRequired("Give a reason: every affected candidate reads it."),
+                                                 Length(max=1000, message="At most 1,000 characters.")])
+    submit = SubmitField("Cancel these slots")
+
+
+class BookingForm(FlaskForm):
+    focus_note = TextAreaField(
+        "Focus for this session", description=FOCUS_HINT,
+        validators=[Length(max=1000, message="The focus note must be 1,000 characters or fewer.")])
+    submit = SubmitField("Confirm booking")
+
+
+class CancelBookingForm(FlaskForm):
+    reason = TextAreaField("Reason (optional)", description="Your mentor sees this.",
+                           validators=[Length(max=1000, message="At most 1,000 characters.")])
+    override = BooleanField("Override the cancellation cutoff (admin)")
+    submit = SubmitField("Cancel booking")
+
+
+class RescheduleForm(FlaskForm):
+    slot_id = IntegerField("New slot", validators=[DataRequired("Choose a new slot.")])
+    override = BooleanField("Override the cutoff and the reschedule limit (admin)")
+    submit = SubmitField("Move my booking here")
+
+
+class OutcomeForm(FlaskForm):
+    outcome = HiddenField(validators=[DataRequired()])
+    submit = SubmitField("Save")

@@ -1,0 +1,215 @@
+"""Mentor pages (admins may act for any mentor with ?mentor=ID): availability, schedule, outcomes."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+
+from portal.auth.models import User
+from portal.db import utcnow
+from portal.errors import DomainError, NotFound, PermissionDenied
+from portal.extensions import db
+from portal.forms import EmptyForm
+from portal.interviews import availability, services
+from portal.interviews.forms import CancelSlotForm, OutcomeForm, SeriesForm, SlotForm
+from portal.interviews.models import InterviewType, Slot
+from portal.security import role_required
+from portal.views import show_error
+
+bp = Blueprint("mentor", __name__, url_prefix="/mentor")
+
+
+def _mentor_arg() -> int | None:
+    value = request.args.get("mentor", "") or request.form.get("mentor", "")
+    return int(value) if str(value).isdigit() and int(value) else None
+
+
+def _target_mentor() -> User:
+    """The mentor whose schedule this request is about (admins choose with ?mentor=ID)."""
+    try:
+        return availability.mentor_for(current_user, _mentor_arg())
+    except NotFound:
+        abort(404)
+    except PermissionDenied:
+        if current_user.is_admin:
+            return None  # type: ignore[return-value]
+        abort(403)
+
+
+def _choices(form) -> None:
+    types = db.session.scalars(sa.select(InterviewType).where(InterviewType.active.is_(True))
+                               .order_by(InterviewType.name)).all()
+    form.interview_type.choices = [(0, "Choose a type")] + [(t.id, f"{t.name} ({t.duration_minutes} min)")
+                                                            for t in types]
+    if hasattr(form, "mentor"):
+        mentors = db.session.scalars(sa.select(User).where(User.role == "mentor", User.active.is_(True))
+                                     .order_by(User.name)).all()
+        form.mentor.choices = [(0, "Choose a mentor")] + [(m.id, m.name) for m in mentors]
+
+
+def _chosen_mentor(form) -> User | None:
+    """Mentors publish for themselves; admins for the mentor chosen in the form (an error next to it if none)."""
+    if not current_user.is_admin:
+        return current_user
+    try:
+        return availability.mentor_for(current_user, form.mentor.data or None)
+    except DomainError:
+        form.mentor.errors = [*form.mentor.errors, "Choose the mentor these slots are for."]
+        return None
+
+
+def _back_to_availability(mentor: User):
+    return redirect(url_for("mentor.availability_page", mentor=mentor.id if current_user.is_admin else None))
+
+
+@bp.route("/availability")
+@role_required("mentor", "admin")
+def availability_page():
+    mentor = _target_mentor()
+    if mentor is None:
+        return redirect(url_for("schedule.week"))
+    slots = db.paginate(
+        sa.select(Slot).options(joinedload(Slot.interview_type))
+        .where(Slot.mentor_id == mentor.id, Slot.status == "open", Slot.ends_at > utcnow())
+        .order_by(Slot.starts_at), per_page=50, error_out=False)
+    booked = services.booked_slot_ids([slot.id for slot in slots.items])
+    return render_template("interviews/mentor_availability.html", mentor=mentor, slots=slots, booked=booked,
+                           form=EmptyForm())
+
+
+@bp.route("/availability/slot", methods=["GET", "POST"])
+@role_required("mentor", "admin")
+def add_slot():
+    mentor = _target_mentor()
+    form = SlotForm()
+    _choices(form)
+    if mentor is not None and request.method == "GET":
+        form.mentor.data = mentor.id
+    if form.validate_on_submit() and (mentor := _chosen_mentor(form)) is not None:
+        try:
+            interview_type, planned = availability.plan_single(mentor, form.interview_type.data, form.day.data,
+                                                               form.start_time.data)
+            availability.publish_slots(mentor, interview_type, planned, current_user)
+            db.session.commit()
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash("Slot published." + (f" {planned[0].note}" if planned[0].note else ""), "success")
+            return _back_to_availability(mentor)
+    return render_template("interviews/slot_form.html", form=form, mentor=mentor)
+
+
+@bp.route("/availability/series", methods=["GET", "POST"])
+@role_required("mentor", "admin")
+def add_series():
+    mentor = _target_mentor()
+    form = SeriesForm()
+    _choices(form)
+    if mentor is not None and request.method == "GET":
+        form.mentor.data = mentor.id
+    planned = None
+    if form.validate_on_submit() and (mentor := _chosen_mentor(form)) is not None:
+        weekdays = {day for day in (form.weekdays.data or []) if 1 <= day <= 7}
+        values = (weekdays, form.window_start.data, form.window_end.data, form.first_date.data,
+                  form.last_date.data, form.buffer_minutes.data)
+        try:
+            interview_type, planned = availability.plan_series(mentor, form.interview_type.data, *values)
+            if form.confirm.data:
+                series = availability.new_series(mentor, interview_type, *values, current_user)
+                availability.publish_slots(mentor, interview_type, planned, current_user, series)
+                db.session.commit()
+                flash(f"{len(planned)} slots published.", "success")
+                return _back_to_availability(mentor)
+        except DomainError as error:
+            show_error(form, error)
+            planned = None
+    return render_template("interviews/series_form.html", form=form, mentor=mentor, planned=planned or [],
+                           notes=[p.note for p in planned or [] if p.note])
+
+
+def _managed_slot(slot_id: int) -> Slot:
+    try:
+        return availability.load_slot_for_change(slot_id, current_user)
+    except NotFound:
+        abort(404)
+
+
+@bp.route("/slots/<int:slot_id>/remove", methods=["POST"])
+@role_required("mentor", "admin")
+def remove_slot(slot_id: int):
+    slot = _managed_slot(slot_id)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        availability.remove_slot(slot)
+        db.session.commit()
+        flash("Slot removed.", "success")
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    return redirect(request.form.get("next") if _safe(request.form.get("next"))
+                    else url_for("mentor.availability_page"))
+
+
+def _safe(target: str | None) -> bool:
+    from portal.security import is_safe_next
+
+    return is_safe_next(target)
+
+
+@bp.route("/slots/<int:slot_id>/cancel", methods=["GET", "POST"])
+@role_required("mentor", "admin")
+def cancel_slot(slot_id: int):
+    slot = _managed_slot(slot_id)
+    booking = availability.live_booking(slot)
+    form = CancelSlotForm()
+    if form.validate_on_submit():
+        try:
+            availability.cancel_slot(slot, form.reason.data, current_user)
+            db.session.commit()
+        except DomainError as error:
+            show_error(form, error)
+            slot = _managed_slot(slot_id)
+            booking = availability.live_booking(slot)
+        else:
+            flash("Slot cancelled." + (" The candidate has been told why." if booking else ""), "success")
+            return _back_to_availability(slot.mentor)
+    return render_template("interviews/cancel_slot.html", slot=slot, booking=booking, form=form)
+
+
+@bp.route("/schedule")
+@role_required("mentor", "admin")
+def schedule():
+    mentor = _target_mentor()
+    if mentor is None:
+        return redirect(url_for("schedule.bookings"))
+    now = utcnow()
+    upcoming = db.session.scalars(services.mentor_sessions_query(mentor.id, True, now)).unique().all()
+    past = db.paginate(services.mentor_sessions_query(mentor.id, False, now), per_page=20, error_out=False)
+    return render_template("interviews/mentor_schedule.html", mentor=mentor, upcoming=upcoming, past=past,
+                           outcome_form=OutcomeForm(), now=now)
+
+
+@bp.route("/bookings/<int:booking_id>/outcome", methods=["POST"])
+@role_required("mentor", "admin")
+def record_outcome(booking_id: int):
+    try:
+        booking = services.load_booking(booking_id, current_user)
+    except NotFound:
+        abort(404)
+    form = OutcomeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.record_outcome(booking, current_user, form.outcome.data)
+        db.session.commit()
+        flash(f"{booking.candidate.name}'s session is marked {booking.status_label.lower()}.", "success")
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    return redirect(url_for("mentor.schedule", mentor=booking.slot.mentor_id if current_user.is_admin else None))

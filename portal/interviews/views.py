@@ -1,0 +1,212 @@
+"""Candidate pages: browse slots, book, see, cancel and reschedule bookings, calendars."""
+
+from __future__ import annotations
+
+from datetime import date
+from itertools import groupby
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from portal.auth.models import User
+from portal.db import utcnow
+from portal.errors import DomainError, NotFound
+from portal.extensions import db, limiter
+from portal.forms import EmptyForm
+from portal.interviews import calendar, services
+from portal.interviews.forms import BookingForm, CancelBookingForm, RescheduleForm
+from portal.interviews.models import InterviewType, Slot
+from portal.security import role_required
+from portal.timeutil import to_local
+from portal.views import show_error
+
+bp = Blueprint("interviews", __name__, url_prefix="/interviews")
+SLOTS_PER_PAGE = 30
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def _date_arg(name: str, problems: list[str], label: str) -> date | None:
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        problems.append(f"{label} must be a real date, like 2026-12-01.")
+        return None
+
+
+def slot_browser(exclude_mentor_id: int | None = None) -> dict:
+    """Filters, the page of bookable slots and their grouping by the viewer's local day."""
+    problems: list[str] = []
+    filters = {"type": _int_arg("type"), "mentor": _int_arg("mentor"),
+               "from": _date_arg("from", problems, "From"), "to": _date_arg("to", problems, "To")}
+    if filters["from"] and filters["to"] and filters["to"] < filters["from"]:
+        problems.append("'To' must be on or after 'From'.")
+        filters["to"] = None
+    start, end = services.local_day_bounds(filters["from"], filters["to"], current_user.timezone)
+    policy = services.get_policy()
+    statement = services.bookable_slots_query(policy, utcnow(), filters["type"], filters["mentor"], start, end,
+                                              exclude_mentor_id)
+    pagination = db.paginate(statement, per_page=SLOTS_PER_PAGE, error_out=False)
+    days = [(day, list(items)) for day, items in
+            groupby(pagination.items, key=lambda slot: to_local(slot.starts_at, current_user.timezone).date())]
+    types = db.session.scalars(sa.select(InterviewType).where(InterviewType.active.is_(True))
+                               .order_by(InterviewType.name)).all()
+    mentors = db.session.scalars(sa.select(User).where(User.role == "mentor", User.active.is_(True))
+                                 .order_by(User.name)).all()
+    query_args = {key: (value.isoformat() if isinstance(value, date) else value)
+                  for key, value in filters.items() if value}
+    return {"pagination": pagination, "days": days, "types": types, "mentors": mentors, "filters": filters,
+            "query_args": query_args, "problems": problems, "policy": policy}
+
+
+@bp.route("/slots")
+@login_required
+def slots():
+    return render_template("interviews/slots.html", **slot_browser())
+
+
+def _slot_taken_page(slot: Slot | None):
+    alternatives = services.nearest_alternatives(slot) if slot is not None else []
+    return render_template("interviews/slot_taken.html", slot=slot, alternatives=alternatives), 409
+
+
+@bp.route("/slots/<int:slot_id>/book", methods=["GET", "POST"])
+@role_required("candidate")
+@limiter.limit("30 per hour", methods=["POST"])
+def book(slot_id: int):
+    slot = db.get_or_404(Slot, slot_id)
+    policy = services.get_policy()
+    form = BookingForm()
+    if form.validate_on_submit():
+        try:
+            booking = services.book_slot(current_user, slot_id, form.focus_note.data)
+            db.session.commit()
+        except services.SlotTaken:
+            db.session.rollback()
+            return _slot_taken_page(db.session.get(Slot, slot_id))
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash("Your session is booked. We have emailed you the details with a calendar file.", "success")
+            return redirect(url_for("interviews.booking", booking_id=booking.id))
+    elif request.method == "GET":
+        try:
+            services.check_booking_rules(current_user, slot, policy, utcnow())
+        except services.SlotTaken:
+            return _slot_taken_page(slot)
+        except DomainError as error:
+            form.form_errors.append(error.message)
+    return render_template("interviews/book.html", slot=slot, form=form, policy=policy)
+
+
+@bp.route("/bookings")
+@role_required("candidate")
+def my_bookings():
+    now = utcnow()
+    upcoming = db.session.scalars(services.candidate_bookings_query(current_user, True, now)).unique().all()
+    past = db.paginate(services.candidate_bookings_query(current_user, False, now), per_page=20, error_out=False)
+    return render_template("interviews/my_bookings.html", upcoming=upcoming, past=past, now=now,
+                           can_change=services.can_change, policy=services.get_policy())
+
+
+def _booking_or_404(booking_id: int):
+    try:
+        return services.load_booking(booking_id, current_user)
+    except NotFound:
+        abort(404)
+
+
+@bp.route("/bookings/<int:booking_id>")
+@login_required
+def booking(booking_id: int):
+    item = _booking_or_404(booking_id)
+    return render_template("interviews/booking.html", booking=item, can_change=services.can_change(item, current_user),
+                           policy=services.get_policy(), now=utcnow())
+
+
+def _changeable_booking(booking_id: int):
+    item = _booking_or_404(booking_id)
+    if not (current_user.is_admin or current_user.id == item.candidate_id):
+        abort(404)
+    return item
+
+
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(booking_id: int):
+    item = _changeable_booking(booking_id)
+    form = CancelBookingForm()
+    if form.validate_on_submit():
+        try:
+            services.cancel_booking(item, current_user, form.reason.data, override=form.override.data)
+            db.session.commit()
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash("The booking is cancelled. We have emailed you a calendar update.", "success")
+            return redirect(url_for("interviews.my_bookings") if current_user.is_candidate
+                            else url_for("interviews.booking", booking_id=item.id))
+    return render_template("interviews/cancel.html", booking=item, form=form,
+                           can_change=services.can_change(item, current_user), policy=services.get_policy())
+
+
+@bp.route("/bookings/<int:booking_id>/reschedule", methods=["GET", "POST"])
+@login_required
+def reschedule(booking_id: int):
+    item = _changeable_booking(booking_id)
+    form = RescheduleForm()
+    if form.validate_on_submit():
+        try:
+            services.reschedule_booking(item, form.slot_id.data, current_user, override=form.override.data)
+            db.session.commit()
+        except services.SlotTaken:
+            db.session.rollback()
+            return _slot_taken_page(db.session.get(Slot, form.slot_id.data))
+        except DomainError as error:
+            show_error(form, error)
+            item = _changeable_booking(booking_id)
+        else:
+            flash("Your booking has moved. We have emailed you the updated calendar file.", "success")
+            return redirect(url_for("interviews.booking", booking_id=item.id))
+    browser = slot_browser()
+    return render_template("interviews/reschedule.html", booking=item, form=form,
+                           can_change=services.can_change(item, current_user), **browser)
+
+
+@bp.route("/bookings/<int:booking_id>/calendar.ics")
+@login_required
+def booking_ics(booking_id: int):
+    item = _booking_or_404(booking_id)
+    return Response(calendar.booking_ics(item), mimetype="text/calendar",
+                    headers={"Content-Disposition": f'attachment; filename="interview-{item.id}.ics"',
+                             "Cache-Control": "private, no-store"})
+
+
+@bp.route("/calendar/<token>.ics")
+def feed(token: str):
+    user = calendar.user_for_feed_token(token)
+    if user is None:
+        abort(404)
+    return Response(calendar.feed_ics(user), mimetype="text/calendar",
+                    headers={"Cache-Control": "private, no-store"})
+
+
+@bp.route("/calendar/address", methods=["POST"])
+@login_required
+def regenerate_feed():
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    had_one = bool(current_user.calendar_token)
+    calendar.regenerate_feed_token(current_user)
+    db.session.commit()
+    flash("Your new calendar address is ready. The old one no longer works." if had_one
+          else "Your private calendar address is ready.", "success")
+    return redirect(url_for("auth.profile") + "#calendar")
