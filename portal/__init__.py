@@ -18,6 +18,7 @@ DEFAULT_RATE_LIMITS = {
     "REGISTER_RATE_LIMIT": "10 per hour",
     "RESET_RATE_LIMIT": "10 per hour",
     "RESET_ACCOUNT_RATE_LIMIT": "3 per hour",
+    "BOOKING_RATE_LIMIT": "30 per hour",
 }
 
 

@@ -16,6 +16,11 @@ class EmptyForm(FlaskForm):
     submit = SubmitField("Submit")
 
 
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms select choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 def timezone_choices() -> list[SelectChoice]:
     return [SelectChoice(name, name.replace("_", " ")) for name in timezone_names()]
 

@@ -32,3 +32,41 @@ def make_user(role: str = "candidate", *, email: str | None = None, name: str | 
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def make_interview_type(name: str = "Technical: Python and ML fundamentals", minutes: int = 60):
+    import sqlalchemy as sa
+
+    from portal.interviews.models import InterviewType
+
+    existing = db.session.scalar(sa.select(InterviewType).where(InterviewType.name == name))
+    if existing is not None:
+        return existing
+    interview_type = InterviewType(name=name, duration_minutes=minutes, description=f"{name} practice.")
+    db.session.add(interview_type)
+    db.session.commit()
+    return interview_type
+
+
+def make_slot(mentor: User, starts_at, interview_type=None, status: str = "open"):
+    """An open slot of `mentor` starting at the aware datetime `starts_at`."""
+    from portal.interviews.models import Slot
+
+    interview_type = interview_type or make_interview_type()
+    slot = Slot(mentor_id=mentor.id, interview_type_id=interview_type.id, starts_at=starts_at,
+                ends_at=starts_at + interview_type.duration, status=status, created_by_id=mentor.id)
+    db.session.add(slot)
+    db.session.commit()
+    return slot
+
+
+def make_booking(slot, candidate: User, status: str = "booked", focus_note: str = "System design practice"):
+    import uuid
+
+    from portal.interviews.models import Booking
+
+    booking = Booking(slot_id=slot.id, candidate_id=candidate.id, status=status, focus_note=focus_note,
+                      uid=f"booking-{uuid.uuid4()}@career-portal")
+    db.session.add(booking)
+    db.session.commit()
+    return booking

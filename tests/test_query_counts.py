@@ -36,3 +36,54 @@ def test_pages_send_the_same_number_of_queries_for_5_and_500_rows(app, client, a
     many = {url: statements_for(client, count_queries, url) for url in urls}
     assert few == many
     assert max(many.values()) <= 6
+
+
+def test_interview_pages_send_the_same_number_of_queries_for_5_and_500_slots(app, client, auth, count_queries):
+    from datetime import UTC, datetime, timedelta
+
+    from portal.interviews.models import Booking, InterviewType, Slot
+
+    start = datetime.now(UTC).replace(hour=6, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    with app.app_context():
+        mentor = make_user("mentor", email="mentor@example.org")
+        candidate = make_user(email="sam@example.org")
+        make_user("admin", email="admin@example.org")
+        kind = InterviewType(name="Technical", duration_minutes=15)
+        db.session.add(kind)
+        db.session.commit()
+        ids = (mentor.id, candidate.id, kind.id)
+
+    def add_slots(first: int, last: int) -> None:
+        """Slots every 20 minutes from tomorrow on, every third one booked (past ones too)."""
+        mentor_id, candidate_id, type_id = ids
+        with app.app_context():
+            for n in range(first, last):
+                begins = start + timedelta(minutes=20 * n) - (timedelta(days=2) if n % 5 == 0 else timedelta())
+                slot = Slot(mentor_id=mentor_id, interview_type_id=type_id, starts_at=begins,
+                            ends_at=begins + timedelta(minutes=15))
+                db.session.add(slot)
+                if n % 3 == 0:
+                    db.session.add(Booking(slot=slot, candidate_id=candidate_id, uid=f"u{n}",
+                                           status="booked" if n % 5 else "completed"))
+            db.session.commit()
+
+    week = start.date().isoformat()
+    pages = {"sam@example.org": ["/interviews/slots", "/interviews/bookings"],
+             "mentor@example.org": ["/mentor/schedule", "/mentor/availability"],
+             "admin@example.org": [f"/admin/schedule/?week={week}", "/admin/schedule/bookings"]}
+
+    def measure() -> dict[str, int]:
+        counts = {}
+        for email, urls in pages.items():
+            auth.login(email)
+            for url in urls:
+                counts[url] = statements_for(client, count_queries, url)
+            auth.logout()
+        return counts
+
+    add_slots(0, 5)
+    few = measure()
+    add_slots(5, 500)
+    many = measure()
+    assert few == many
+    assert max(many.values()) <= 10

@@ -15,7 +15,19 @@ PROTECTED_URLS = [
     ("/admin/users", {"admin"}),
     ("/admin/users?role=mentor", {"admin"}),
     ("/admin/invitations/new", {"admin"}),
+    ("/interviews/slots", {"candidate", "mentor", "admin"}),
+    ("/interviews/bookings", {"candidate"}),
+    ("/mentor/availability", {"mentor"}),
+    ("/mentor/availability/slot", {"mentor", "admin"}),
+    ("/mentor/availability/series", {"mentor", "admin"}),
+    ("/mentor/schedule", {"mentor"}),
+    ("/admin/schedule/", {"admin"}),
+    ("/admin/schedule/bookings", {"admin"}),
+    ("/admin/schedule/bulk-cancel", {"admin"}),
 ]
+# Admins open the mentor pages without choosing a mentor: they are sent on to the admin schedule.
+REDIRECTS_FOR = {("/mentor/availability", "admin"): "/admin/schedule/",
+                 ("/mentor/schedule", "admin"): "/admin/schedule/bookings"}
 ROLES = ["anonymous", "candidate", "mentor", "admin"]
 
 
@@ -29,6 +41,8 @@ def test_every_protected_url_with_every_role(make, client, auth, role):
         if role == "anonymous":
             assert response.status_code == 302, url
             assert response.headers["Location"].startswith("/login?next="), url
+        elif (url, role) in REDIRECTS_FOR:
+            assert response.status_code == 302 and response.headers["Location"] == REDIRECTS_FOR[(url, role)]
         elif role in allowed:
             assert response.status_code == 200, url
         else:
@@ -183,3 +197,80 @@ def test_database_url_uses_psycopg_driver():
     assert normalise_database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_database_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+OBJECT_URLS = [
+    ("get", "/interviews/slots/{slot}/book"),
+    ("get", "/interviews/bookings/{booking}"),
+    ("get", "/interviews/bookings/{booking}/calendar.ics"),
+    ("get", "/interviews/bookings/{booking}/cancel"),
+    ("get", "/interviews/bookings/{booking}/reschedule"),
+    ("post", "/interviews/bookings/{booking}/cancel"),
+    ("post", "/interviews/bookings/{booking}/reschedule"),
+    ("get", "/mentor/slots/{slot}/cancel"),
+    ("post", "/mentor/slots/{slot}/remove"),
+    ("post", "/mentor/bookings/{booking}/outcome"),
+    ("get", "/admin/schedule/slots/{slot}/edit"),
+]
+# Who may open each object URL: 'owner' is the booking's candidate, 'mentor' the slot's mentor.
+OBJECT_ACCESS = {
+    "/interviews/slots/{slot}/book": {"owner": 200, "other_candidate": 200, "mentor": 403, "other_mentor": 403,
+                                      "admin": 403},
+    "/interviews/bookings/{booking}": {"owner": 200, "other_candidate": 404, "mentor": 200, "other_mentor": 404,
+                                       "admin": 200},
+    "/interviews/bookings/{booking}/calendar.ics": {"owner": 200, "other_candidate": 404, "mentor": 200,
+                                                    "other_mentor": 404, "admin": 200},
+    "/interviews/bookings/{booking}/cancel": {"owner": 200, "other_candidate": 404, "mentor": 404,
+                                              "other_mentor": 404, "admin": 200},
+    "/interviews/bookings/{booking}/reschedule": {"owner": 200, "other_candidate": 404, "mentor": 404,
+                                                  "other_mentor": 404, "admin": 200},
+    "/mentor/slots/{slot}/cancel": {"owner": 403, "other_candidate": 403, "mentor": 200, "other_mentor": 404,
+                                    "admin": 200},
+    "/mentor/slots/{slot}/remove": {"owner": 403, "other_candidate": 403, "mentor": 302, "other_mentor": 404,
+                                    "admin": 302},
+    "/mentor/bookings/{booking}/outcome": {"owner": 403, "other_candidate": 403, "mentor": 302, "other_mentor": 404,
+                                           "admin": 302},
+    "/admin/schedule/slots/{slot}/edit": {"owner": 403, "other_candidate": 403, "mentor": 403, "other_mentor": 403,
+                                          "admin": 200},
+}
+POST_DATA = {"/interviews/bookings/{booking}/cancel": {"reason": ""},
+             "/interviews/bookings/{booking}/reschedule": {"slot_id": "0"},
+             "/mentor/bookings/{booking}/outcome": {"outcome": "completed"}}
+POST_STATUS = {("/interviews/bookings/{booking}/cancel", "owner"): 302,
+               ("/interviews/bookings/{booking}/cancel", "admin"): 302,
+               ("/interviews/bookings/{booking}/reschedule", "owner"): 200,
+               ("/interviews/bookings/{booking}/reschedule", "admin"): 200}
+
+
+@pytest.mark.parametrize("who", ["anonymous", "owner", "other_candidate", "mentor", "other_mentor", "admin"])
+def test_every_booking_and_slot_url_with_every_relation(app, client, auth, who):
+    from datetime import UTC, datetime, timedelta
+
+    from tests.factories import make_booking, make_slot, make_user
+
+    with app.app_context():
+        users = {
+            "owner": make_user(email="owner@example.org"),
+            "other_candidate": make_user(email="other_candidate@example.org"),
+            "mentor": make_user("mentor", email="mentor@example.org"),
+            "other_mentor": make_user("mentor", email="other_mentor@example.org"),
+            "admin": make_user("admin", email="admin@example.org"),
+        }
+        start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+        booked = make_slot(users["mentor"], start)
+        booking = make_booking(booked, users["owner"])
+        free = make_slot(users["mentor"], start + timedelta(days=1))
+        ids = {"booking": booking.id, "booked_slot": booked.id, "free_slot": free.id}
+    if who != "anonymous":
+        auth.login(f"{who}@example.org")
+    # Each row runs against fresh objects where a POST could change them.
+    for method, template in OBJECT_URLS:
+        slot_id = ids["free_slot"] if template.endswith("/remove") or "/book" in template else ids["booked_slot"]
+        url = template.format(slot=slot_id, booking=ids["booking"])
+        response = client.get(url) if method == "get" else client.post(url, data=POST_DATA.get(template, {}))
+        if who == "anonymous":
+            assert response.status_code == 302 and "/login" in response.headers["Location"], url
+            continue
+        expected = POST_STATUS.get((template, who), OBJECT_ACCESS[template][who]) if method == "post" else \
+            OBJECT_ACCESS[template][who]
+        assert response.status_code == expected, (method, url, who, response.status_code)

@@ -13,7 +13,7 @@ from portal.auth.models import User
 from portal.db import utcnow
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
-from portal.forms import EmptyForm
+from portal.forms import EmptyForm, choices
 from portal.interviews import availability, services
 from portal.interviews.forms import BulkCancelForm, EditSlotForm
 from portal.interviews.models import BOOKING_STATUS_LABELS, Booking, InterviewType, Slot
@@ -71,7 +71,7 @@ def edit_slot(slot_id: int):
     except NotFound:
         abort(404)
     form = EditSlotForm()
-    form.interview_type.choices = [(t.id, f"{t.name} ({t.duration_minutes} min)") for t in _types() if t.active]
+    form.interview_type.choices = choices((t.id, f"{t.name} ({t.duration_minutes} min)") for t in _types() if t.active)
     if request.method == "GET":
         local = to_local(slot.starts_at, slot.mentor.timezone)
         form.interview_type.data = slot.interview_type_id
@@ -94,7 +94,7 @@ def edit_slot(slot_id: int):
 @role_required("admin")
 def bulk_cancel():
     form = BulkCancelForm()
-    form.mentor.choices = [(0, "Choose a mentor")] + [(m.id, m.name) for m in _mentors()]
+    form.mentor.choices = choices([(0, "Choose a mentor")] + [(m.id, m.name) for m in _mentors()])
     if request.method == "GET" and _int_arg("mentor"):
         form.mentor.data = _int_arg("mentor")
     summary = None

@@ -17,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from portal.forms import choices
 from portal.interviews.availability import WEEKDAY_NAMES
 
 FOCUS_HINT = ("What would you like to practise? For example: 'explaining bias and variance', 'designing a "
@@ -50,7 +51,7 @@ class SeriesForm(FlaskForm):
     mentor = _mentor_field()
     interview_type = _type_field()
     weekdays = MultiCheckboxField("Weekdays", coerce=int, validate_choice=False,
-                                  choices=[(number, name) for number, name in enumerate(WEEKDAY_NAMES, start=1)])
+                                  choices=choices(enumerate(WEEKDAY_NAMES, start=1)))
     window_start = TimeField("Daily window starts", validators=[InputRequired("Enter when the window starts.")])
     window_end = TimeField("Daily window ends", validators=[InputRequired("Enter when the window ends.")])
     first_date = DateField("First date", validators=[InputRequired("Enter the first date.")])

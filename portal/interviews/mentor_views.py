@@ -11,7 +11,7 @@ from portal.auth.models import User
 from portal.db import utcnow
 from portal.errors import DomainError, NotFound, PermissionDenied
 from portal.extensions import db
-from portal.forms import EmptyForm
+from portal.forms import EmptyForm, choices
 from portal.interviews import availability, services
 from portal.interviews.forms import CancelSlotForm, OutcomeForm, SeriesForm, SlotForm
 from portal.interviews.models import InterviewType, Slot
@@ -41,12 +41,12 @@ def _target_mentor() -> User:
 def _choices(form) -> None:
     types = db.session.scalars(sa.select(InterviewType).where(InterviewType.active.is_(True))
                                .order_by(InterviewType.name)).all()
-    form.interview_type.choices = [(0, "Choose a type")] + [(t.id, f"{t.name} ({t.duration_minutes} min)")
-                                                            for t in types]
+    form.interview_type.choices = choices([(0, "Choose a type")] + [(t.id, f"{t.name} ({t.duration_minutes} min)")
+                                                                     for t in types])
     if hasattr(form, "mentor"):
         mentors = db.session.scalars(sa.select(User).where(User.role == "mentor", User.active.is_(True))
                                      .order_by(User.name)).all()
-        form.mentor.choices = [(0, "Choose a mentor")] + [(m.id, m.name) for m in mentors]
+        form.mentor.choices = choices([(0, "Choose a mentor")] + [(m.id, m.name) for m in mentors])
 
 
 def _chosen_mentor(form) -> User | None:

@@ -230,12 +230,12 @@ def cutoff_passed(booking: Booking, policy: BookingPolicy, now: datetime) -> boo
     return now > booking.slot.starts_at - timedelta(hours=policy.cancel_cutoff_hours)
 
 
-def can_change(booking: Booking, user: User, now: datetime | None = None) -> bool:
+def can_change(booking: Booking, user: User, now: datetime | None = None, policy: BookingPolicy | None = None) -> bool:
     """Whether the candidate may still cancel or reschedule it themselves (admins always may)."""
     now = now or utcnow()
     if booking.status != "booked" or booking.slot.starts_at <= now:
         return False
-    return user.is_admin or not cutoff_passed(booking, get_policy(), now)
+    return user.is_admin or not cutoff_passed(booking, policy or get_policy(), now)
 
 
 def _check_changeable(booking: Booking, by: User, override: bool, action: str) -> BookingPolicy:

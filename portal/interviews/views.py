@@ -6,7 +6,7 @@ from datetime import date
 from itertools import groupby
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from portal.auth.models import User
@@ -79,7 +79,7 @@ def _slot_taken_page(slot: Slot | None):
 
 @bp.route("/slots/<int:slot_id>/book", methods=["GET", "POST"])
 @role_required("candidate")
-@limiter.limit("30 per hour", methods=["POST"])
+@limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"], methods=["POST"])
 def book(slot_id: int):
     slot = db.get_or_404(Slot, slot_id)
     policy = services.get_policy()

@@ -1,0 +1,364 @@
+"""Interview pages as people use them: status codes, messages, permissions."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+from icalendar import Calendar
+
+from portal.extensions import db
+from portal.interviews.models import Booking, Slot
+from tests.factories import make_booking, make_interview_type, make_slot, make_user
+from tests.interviews_helpers import NOW, at
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(NOW, tick=True) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def world(app):
+    with app.app_context():
+        people = {
+            "mentor": make_user("mentor", email="mentor@example.org", name="Priya Shah"),
+            "other_mentor": make_user("mentor", email="other-mentor@example.org", name="Tom Okafor"),
+            "candidate": make_user(email="sam@example.org", name="Sam Taylor"),
+            "other": make_user(email="jo@example.org", name="Jo Lee"),
+            "admin": make_user("admin", email="admin@example.org", name="Alex Admin"),
+        }
+        technical = make_interview_type()
+        slot = make_slot(people["mentor"], at(days=3), technical)
+        spare = make_slot(people["other_mentor"], at(days=4), technical)
+        booked = make_slot(people["mentor"], at(days=5), technical)
+        booking = make_booking(booked, people["other"], focus_note="Feature stores, please")
+        ids = {name: user.id for name, user in people.items()}
+        ids.update(slot=slot.id, spare=spare.id, booked=booked.id, booking=booking.id, type=technical.id)
+        return ids
+
+
+def login_as(auth, email):
+    assert auth.login(email).status_code == 302
+
+
+def test_slot_browser_groups_by_local_day_with_zone_and_filters(world, client, auth):
+    login_as(auth, "sam@example.org")
+    html = client.get("/interviews/slots").get_data(as_text=True)
+    assert "Sunday 4 October 2026" in html and "10:00 BST" in html and "with Priya Shah" in html
+    assert f"/interviews/slots/{world['booked']}/book" not in html  # held by someone
+    filtered = client.get(f"/interviews/slots?mentor={world['other_mentor']}").get_data(as_text=True)
+    assert "with Tom Okafor" in filtered and "with Priya Shah" not in filtered
+    ranged = client.get("/interviews/slots?from=2026-10-05&to=2026-10-05").get_data(as_text=True)
+    assert "Monday 5 October 2026" in ranged and "Sunday 4 October" not in ranged
+    bad = client.get("/interviews/slots?from=someday&to=2026-13-45")
+    assert bad.status_code == 200 and "must be a real date" in bad.get_data(as_text=True)
+
+
+def test_slot_browser_shows_times_in_the_viewers_zone(app, world, client, auth):
+    with app.app_context():
+        make_user(email="ny@example.org", timezone="America/New_York")
+    login_as(auth, "ny@example.org")
+    assert "05:00 EDT" in client.get("/interviews/slots").get_data(as_text=True)
+
+
+def test_booking_page_shows_policy_and_books(app, world, client, auth, outbox):
+    login_as(auth, "sam@example.org")
+    page = client.get(f"/interviews/slots/{world['slot']}/book").get_data(as_text=True)
+    assert "Book at least 12 hours ahead" in page and "Focus for this session" in page
+    response = client.post(f"/interviews/slots/{world['slot']}/book", data={"focus_note": "Bias and variance"})
+    assert response.status_code == 302
+    booking_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Your session is booked" in booking_page and "Bias and variance" in booking_page
+    assert outbox("sam@example.org")[-1].attachment_filename == "interview.ics"
+
+
+def test_focus_note_over_1000_characters_is_refused_next_to_the_field(world, client, auth):
+    login_as(auth, "sam@example.org")
+    response = client.post(f"/interviews/slots/{world['slot']}/book", data={"focus_note": "x" * 1001})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "1,000 characters or fewer" in html and 'href="#focus_note"' in html
+
+
+def test_booking_a_held_slot_gets_409_with_alternatives(world, client, auth):
+    login_as(auth, "sam@example.org")
+    response = client.post(f"/interviews/slots/{world['booked']}/book", data={"focus_note": ""})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Someone booked this slot a moment ago" in html
+    assert f"/interviews/slots/{world['slot']}/book" in html and f"/interviews/slots/{world['spare']}/book" in html
+
+
+def test_policy_violation_is_explained_on_the_page(app, world, client, auth):
+    with app.app_context():
+        late = make_slot(db.session.get(type(make_user("mentor")), world["mentor"]), at(hours=6))
+        late_id = late.id
+    login_as(auth, "sam@example.org")
+    page = client.get(f"/interviews/slots/{late_id}/book")
+    assert page.status_code == 200 and "at least 12 hours ahead" in page.get_data(as_text=True)
+    posted = client.post(f"/interviews/slots/{late_id}/book", data={"focus_note": ""})
+    assert posted.status_code == 200 and "at least 12 hours ahead" in posted.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("email", ["mentor@example.org", "admin@example.org"])
+def test_mentors_and_admins_cannot_book(world, client, auth, email):
+    login_as(auth, email)
+    assert client.post(f"/interviews/slots/{world['slot']}/book", data={}).status_code == 403
+
+
+def test_unknown_slot_is_404(world, client, auth):
+    login_as(auth, "sam@example.org")
+    assert client.get("/interviews/slots/999999/book").status_code == 404
+
+
+def test_dashboard_lists_upcoming_with_actions_and_past(app, world, client, auth):
+    with app.app_context():
+        candidate = db.session.get(type(make_user("mentor")), world["candidate"])
+        past_slot = make_slot(db.session.get(type(candidate), world["mentor"]), at(days=-3))
+        make_booking(past_slot, candidate, status="completed")
+    login_as(auth, "sam@example.org")
+    client.post(f"/interviews/slots/{world['slot']}/book", data={"focus_note": "SQL window functions"})
+    html = client.get("/interviews/bookings").get_data(as_text=True)
+    upcoming, past = html.split("Past and cancelled", 1)
+    assert "SQL window functions" in upcoming and "Add to calendar (.ics)" in upcoming
+    assert "Reschedule" in upcoming and "Cancel" in upcoming
+    assert "Completed" in past
+
+
+def test_other_candidates_booking_is_404_everywhere(world, client, auth):
+    login_as(auth, "sam@example.org")
+    booking = world["booking"]
+    for url in (f"/interviews/bookings/{booking}", f"/interviews/bookings/{booking}/calendar.ics",
+                f"/interviews/bookings/{booking}/cancel", f"/interviews/bookings/{booking}/reschedule"):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/interviews/bookings/{booking}/cancel", data={"reason": "x"}).status_code == 404
+    assert client.post(f"/interviews/bookings/{booking}/reschedule",
+                       data={"slot_id": world["slot"]}).status_code == 404
+
+
+def test_cancel_and_reschedule_through_the_pages(app, world, client, auth, outbox):
+    login_as(auth, "sam@example.org")
+    booking_url = client.post(f"/interviews/slots/{world['slot']}/book", data={}).headers["Location"]
+    booking_id = int(booking_url.rsplit("/", 1)[1])
+    page = client.get(f"/interviews/bookings/{booking_id}/reschedule").get_data(as_text=True)
+    assert "Move here" in page
+    moved = client.post(f"/interviews/bookings/{booking_id}/reschedule", data={"slot_id": world["spare"]})
+    assert moved.status_code == 302
+    assert "Tom Okafor" in client.get(booking_url).get_data(as_text=True)
+    taken = client.post(f"/interviews/bookings/{booking_id}/reschedule", data={"slot_id": world["booked"]})
+    assert taken.status_code == 409
+    with app.app_context():
+        assert db.session.get(Booking, booking_id).slot_id == world["spare"]
+    cancelled = client.post(f"/interviews/bookings/{booking_id}/cancel", data={"reason": "Clash"})
+    assert cancelled.status_code == 302 and cancelled.headers["Location"] == "/interviews/bookings"
+    ics = Calendar.from_ical(outbox("sam@example.org")[-1].attachment_text)
+    assert ics["METHOD"] == "CANCEL"
+
+
+def test_within_the_cutoff_the_page_says_whom_to_contact(world, client, auth, clock):
+    login_as(auth, "sam@example.org")
+    booking_url = client.post(f"/interviews/slots/{world['slot']}/book", data={}).headers["Location"]
+    clock.shift(timedelta(days=2, hours=12))
+    html = client.get(booking_url + "/cancel").get_data(as_text=True)
+    assert "can no longer be cancelled online" in html and "Priya Shah" in html
+    refused = client.post(booking_url + "/cancel", data={"reason": ""})
+    assert "Contact your mentor, Priya Shah" in refused.get_data(as_text=True)
+
+
+def test_admin_cancels_late_with_override(app, world, client, auth, clock):
+    clock.shift(timedelta(days=4, hours=12))  # 12 hours before the booked session
+    login_as(auth, "admin@example.org")
+    response = client.post(f"/interviews/bookings/{world['booking']}/cancel",
+                           data={"reason": "Phoned in", "override": "y"})
+    assert response.status_code == 302
+    with app.app_context():
+        booking = db.session.get(Booking, world["booking"])
+        assert booking.status == "cancelled" and booking.late_cancellation
+    html = client.get("/admin/schedule/bookings").get_data(as_text=True)
+    assert "Late cancels" in html and "Jo Lee" in html
+
+
+def test_ics_download_is_valid_rfc5545(world, client, auth):
+    login_as(auth, "jo@example.org")
+    response = client.get(f"/interviews/bookings/{world['booking']}/calendar.ics")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    calendar = Calendar.from_ical(response.data)
+    event = calendar.walk("VEVENT")[0]
+    assert calendar["METHOD"] == "PUBLISH" and str(event["UID"]).startswith("booking-")
+    assert event.decoded("DTSTART") == at(days=5) and event.decoded("DTSTART").utcoffset() == timedelta(0)
+    assert event.decoded("DTEND") - event.decoded("DTSTART") == timedelta(hours=1)
+    assert int(event["SEQUENCE"]) == 0 and str(event["STATUS"]) == "CONFIRMED"
+    assert "Feature stores, please" in str(event["DESCRIPTION"])
+
+
+def test_private_feed_lists_upcoming_sessions_and_can_be_replaced(app, world, client, auth):
+    login_as(auth, "jo@example.org")
+    assert client.get("/interviews/calendar/not-a-real-token-at-all.ics").status_code == 404
+    client.post("/interviews/calendar/address")
+    html = client.get("/account").get_data(as_text=True)
+    first = re.search(r"/interviews/calendar/([\w-]+)\.ics", html).group(0)
+    events = Calendar.from_ical(app.test_client().get(first).data).walk("VEVENT")
+    assert len(events) == 1 and "Feature stores" in str(events[0]["DESCRIPTION"])
+    client.post("/interviews/calendar/address")
+    second = re.search(r"/interviews/calendar/([\w-]+)\.ics", client.get("/account").get_data(as_text=True)).group(0)
+    assert second != first
+    assert app.test_client().get(first).status_code == 404
+    assert app.test_client().get(second).status_code == 200
+    auth.logout()
+    login_as(auth, "mentor@example.org")
+    client.post("/interviews/calendar/address")
+    mentor_feed = re.search(r"/interviews/calendar/([\w-]+)\.ics",
+                            client.get("/account").get_data(as_text=True)).group(0)
+    assert len(Calendar.from_ical(app.test_client().get(mentor_feed).data).walk("VEVENT")) == 1
+
+
+# Mentor pages ------------------------------------------------------------------------------------------
+
+
+def series_form(**overrides):
+    data = {"interview_type": "1", "weekdays": ["1", "3"], "window_start": "09:00", "window_end": "12:00",
+            "first_date": "2026-10-12", "last_date": "2026-10-18", "buffer_minutes": "15", "preview": "1"}
+    data.update(overrides)
+    return data
+
+
+def test_mentor_previews_then_publishes_a_series(app, world, client, auth):
+    login_as(auth, "mentor@example.org")
+    data = series_form(interview_type=str(world["type"]))
+    preview = client.post("/mentor/availability/series", data=data).get_data(as_text=True)
+    assert "4 slots to publish" in preview and "Mon 12 Oct 2026, 09:00 BST" in preview
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Slot.id))) == 3
+    data.pop("preview")
+    response = client.post("/mentor/availability/series", data={**data, "confirm": "1"})
+    assert response.status_code == 302
+    assert "4 slots published." in client.get(response.headers["Location"]).get_data(as_text=True)
+    again = client.post("/mentor/availability/series", data={**data, "confirm": "1"}).get_data(as_text=True)
+    assert "This clashes with an existing slot on Mon 12 Oct 2026, 09:00 BST" in again
+
+
+def test_series_form_shows_every_field_error(world, client, auth):
+    login_as(auth, "mentor@example.org")
+    html = client.post("/mentor/availability/series", data=series_form(
+        interview_type="0", weekdays=[], window_start="12:00", window_end="09:00", first_date="2026-10-18",
+        last_date="2026-10-12", buffer_minutes="-1")).get_data(as_text=True)
+    for message in ("Choose an interview type.", "Choose at least one weekday.",
+                    "The end of the window must be after its start.",
+                    "The last date must be on or after the first date.", "between 0 and 240 minutes"):
+        assert message in html
+    missing = client.post("/mentor/availability/series", data={"preview": "1"}).get_data(as_text=True)
+    assert "Enter when the window starts." in missing and "Enter the first date." in missing
+
+
+def test_mentor_publishes_one_slot_and_sees_it(world, client, auth):
+    login_as(auth, "mentor@example.org")
+    response = client.post("/mentor/availability/slot", data={"interview_type": world["type"], "day": "2026-10-20",
+                                                              "start_time": "14:00"})
+    assert response.status_code == 302
+    assert "Tue 20 Oct 2026, 14:00 BST" in client.get("/mentor/availability").get_data(as_text=True)
+    past = client.post("/mentor/availability/slot", data={"interview_type": world["type"], "day": "2026-09-20",
+                                                          "start_time": "14:00"})
+    assert "already passed" in past.get_data(as_text=True)
+
+
+def test_mentor_cannot_touch_another_mentors_slots(world, client, auth):
+    login_as(auth, "other-mentor@example.org")
+    assert client.post(f"/mentor/slots/{world['slot']}/remove").status_code == 404
+    assert client.get(f"/mentor/slots/{world['booked']}/cancel").status_code == 404
+    assert client.post(f"/mentor/bookings/{world['booking']}/outcome", data={"outcome": "completed"}).status_code == 404
+    assert client.get(f"/mentor/availability?mentor={world['mentor']}").status_code == 403
+
+
+def test_mentor_schedule_shows_candidate_focus_and_records_outcome(world, client, auth, clock):
+    login_as(auth, "mentor@example.org")
+    html = client.get("/mentor/schedule").get_data(as_text=True)
+    assert "Jo Lee" in html and "Feature stores, please" in html
+    early = client.post(f"/mentor/bookings/{world['booking']}/outcome", data={"outcome": "completed"},
+                        follow_redirects=True)
+    assert "once the session has started" in early.get_data(as_text=True)
+    clock.shift(timedelta(days=5, minutes=30))
+    done = client.post(f"/mentor/bookings/{world['booking']}/outcome", data={"outcome": "no_show"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Jo Lee&#39;s session is marked no-show." in done
+
+
+def test_mentor_cancels_booked_slot_only_with_reason(app, world, client, auth, outbox):
+    login_as(auth, "mentor@example.org")
+    refused = client.post(f"/mentor/slots/{world['booked']}/cancel", data={"reason": ""}).get_data(as_text=True)
+    assert "Give a reason: the candidate will read it." in refused
+    assert client.post(f"/mentor/slots/{world['booked']}/remove").status_code == 302  # refused with a flash
+    with app.app_context():
+        assert db.session.get(Slot, world["booked"]).status == "open"
+    response = client.post(f"/mentor/slots/{world['booked']}/cancel", data={"reason": "Family emergency"})
+    assert response.status_code == 302
+    assert "Family emergency" in outbox("jo@example.org")[-1].body_text
+
+
+# Admin pages -----------------------------------------------------------------------------------------
+
+
+def test_admin_week_view_shows_open_booked_and_cancelled(app, world, client, auth):
+    with app.app_context():
+        slot = db.session.get(Slot, world["spare"])  # Monday 5 October, Tom Okafor
+        slot.status = "cancelled"
+        make_slot(db.session.get(type(make_user("mentor")), world["other_mentor"]), at(days=6))  # Wednesday, open
+        db.session.commit()
+    login_as(auth, "admin@example.org")
+    html = client.get("/admin/schedule/?week=2026-10-07").get_data(as_text=True)
+    assert "Schedule: week of 5 October 2026" in html
+    for state in ("open", "booked", "cancelled"):
+        assert html.count(f'class="week-slot state-{state}"') == 1, state
+    assert "Jo Lee" in html  # the booked slot's candidate
+    filtered = client.get(f"/admin/schedule/?week=2026-10-07&mentor={world['mentor']}").get_data(as_text=True)
+    assert "Priya Shah ·" in filtered and "Tom Okafor ·" not in filtered
+    previous = client.get("/admin/schedule/?week=2026-09-30").get_data(as_text=True)
+    assert "Schedule: week of 28 September 2026" in previous and 'class="week-slot state-open"' in previous
+
+
+def test_admin_publishes_for_a_mentor_and_must_choose_one(world, client, auth):
+    login_as(auth, "admin@example.org")
+    missing = client.post("/mentor/availability/slot", data={"interview_type": world["type"], "day": "2026-10-20",
+                                                             "start_time": "14:00"})
+    assert "Choose the mentor these slots are for." in missing.get_data(as_text=True)
+    response = client.post("/mentor/availability/slot", data={"mentor": world["mentor"], "day": "2026-10-20",
+                                                              "interview_type": world["type"], "start_time": "14:00"})
+    assert response.status_code == 302 and f"mentor={world['mentor']}" in response.headers["Location"]
+
+
+def test_admin_edits_an_unbooked_slot(world, client, auth):
+    login_as(auth, "admin@example.org")
+    response = client.post(f"/admin/schedule/slots/{world['slot']}/edit",
+                           data={"interview_type": world["type"], "day": "2026-10-06", "start_time": "16:00"})
+    assert response.status_code == 302
+    booked = client.get(f"/admin/schedule/slots/{world['booked']}/edit").get_data(as_text=True)
+    assert "This slot is booked" in booked
+
+
+def test_admin_bulk_cancel_reports_a_summary(world, client, auth, outbox):
+    login_as(auth, "admin@example.org")
+    html = client.post("/admin/schedule/bulk-cancel", data={"mentor": world["mentor"], "first_day": "2026-10-01",
+                                                           "last_day": "2026-10-31", "reason": "Leaving"}
+                       ).get_data(as_text=True)
+    assert "Cancelled 2 slots of Priya Shah" in html and "1 booking was cancelled" in html
+    assert "Leaving" in outbox("jo@example.org")[-1].body_text
+    empty = client.post("/admin/schedule/bulk-cancel", data={"mentor": world["mentor"]}).get_data(as_text=True)
+    assert "Give a reason" in empty and "Enter the first date." in empty
+
+
+def test_admin_bookings_list_filters_and_counts(app, world, client, auth):
+    with app.app_context():
+        other = db.session.get(type(make_user("mentor")), world["other"])
+        past = make_slot(db.session.get(type(other), world["mentor"]), at(days=-2))
+        make_booking(past, other, status="no_show")
+    login_as(auth, "admin@example.org")
+    html = client.get("/admin/schedule/bookings?status=no_show").get_data(as_text=True)
+    assert "1 booking." in html and "No-show" in html
+    row = re.search(r"<tr>\s*<td><a href=\"/interviews/bookings/\d+\">.*?</tr>", html, re.S).group(0)
+    assert re.search(r"<td>Jo Lee</td>\s*<td>1</td>\s*<td>0</td>", row)
+    assert "2 bookings." in client.get(f"/admin/schedule/bookings?candidate={world['other']}").get_data(as_text=True)
+
