@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from portal.extensions import db
-from portal.interviews.models import Booking
+from portal.interviews.models import Booking, Slot
 from tests.browser import assert_accessible
 from tests.factories import make_booking, make_interview_type, make_slot
 from tests.test_browser import log_in
@@ -22,6 +22,7 @@ from tests.test_browser import log_in
 pytestmark = pytest.mark.browser
 
 TYPE_NAME = "Technical: Python and ML fundamentals"
+LONDON = ZoneInfo("Europe/London")  # every user here keeps the default time zone
 
 
 def log_out(page) -> None:
@@ -37,20 +38,12 @@ def flash(page, text: str):
 
 
 def seed_slots(app, mentor, count: int) -> list[int]:
-    """`count` open slots of `mentor`, an hour apart, starting two days from now (inside notice and horizon)."""
+    """`count` one-hour slots of `mentor`, two hours apart, from two days ahead (inside notice and horizon)."""
     base = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=2)
     with app.app_context():
         interview_type = make_interview_type(TYPE_NAME)
         return [make_slot(mentor, base + timedelta(hours=2 * n), interview_type).id for n in range(count)]
 
-
-# App bug, not fixable from the tests: on /mentor/availability with a booked slot, the visually-hidden text inside the
-# "Cancel" / "Remove" buttons of the slots table (Bootstrap's .visually-hidden is position: absolute) has no
-# positioned ancestor inside .table-responsive, so it escapes that scroll box and widens the page to 361 px.
-# `.table-responsive { position: relative; }` in static/css/portal.css would contain it.
-KNOWN_OVERFLOW = {"/mentor/availability"}
-KNOWN_OVERFLOW_REASON = ("App bug: .visually-hidden text in the table's action buttons escapes .table-responsive "
-                         "(no positioned ancestor), widening the page.")
 
 
 def tab_to(page, predicate_js: str, limit: int = 80) -> None:
@@ -103,6 +96,7 @@ def test_mentor_publishes_series_candidate_books_reschedules_cancels_admin_sees_
     assert page.locator("tbody tr").count() == expected
     assert_accessible(page)
     log_out(page)
+    assert_accessible(page)  # the home page, logged out
 
     # The candidate books the first slot.
     log_in(page, "sam@example.org")
@@ -150,7 +144,7 @@ def test_mentor_publishes_series_candidate_books_reschedules_cancels_admin_sees_
     with app.app_context():
         moved = db.session.get(Booking, booking_id)
         moved_slot_id = moved.slot_id
-        moved_day = moved.slot.starts_at.astimezone(ZoneInfo("Europe/London")).date()
+        moved_day = moved.slot.starts_at.astimezone(LONDON).date()
     assert moved_slot_id != first_slot_id
 
     # ... and cancels it.
@@ -204,11 +198,9 @@ def test_booking_pages_are_accessible_at_360px(app, make, browser, live_server):
     make.user("admin", email="alex@example.org", name="Alex Morgan")
     slot_ids = seed_slots(app, mentor, 4)
     with app.app_context():
-        from portal.interviews.models import Slot
-
         booked_slot = db.session.get(Slot, slot_ids[0])
         booking_id = make_booking(booked_slot, candidate).id
-        week = booked_slot.starts_at.date().isoformat()
+        week = booked_slot.starts_at.astimezone(LONDON).date().isoformat()
 
     pages = {
         "sam@example.org": ["/interviews/slots", f"/interviews/slots/{slot_ids[1]}/book", "/interviews/bookings",
@@ -234,11 +226,7 @@ def test_booking_pages_are_accessible_at_360px(app, make, browser, live_server):
                     too_wide[path] = width
     finally:
         context.close()
-    # Known app bug (see KNOWN_OVERFLOW): every other page must fit; this one is reported as an expected failure
-    # until it is fixed, after which the test simply passes.
-    assert set(too_wide) <= KNOWN_OVERFLOW, f"pages wider than 360 px: {too_wide}"
-    if too_wide:
-        pytest.xfail(f"horizontal scroll at 360 px: {too_wide}. {KNOWN_OVERFLOW_REASON}")
+    assert too_wide == {}, f"pages wider than 360 px: {too_wide}"
 
 
 def test_booking_journey_with_keyboard_only(app, make, page):

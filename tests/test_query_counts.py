@@ -58,7 +58,7 @@ def test_interview_pages_send_the_same_number_of_queries_for_5_and_500_slots(app
         mentor_id, candidate_id, type_id = ids
         with app.app_context():
             for n in range(first, last):
-                begins = start + timedelta(minutes=20 * n) - (timedelta(days=2) if n % 5 == 0 else timedelta())
+                begins = start + timedelta(minutes=20 * n) - (timedelta(days=30) if n % 5 == 0 else timedelta())
                 slot = Slot(mentor_id=mentor_id, interview_type_id=type_id, starts_at=begins,
                             ends_at=begins + timedelta(minutes=15))
                 db.session.add(slot)

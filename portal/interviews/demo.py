@@ -57,8 +57,8 @@ def seed_interviews(mentors: list[User], candidates: list[User]) -> int:
     today = utcnow().date()
     for index, mentor in enumerate(mentors):
         interview_type = types[index % len(types)]
-        weekdays = {1, 3} if index % 2 == 0 else {2, 4}
-        values = (weekdays, time(18, 0), time(20, 30), today + timedelta(days=1), today + timedelta(days=21), 15)
+        weekdays = {1, 3, 5} if index % 2 == 0 else {2, 4, 6}
+        values = (weekdays, time(18, 0), time(20, 30), today, today + timedelta(days=21), 15)
         interview_type, planned = plan_series(mentor, interview_type.id, *values)
         slots = publish_slots(mentor, interview_type, planned, mentor, new_series(mentor, interview_type, *values,
                                                                                   mentor))
@@ -76,6 +76,6 @@ def seed_interviews(mentors: list[User], candidates: list[User]) -> int:
         # Upcoming bookings on the second and third open slot.
         for offset, candidate in ((2, candidates[0]), (4, candidates[1 % len(candidates)])):
             if offset < len(slots):
-                db.session.add(_booking(slots[offset], candidate, "booked", FOCUS_NOTES[offset % 3]))
+                db.session.add(_booking(slots[offset], candidate, "booked", FOCUS_NOTES[(offset + index) % 3]))
     db.session.flush()
     return created
