@@ -19,6 +19,7 @@ DEFAULT_RATE_LIMITS = {
     "RESET_RATE_LIMIT": "10 per hour",
     "RESET_ACCOUNT_RATE_LIMIT": "3 per hour",
     "BOOKING_RATE_LIMIT": "30 per hour",
+    "UPLOAD_RATE_LIMIT": "20 per hour",
 }
 
 
@@ -31,6 +32,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings_from_env(instance_path))
     if config:
         app.config.update(config)
+    # A request body may carry the largest CV plus the form around it; anything bigger gets the 413 page.
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = int(app.config["CV_MAX_BYTES"]) + 1024 * 1024
     check_production_safety(app.config)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         instance_path.mkdir(parents=True, exist_ok=True)
@@ -94,13 +98,16 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from portal.admin.views import bp as admin_bp
     from portal.auth.views import bp as auth_bp
+    from portal.cvs.views import bp as cvs_bp
+    from portal.cvs.views import reviews_bp
     from portal.interviews.admin_views import bp as schedule_bp
     from portal.interviews.mentor_views import bp as mentor_bp
     from portal.interviews.views import bp as interviews_bp
     from portal.notifications.views import bp as notifications_bp
     from portal.pages.views import bp as pages_bp
 
-    for blueprint in (pages_bp, auth_bp, notifications_bp, admin_bp, interviews_bp, mentor_bp, schedule_bp):
+    for blueprint in (pages_bp, auth_bp, notifications_bp, admin_bp, interviews_bp, mentor_bp, schedule_bp, cvs_bp,
+                      reviews_bp):
         app.register_blueprint(blueprint)
 
 
@@ -114,6 +121,11 @@ def register_template_helpers(app: Flask) -> None:
         zone_name = current_user.timezone if current_user.is_authenticated else app.config["PORTAL_TIMEZONE"]
         return format_local(instant, zone_name, with_date)
 
+    def button_form() -> EmptyForm:
+        """A form for the layout's buttons; it never reads the request body (an error page may be answering
+        a request whose body was refused)."""
+        return EmptyForm(formdata=None)
+
     @app.context_processor
     def layout_context() -> dict[str, Any]:
         def unread() -> int:
@@ -121,7 +133,7 @@ def register_template_helpers(app: Flask) -> None:
                 g.unread_notifications = unread_count(current_user) if current_user.is_authenticated else 0
             return g.unread_notifications
 
-        return {"site_name": app.config["SITE_NAME"], "unread_notifications": unread, "logout_form": EmptyForm}
+        return {"site_name": app.config["SITE_NAME"], "unread_notifications": unread, "logout_form": button_form}
 
 
 def register_request_hooks(app: Flask) -> None:

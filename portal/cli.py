@@ -38,7 +38,12 @@ def seed_demo_data() -> list[tuple[str, str, str, bool]]:
             user = create_user(email, name, DEMO_PASSWORD, role)
         users.append(user)
         rows.append((email, name, role, created))
-    seed_interviews([u for u in users if u.is_mentor], [u for u in users if u.is_candidate])
+    from portal.cvs.demo import seed_cvs
+
+    mentors = [u for u in users if u.is_mentor]
+    candidates = [u for u in users if u.is_candidate]
+    seed_interviews(mentors, candidates)
+    seed_cvs(candidates[0], mentors[0])
     db.session.commit()
     return rows
 

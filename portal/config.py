@@ -66,6 +66,7 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "SMTP_SSL": _bool("SMTP_SSL", False),
         "SMTP_TIMEOUT": _int("SMTP_TIMEOUT", 10),
         "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 8),
+        "CV_MAX_BYTES": _int("CV_MAX_BYTES", 5 * 1024 * 1024),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "PORTAL_TIMEZONE": os.environ.get("PORTAL_TIMEZONE", "Europe/London"),
@@ -97,7 +98,6 @@ FIXED_SETTINGS: dict[str, Any] = {
     "RATELIMIT_STRATEGY": "moving-window",
     "PASSWORD_RESET_HOURS": 1,
     "INVITATION_DAYS": 7,
-    "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
     "SITE_NAME": "Career Services",
     "SITE_ADDRESS": "Career Services, ML Engineering Bootcamp, London, United Kingdom",
 }

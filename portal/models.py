@@ -8,3 +8,6 @@ __all__ = ["Invitation", "Notification", "OutboxEmail", "PasswordReset", "User"]
 from portal.interviews.models import Booking, BookingPolicy, InterviewType, Slot, SlotSeries  # noqa: E402
 
 __all__ += ["Booking", "BookingPolicy", "InterviewType", "Slot", "SlotSeries"]
+from portal.cvs.models import CVDocument, CVReview  # noqa: E402
+
+__all__ += ["CVDocument", "CVReview"]

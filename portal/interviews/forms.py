@@ -98,6 +98,8 @@ class BulkCancelForm(FlaskForm):
 
 
 class BookingForm(FlaskForm):
+    cv_document = SelectField("CV to share with the mentor", coerce=int, validate_choice=False,
+                              description="The mentor of this session can read the version you choose.")
     focus_note = TextAreaField(
         "Focus for this session", description=FOCUS_HINT,
         validators=[Length(max=1000, message="The focus note must be 1,000 characters or fewer.")])

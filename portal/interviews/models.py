@@ -110,6 +110,7 @@ class Booking(db.Model):
     candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(sa.String(10), default="booked")
     focus_note: Mapped[str] = mapped_column(sa.Text, default="")
+    cv_document_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cv_documents.id", ondelete="SET NULL"))
     uid: Mapped[str] = mapped_column(sa.String(120), unique=True)
     sequence: Mapped[int] = mapped_column(default=0)
     reschedule_count: Mapped[int] = mapped_column(default=0)
@@ -123,6 +124,7 @@ class Booking(db.Model):
 
     slot: Mapped[Slot] = relationship()
     candidate: Mapped[User] = relationship(foreign_keys=[candidate_id])
+    cv_document: Mapped["CVDocument | None"] = relationship()  # noqa: UP037, F821 - defined in portal.cvs.models
 
     @property
     def status_label(self) -> str:

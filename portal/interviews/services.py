@@ -117,7 +117,7 @@ def candidate_bookings_query(candidate: User, upcoming: bool, now: datetime) -> 
         sa.select(Booking)
         .join(Booking.slot)
         .options(contains_eager(Booking.slot).joinedload(Slot.mentor),
-                 contains_eager(Booking.slot).joinedload(Slot.interview_type))
+                 contains_eager(Booking.slot).joinedload(Slot.interview_type), joinedload(Booking.cv_document))
         .where(Booking.candidate_id == candidate.id)
     )
     if upcoming:
@@ -131,7 +131,8 @@ def mentor_sessions_query(mentor_id: int, upcoming: bool, now: datetime) -> sa.S
     statement = (
         sa.select(Booking)
         .join(Booking.slot)
-        .options(contains_eager(Booking.slot).joinedload(Slot.interview_type), joinedload(Booking.candidate))
+        .options(contains_eager(Booking.slot).joinedload(Slot.interview_type), joinedload(Booking.candidate),
+                 joinedload(Booking.cv_document))
         .where(Slot.mentor_id == mentor_id, Booking.status.in_(("booked", "completed", "no_show")))
     )
     if upcoming:
@@ -143,7 +144,8 @@ def load_booking(booking_id: int, user: User) -> Booking:
     """A booking the user may see (candidate, its mentor, admins); NotFound for anyone else."""
     booking = db.session.get(Booking, booking_id, options=[joinedload(Booking.slot).joinedload(Slot.interview_type),
                                                             joinedload(Booking.slot).joinedload(Slot.mentor),
-                                                            joinedload(Booking.candidate)])
+                                                            joinedload(Booking.candidate),
+                                                            joinedload(Booking.cv_document)])
     if booking is None or not booking.can_view(user):
         raise NotFound("No such booking.")
     return booking
@@ -205,13 +207,25 @@ def _flush_or_taken(slot: Slot) -> None:
         raise SlotTaken(SLOT_TAKEN_MESSAGE, slot) from error
 
 
-def book_slot(candidate: User, slot_id: int, focus_note: str) -> Booking:
+def _own_cv_id(candidate: User, cv_document_id: int | None) -> int | None:
+    from portal.cvs.models import CVDocument
+
+    if not cv_document_id:
+        return None
+    document = db.session.get(CVDocument, cv_document_id)
+    if document is None or document.candidate_id != candidate.id:
+        raise DomainError("Choose one of your own CV versions.", field="cv_document")
+    return document.id
+
+
+def book_slot(candidate: User, slot_id: int, focus_note: str, cv_document_id: int | None = None) -> Booking:
     """Book a slot for a candidate. The partial unique index decides between two at once (SlotTaken)."""
     _lock_candidate(candidate)
     slot = _bookable_slot(slot_id)
     now = utcnow()
     check_booking_rules(candidate, slot, get_policy(), now)
     booking = Booking(slot=slot, candidate=candidate, focus_note=(focus_note or "").strip()[:1000],
+                      cv_document_id=_own_cv_id(candidate, cv_document_id),
                       uid=f"booking-{uuid.uuid4()}@career-portal")
     db.session.add(booking)
     _flush_or_taken(slot)

@@ -13,7 +13,8 @@ from portal.auth.models import User
 from portal.db import utcnow
 from portal.errors import DomainError, NotFound
 from portal.extensions import db, limiter
-from portal.forms import EmptyForm
+from portal.cvs.services import candidate_documents
+from portal.forms import EmptyForm, choices
 from portal.interviews import calendar, services
 from portal.interviews.forms import BookingForm, CancelBookingForm, RescheduleForm
 from portal.interviews.models import InterviewType, Slot
@@ -84,9 +85,14 @@ def book(slot_id: int):
     slot = db.get_or_404(Slot, slot_id)
     policy = services.get_policy()
     form = BookingForm()
+    documents = candidate_documents(current_user)
+    form.cv_document.choices = choices([(0, "Do not share a CV")] + [(d.id, d.name + (" (current)" if d.is_current
+                                                                                     else "")) for d in documents])
+    if request.method == "GET":
+        form.cv_document.data = next((d.id for d in documents if d.is_current), 0)
     if form.validate_on_submit():
         try:
-            booking = services.book_slot(current_user, slot_id, form.focus_note.data)
+            booking = services.book_slot(current_user, slot_id, form.focus_note.data, form.cv_document.data)
             db.session.commit()
         except services.SlotTaken:
             db.session.rollback()

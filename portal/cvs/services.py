@@ -1,0 +1,261 @@
+"""CV versions (upload, current, delete, download rights) and the review workflow."""
+
+from __future__ import annotations
+
+import io
+from typing import BinaryIO
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from sqlalchemy.orm import joinedload
+
+from portal.auth.models import User
+from portal.cvs.models import OPEN_REVIEW_STATUSES, SECTIONS, VERDICTS, CVDocument, CVReview
+from portal.cvs.validation import UploadRejected, inspect_upload
+from portal.db import utcnow
+from portal.errors import DomainError, NotFound
+from portal.extensions import db
+from portal.interviews.models import Booking, Slot
+from portal.mail import OutgoingEmail
+from portal.notifications.services import notify
+from portal.storage import storage_for
+
+FEEDBACK_FIELDS = ("verdict", *(name for name, _ in SECTIONS), "strengths", "improvement_1", "improvement_2",
+                   "improvement_3")
+
+
+class ReviewStateError(DomainError):
+    """The review is not in a state that allows this action."""
+
+
+# Versions ----------------------------------------------------------------------------------------------
+
+def max_upload_bytes() -> int:
+    return int(current_app.config["CV_MAX_BYTES"])
+
+
+def size_label(size: int) -> str:
+    """'5 MB', '97 KB': a size as people read it."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.0f} MB"
+    return f"{size // 1024} KB"
+
+
+def upload_cv(candidate: User, name: str, filename: str, stream: BinaryIO) -> CVDocument:
+    """Check the file by its content, store it and record a new current version.
+
+    Raises UploadRejected; the stored file is removed again if the database refuses the row.
+    """
+    if not candidate.is_candidate:
+        raise DomainError("Only candidates upload CVs.")
+    limit = max_upload_bytes()
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise UploadRejected(f"The file is larger than {size_label(limit)}. Upload a smaller file.")
+    inspected = inspect_upload(data)
+    stored = storage_for(current_app).save(io.BytesIO(data))
+    try:
+        db.session.execute(sa.update(CVDocument).where(CVDocument.candidate_id == candidate.id,
+                                                       CVDocument.is_current.is_(True)).values(is_current=False))
+        document = CVDocument(candidate_id=candidate.id, name=name.strip()[:120], media_type=inspected.media_type,
+                              original_filename=(filename or f"cv.{inspected.extension}")[:255],
+                              size_bytes=stored.size, sha256=stored.sha256, storage_key=stored.key,
+                              page_count=inspected.page_count, word_count=inspected.word_count,
+                              extracted_text=inspected.text, links="\n".join(inspected.links), is_current=True)
+        db.session.add(document)
+        db.session.flush()
+    except Exception:
+        storage_for(current_app).delete(stored.key)
+        raise
+    return document
+
+
+def candidate_documents(candidate: User) -> list[CVDocument]:
+    return list(db.session.scalars(sa.select(CVDocument).where(CVDocument.candidate_id == candidate.id)
+                                   .order_by(CVDocument.created_at.desc(), CVDocument.id.desc())))
+
+
+def latest_reviews(document_ids: list[int]) -> dict[int, CVReview]:
+    """The newest review of each document (one query)."""
+    if not document_ids:
+        return {}
+    reviews = db.session.scalars(sa.select(CVReview).where(CVReview.cv_document_id.in_(document_ids))
+                                 .order_by(CVReview.created_at, CVReview.id))
+    return {review.cv_document_id: review for review in reviews}
+
+
+def load_own_document(document_id: int, user: User) -> CVDocument:
+    document = db.session.get(CVDocument, document_id)
+    if document is None or document.candidate_id != user.id:
+        raise NotFound("No such CV.")
+    return document
+
+
+def can_download(document: CVDocument, user: User) -> bool:
+    """The owner, admins, a mentor reviewing this version, or the mentor of a booking it is attached to."""
+    if not user.is_authenticated:
+        return False
+    if user.is_admin or user.id == document.candidate_id:
+        return True
+    if not user.is_mentor:
+        return False
+    reviewing = sa.select(CVReview.id).where(CVReview.cv_document_id == document.id, CVReview.reviewer_id == user.id,
+                                             CVReview.status.in_(("claimed", "completed")))
+    booked = (sa.select(Booking.id).join(Booking.slot)
+              .where(Booking.cv_document_id == document.id, Slot.mentor_id == user.id,
+                     Booking.status.in_(("booked", "completed", "no_show"))))
+    return db.session.scalar(sa.select(sa.exists(reviewing) | sa.exists(booked))) or False
+
+
+def set_current(document: CVDocument) -> None:
+    db.session.execute(sa.update(CVDocument).where(CVDocument.candidate_id == document.candidate_id,
+                                                   CVDocument.id != document.id).values(is_current=False))
+    document.is_current = True
+
+
+def delete_document(document: CVDocument) -> str:
+    """Delete a version's row (reviews keep their feedback); returns the storage key to remove after commit."""
+    open_review = db.session.scalar(sa.select(CVReview).where(CVReview.cv_document_id == document.id,
+                                                              CVReview.status.in_(OPEN_REVIEW_STATUSES)))
+    if open_review is not None:
+        if open_review.status == "claimed":
+            raise DomainError("A mentor is reviewing this version. You can delete it once the review is published.")
+        raise DomainError("This version is waiting for a review. Withdraw the request first, then delete it.")
+    key = document.storage_key
+    was_current = document.is_current
+    candidate_id = document.candidate_id
+    db.session.execute(sa.update(CVReview).where(CVReview.cv_document_id == document.id).values(cv_document_id=None))
+    db.session.execute(sa.update(Booking).where(Booking.cv_document_id == document.id).values(cv_document_id=None))
+    db.session.delete(document)
+    db.session.flush()
+    if was_current:
+        newest = db.session.scalar(sa.select(CVDocument).where(CVDocument.candidate_id == candidate_id)
+                                   .order_by(CVDocument.created_at.desc(), CVDocument.id.desc()).limit(1))
+        if newest is not None:
+            newest.is_current = True
+    return key
+
+
+# Review workflow ----------------------------------------------------------------------------------------
+
+def request_review(candidate: User, document: CVDocument, target_role: str, questions: str) -> CVReview:
+    """Ask for a review of one version; linked to the candidate's last completed review of another version."""
+    if document.candidate_id != candidate.id:
+        raise NotFound("No such CV.")
+    previous = db.session.scalar(
+        sa.select(CVReview).where(CVReview.candidate_id == candidate.id, CVReview.status == "completed",
+                                  CVReview.cv_document_id != document.id)
+        .order_by(CVReview.completed_at.desc(), CVReview.id.desc()).limit(1))
+    review = CVReview(candidate_id=candidate.id, cv_document_id=document.id, document_name=document.name,
+                      target_role=target_role.strip()[:200], questions=(questions or "").strip()[:2000],
+                      previous_review_id=previous.id if previous else None)
+    db.session.add(review)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except sa.exc.IntegrityError as error:
+        raise DomainError("This version already has a review request in progress.") from error
+    return review
+
+
+def _transition(review: CVReview, allowed: tuple[str, ...], message: str, **values) -> None:
+    """Move the review on only if it is still in an allowed state: the database decides between two at once."""
+    result = db.session.execute(
+        sa.update(CVReview).where(CVReview.id == review.id, CVReview.status.in_(allowed))
+        .values(updated_at=utcnow(), **values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise ReviewStateError(message)
+    db.session.refresh(review)
+
+
+def withdraw_review(review: CVReview, by: User) -> None:
+    if by.id != review.candidate_id:
+        raise NotFound("No such review.")
+    _transition(review, ("requested",), "A mentor has already started this review, so it can no longer be withdrawn.",
+                status="withdrawn")
+
+
+def claim_review(review: CVReview, mentor: User) -> None:
+    if not mentor.is_mentor:
+        raise DomainError("Only mentors review CVs.")
+    _transition(review, ("requested",), "Another mentor claimed this review a moment ago.",
+                status="claimed", reviewer_id=mentor.id, claimed_at=utcnow())
+
+
+def assign_review(review: CVReview, mentor: User | None, by: User) -> None:
+    """An admin gives a waiting (or claimed) review to a mentor."""
+    if not by.is_admin:
+        raise NotFound("No such review.")
+    if mentor is None or not mentor.is_mentor or not mentor.active:
+        raise DomainError("Choose a mentor.", field="mentor")
+    _transition(review, OPEN_REVIEW_STATUSES, "This review is finished or withdrawn; it cannot be assigned.",
+                status="claimed", reviewer_id=mentor.id, claimed_at=utcnow())
+    notify(mentor, f"{by.name} assigned you a CV review: {review.candidate.name}, {review.target_role}.",
+           url_for("reviews.review", review_id=review.id))
+
+
+def release_review(review: CVReview, by: User) -> None:
+    """The reviewer (or an admin) hands a claimed review back to the queue; the draft is cleared."""
+    if not (by.is_admin or by.id == review.reviewer_id):
+        raise NotFound("No such review.")
+    blank = {name: "" for name in FEEDBACK_FIELDS if name != "verdict"}
+    _transition(review, ("claimed",), "Only a review in progress can be released.", status="requested",
+                reviewer_id=None, claimed_at=None, verdict=None, draft_saved_at=None, **blank)
+
+
+def save_feedback(review: CVReview, by: User, values: dict[str, str], publish: bool) -> None:
+    """Save the reviewer's draft; publishing needs a verdict and one improvement, and tells the candidate."""
+    if by.id != review.reviewer_id:
+        raise NotFound("No such review.")
+    if review.status != "claimed":
+        raise ReviewStateError("This review has already been published." if review.status == "completed"
+                               else "Claim this review before writing feedback.")
+    for name in FEEDBACK_FIELDS:
+        if name in values:
+            setattr(review, name, (values[name] or "").strip() if name != "verdict" else (values[name] or None))
+    if review.verdict is not None and review.verdict not in VERDICTS:
+        raise DomainError("Choose an overall verdict.", field="verdict")
+    review.draft_saved_at = utcnow()
+    if not publish:
+        return
+    if not review.verdict:
+        raise DomainError("Choose an overall verdict before publishing.", field="verdict")
+    if not review.improvements:
+        raise DomainError("Give at least one improvement before publishing.", field="improvement_1")
+    _transition(review, ("claimed",), "This review has already been published.", status="completed",
+                completed_at=utcnow())
+    notify(review.candidate, f"{by.name} reviewed your CV “{review.document_name}”: {review.verdict_label}.",
+           url_for("reviews.review", review_id=review.id),
+           email=OutgoingEmail(f"Your CV review is ready: {review.verdict_label}", "cv_review_published",
+                               {"review": review, "url": url_for("reviews.review", review_id=review.id,
+                                                                 _external=True)},
+                               category="feedback"))
+
+
+def load_review(review_id: int, user: User) -> CVReview:
+    review = db.session.get(CVReview, review_id, options=[joinedload(CVReview.candidate),
+                                                          joinedload(CVReview.reviewer),
+                                                          joinedload(CVReview.document)])
+    if review is None or not review.can_view(user):
+        raise NotFound("No such review.")
+    return review
+
+
+def queue_query() -> sa.Select:
+    """Waiting requests, oldest first."""
+    return (sa.select(CVReview).options(joinedload(CVReview.candidate), joinedload(CVReview.document))
+            .where(CVReview.status == "requested").order_by(CVReview.created_at, CVReview.id))
+
+
+def reviewer_query(mentor: User) -> sa.Select:
+    return (sa.select(CVReview).options(joinedload(CVReview.candidate), joinedload(CVReview.document))
+            .where(CVReview.reviewer_id == mentor.id).order_by(CVReview.status != "claimed",
+                                                               CVReview.updated_at.desc()))
+
+
+def all_reviews_query(status: str | None = None) -> sa.Select:
+    statement = (sa.select(CVReview).options(joinedload(CVReview.candidate), joinedload(CVReview.reviewer))
+                 .order_by(CVReview.created_at.desc(), CVReview.id.desc()))
+    if status:
+        statement = statement.where(CVReview.status == status)
+    return statement

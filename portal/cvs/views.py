@@ -1,0 +1,254 @@
+"""CV pages for candidates, the review queue for mentors, and the admin's list of reviews."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+
+from portal.auth.models import User
+from portal.cvs import services
+from portal.cvs.check import check_cv
+from portal.cvs.diff import diff_summary, text_diff
+from portal.cvs.forms import AssignForm, FeedbackForm, ReviewRequestForm, UploadForm
+from portal.cvs.models import REVIEW_STATUS_LABELS, SECTIONS, CVDocument, CVReview
+from portal.db import utcnow
+from portal.errors import DomainError, NotFound
+from portal.extensions import db, limiter
+from portal.forms import EmptyForm, choices
+from portal.security import role_required
+from portal.storage import storage_for
+from portal.views import show_error
+
+bp = Blueprint("cvs", __name__, url_prefix="/cvs")
+reviews_bp = Blueprint("reviews", __name__, url_prefix="/reviews")
+WAITING_TOO_LONG = timedelta(days=3)
+
+
+def _own_document(document_id: int) -> CVDocument:
+    try:
+        return services.load_own_document(document_id, current_user)
+    except NotFound:
+        abort(404)
+
+
+@bp.route("/", methods=["GET", "POST"])
+@role_required("candidate")
+@limiter.limit(lambda: current_app.config["UPLOAD_RATE_LIMIT"], methods=["POST"])
+def index():
+    form = UploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            document = services.upload_cv(current_user, form.name.data, upload.filename or "", upload.stream)
+            db.session.commit()
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"“{document.name}” uploaded. Here is an instant check of it.", "success")
+            return redirect(url_for("cvs.detail", document_id=document.id))
+    documents = services.candidate_documents(current_user)
+    reviews = services.latest_reviews([d.id for d in documents])
+    return render_template("cvs/index.html", form=form, documents=documents, reviews=reviews,
+                           max_size=services.size_label(services.max_upload_bytes()))
+
+
+@bp.route("/<int:document_id>", methods=["GET", "POST"])
+@role_required("candidate")
+def detail(document_id: int):
+    document = _own_document(document_id)
+    form = ReviewRequestForm()
+    if form.validate_on_submit():
+        try:
+            review = services.request_review(current_user, document, form.target_role.data, form.questions.data)
+            db.session.commit()
+        except DomainError as error:
+            show_error(form, error)
+            document = _own_document(document_id)
+        else:
+            flash("Review requested. A mentor will pick it up soon; we will tell you when the feedback is ready.",
+                  "success")
+            return redirect(url_for("reviews.review", review_id=review.id))
+    reviews = db.session.scalars(sa.select(CVReview).where(CVReview.cv_document_id == document.id)
+                                 .order_by(CVReview.created_at.desc())).all()
+    has_open = any(r.status in ("requested", "claimed") for r in reviews)
+    checks = check_cv(document.extracted_text, document.page_count, links=document.links.splitlines())
+    return render_template("cvs/detail.html", document=document, checks=checks,
+                           reviews=reviews, form=form, has_open=has_open, button_form=EmptyForm())
+
+
+@bp.route("/<int:document_id>/download")
+@login_required
+def download(document_id: int):
+    document = db.session.get(CVDocument, document_id)
+    if document is None or not services.can_download(document, current_user):
+        current_app.logger.warning("CV download refused: user %s, document %s", current_user.id, document_id)
+        abort(404)
+    try:
+        stream = storage_for(current_app).open(document.storage_key)
+    except FileNotFoundError:
+        abort(404)
+    response = send_file(stream, mimetype=document.media_type, as_attachment=True,
+                         download_name=document.original_filename, max_age=0, conditional=False, etag=False)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/<int:document_id>/current", methods=["POST"])
+@role_required("candidate")
+def make_current(document_id: int):
+    document = _own_document(document_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    services.set_current(document)
+    db.session.commit()
+    flash(f"“{document.name}” is now your current CV.", "success")
+    return redirect(url_for("cvs.index"))
+
+
+@bp.route("/<int:document_id>/delete", methods=["POST"])
+@role_required("candidate")
+def delete(document_id: int):
+    document = _own_document(document_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    name = document.name
+    try:
+        key = services.delete_document(document)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for("cvs.detail", document_id=document_id))
+    storage_for(current_app).delete(key)
+    flash(f"“{name}” deleted. Feedback already written about it stays in your reviews.", "success")
+    return redirect(url_for("cvs.index"))
+
+
+# Reviews ------------------------------------------------------------------------------------------------
+
+def _review(review_id: int) -> CVReview:
+    try:
+        return services.load_review(review_id, current_user)
+    except NotFound:
+        abort(404)
+
+
+@reviews_bp.route("/<int:review_id>", methods=["GET", "POST"])
+@login_required
+def review(review_id: int):
+    item = _review(review_id)
+    is_reviewer = current_user.id == item.reviewer_id and item.status == "claimed"
+    form = FeedbackForm(obj=item if request.method == "GET" else None)
+    if request.method == "POST":
+        if not is_reviewer:
+            abort(403)
+        if form.validate_on_submit():
+            values = {name: form[name].data for name in services.FEEDBACK_FIELDS}
+            try:
+                services.save_feedback(item, current_user, values, publish=bool(form.publish.data))
+                db.session.commit()
+            except DomainError as error:
+                show_error(form, error)
+                item = _review(review_id)
+            else:
+                flash("Feedback published. The candidate has been told." if form.publish.data
+                      else "Draft saved. Only you can see it until you publish.", "success")
+                return redirect(url_for("reviews.review", review_id=item.id))
+    previous = item.previous_review
+    diff = []
+    if is_reviewer or current_user.is_admin:
+        if previous is not None and previous.document is not None and item.document is not None:
+            diff = text_diff(previous.document.extracted_text, item.document.extracted_text)
+    show_feedback = item.status == "completed" or current_user.id == item.reviewer_id or current_user.is_admin
+    return render_template("cvs/review.html", review=item, form=form, is_reviewer=is_reviewer, previous=previous,
+                           diff=diff, diff_counts=diff_summary(diff) if diff else (0, 0), sections=SECTIONS,
+                           show_feedback=show_feedback, button_form=EmptyForm(),
+                           can_download=item.document is not None and services.can_download(item.document,
+                                                                                            current_user))
+
+
+def _button_action(review_id: int, action, success: str, target: str | None = None):
+    item = _review(review_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        action(item)
+        db.session.commit()
+        flash(success, "success")
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    return redirect(target or url_for("reviews.review", review_id=review_id))
+
+
+@reviews_bp.route("/<int:review_id>/withdraw", methods=["POST"])
+@role_required("candidate")
+def withdraw(review_id: int):
+    return _button_action(review_id, lambda r: services.withdraw_review(r, current_user), "Review request withdrawn.")
+
+
+@reviews_bp.route("/<int:review_id>/claim", methods=["POST"])
+@role_required("mentor")
+def claim(review_id: int):
+    item = db.session.get(CVReview, review_id)
+    if item is None or not item.can_view(current_user):
+        flash("Another mentor claimed this review a moment ago.", "warning")
+        return redirect(url_for("reviews.queue"))
+    return _button_action(review_id, lambda r: services.claim_review(r, current_user),
+                          "You are reviewing this CV. Save drafts as you go; publish when ready.")
+
+
+@reviews_bp.route("/<int:review_id>/release", methods=["POST"])
+@role_required("mentor", "admin")
+def release(review_id: int):
+    return _button_action(review_id, lambda r: services.release_review(r, current_user),
+                          "Review handed back to the queue.",
+                          url_for("reviews.queue") if current_user.is_mentor else url_for("reviews.all_reviews"))
+
+
+@reviews_bp.route("/queue")
+@role_required("mentor")
+def queue():
+    waiting = db.session.scalars(services.queue_query()).unique().all()
+    mine = db.session.scalars(services.reviewer_query(current_user)).unique().all()
+    return render_template("cvs/queue.html", waiting=waiting, mine=mine, now=utcnow(), form=EmptyForm(),
+                           too_long=WAITING_TOO_LONG)
+
+
+@reviews_bp.route("/all")
+@role_required("admin")
+def all_reviews():
+    status = request.args.get("status") if request.args.get("status") in REVIEW_STATUS_LABELS else None
+    pagination = db.paginate(services.all_reviews_query(status), per_page=50, error_out=False)
+    mentors = db.session.scalars(sa.select(User).where(User.role == "mentor", User.active.is_(True))
+                                 .order_by(User.name)).all()
+    form = AssignForm()
+    form.mentor.choices = choices([(0, "Choose a mentor")] + [(m.id, m.name) for m in mentors])
+    return render_template("cvs/admin_reviews.html", pagination=pagination, status=status,
+                           statuses=REVIEW_STATUS_LABELS, now=utcnow(), too_long=WAITING_TOO_LONG, form=form,
+                           button_form=EmptyForm())
+
+
+@reviews_bp.route("/<int:review_id>/assign", methods=["POST"])
+@role_required("admin")
+def assign(review_id: int):
+    item = _review(review_id)
+    form = AssignForm()
+    form.mentor.choices = []
+    if not form.validate_on_submit():
+        abort(400)
+    mentor = db.session.get(User, form.mentor.data) if form.mentor.data else None
+    try:
+        services.assign_review(item, mentor, current_user)
+        db.session.commit()
+        flash(f"Assigned to {mentor.name}.", "success")
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    return redirect(url_for("reviews.all_reviews"))
