@@ -16,7 +16,7 @@ import time_machine
 from portal.cvs.models import CVDocument, CVReview
 from portal.extensions import db
 from tests.cv_samples import GOOD_CV_LINES, docx_with_text, encrypted_pdf, exe_bytes, html_as_pdf, pdf_with_text
-from tests.factories import PASSWORD, make_booking, make_slot, make_user
+from tests.factories import PASSWORD, make_slot, make_user
 
 
 @pytest.fixture

@@ -160,9 +160,9 @@ def review(review_id: int):
                 return redirect(url_for("reviews.review", review_id=item.id))
     previous = item.previous_review
     diff = []
-    if is_reviewer or current_user.is_admin:
-        if previous is not None and previous.document is not None and item.document is not None:
-            diff = text_diff(previous.document.extracted_text, item.document.extracted_text)
+    if ((is_reviewer or current_user.is_admin) and previous is not None and previous.document is not None
+            and item.document is not None):
+        diff = text_diff(previous.document.extracted_text, item.document.extracted_text)
     show_feedback = item.status == "completed" or current_user.id == item.reviewer_id or current_user.is_admin
     return render_template("cvs/review.html", review=item, form=form, is_reviewer=is_reviewer, previous=previous,
                            diff=diff, diff_counts=diff_summary(diff) if diff else (0, 0), sections=SECTIONS,

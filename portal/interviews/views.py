@@ -10,10 +10,10 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user, login_required
 
 from portal.auth.models import User
+from portal.cvs.services import candidate_documents
 from portal.db import utcnow
 from portal.errors import DomainError, NotFound
 from portal.extensions import db, limiter
-from portal.cvs.services import candidate_documents
 from portal.forms import EmptyForm, choices
 from portal.interviews import calendar, services
 from portal.interviews.forms import BookingForm, CancelBookingForm, RescheduleForm
