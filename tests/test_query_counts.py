@@ -87,3 +87,47 @@ def test_interview_pages_send_the_same_number_of_queries_for_5_and_500_slots(app
     many = measure()
     assert few == many
     assert max(many.values()) <= 10
+
+
+def test_cv_pages_send_the_same_number_of_queries_for_5_and_500_rows(app, client, auth, count_queries):
+    from portal.cvs.models import CVDocument, CVReview
+
+    with app.app_context():
+        candidate = make_user(email="sam@example.org")
+        mentor = make_user("mentor", email="mentor@example.org")
+        make_user("admin", email="admin@example.org")
+        ids = (candidate.id, mentor.id)
+
+    def add_versions(first: int, last: int) -> None:
+        """CV versions, each with a review: waiting, claimed by the mentor, or completed."""
+        candidate_id, mentor_id = ids
+        with app.app_context():
+            for n in range(first, last):
+                document = CVDocument(candidate_id=candidate_id, name=f"Version {n}", original_filename="cv.pdf",
+                                      media_type="application/pdf", size_bytes=1000, sha256="0" * 64,
+                                      storage_key=f"key{n:05d}abcdefghijkl", word_count=300)
+                db.session.add(document)
+                status = ("requested", "claimed", "completed")[n % 3]
+                db.session.add(CVReview(candidate_id=candidate_id, document=document, document_name=document.name,
+                                        target_role="MLE", status=status,
+                                        reviewer_id=None if status == "requested" else mentor_id))
+            db.session.commit()
+
+    pages = {"sam@example.org": ["/cvs/"], "mentor@example.org": ["/reviews/queue"],
+             "admin@example.org": ["/reviews/all", "/reviews/all?status=requested"]}
+
+    def measure() -> dict[str, int]:
+        counts = {}
+        for email, urls in pages.items():
+            auth.login(email)
+            for url in urls:
+                counts[url] = statements_for(client, count_queries, url)
+            auth.logout()
+        return counts
+
+    add_versions(0, 5)
+    few = measure()
+    add_versions(5, 500)
+    many = measure()
+    assert few == many
+    assert max(many.values()) <= 8

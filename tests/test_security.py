@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from portal import create_app
 from portal.config import ConfigError
+from portal.cvs.models import CVDocument
+from portal.extensions import db
 
 # (url, roles allowed); every other signed-in role gets 403, anonymous goes to login.
 PROTECTED_URLS = [
@@ -24,6 +27,9 @@ PROTECTED_URLS = [
     ("/admin/schedule/", {"admin"}),
     ("/admin/schedule/bookings", {"admin"}),
     ("/admin/schedule/bulk-cancel", {"admin"}),
+    ("/cvs/", {"candidate"}),
+    ("/reviews/queue", {"mentor"}),
+    ("/reviews/all", {"admin"}),
 ]
 # Admins open the mentor pages without choosing a mentor: they are sent on to the admin schedule.
 REDIRECTS_FOR = {("/mentor/availability", "admin"): "/admin/schedule/",
@@ -274,3 +280,68 @@ def test_every_booking_and_slot_url_with_every_relation(app, client, auth, who):
         expected = POST_STATUS.get((template, who), OBJECT_ACCESS[template][who]) if method == "post" else \
             OBJECT_ACCESS[template][who]
         assert response.status_code == expected, (method, url, who, response.status_code)
+
+
+@pytest.mark.parametrize("who", ["anonymous", "owner", "other_candidate", "mentor", "other_mentor", "admin"])
+def test_every_cv_and_review_url_with_every_relation(app, client, auth, who):
+    """The owner's CV is under review by 'mentor'; 'other_mentor' has no link to it."""
+    import io
+
+    from portal.cvs.models import CVReview
+    from tests.cv_samples import GOOD_CV_LINES, pdf_with_text
+    from tests.factories import make_user
+
+    with app.app_context():
+        for role, email in (("candidate", "owner"), ("candidate", "other_candidate"), ("mentor", "mentor"),
+                            ("mentor", "other_mentor"), ("admin", "admin")):
+            make_user(role, email=f"{email}@example.org")
+    owner = app.test_client()
+    owner.post("/login", data={"email": "owner@example.org", "password": "correct horse battery"})
+    owner.post("/cvs/", data={"name": "CV", "file": (io.BytesIO(pdf_with_text(GOOD_CV_LINES)), "cv.pdf")},
+               content_type="multipart/form-data")
+    with app.app_context():
+        document_id = db.session.scalar(sa.select(CVDocument.id))
+    review_id = int(owner.post(f"/cvs/{document_id}", data={"target_role": "MLE"}).headers["Location"]
+                    .rsplit("/", 1)[1])
+    reviewer = app.test_client()
+    reviewer.post("/login", data={"email": "mentor@example.org", "password": "correct horse battery"})
+    assert reviewer.post(f"/reviews/{review_id}/claim").status_code == 302
+    if who != "anonymous":
+        auth.login(f"{who}@example.org")
+    expected = {
+        # url: {who: status}
+        f"/cvs/{document_id}": {"owner": 200, "other_candidate": 404, "mentor": 403, "other_mentor": 403,
+                                "admin": 403},
+        f"/cvs/{document_id}/download": {"owner": 200, "other_candidate": 404, "mentor": 200, "other_mentor": 404,
+                                         "admin": 200},
+        f"/reviews/{review_id}": {"owner": 200, "other_candidate": 404, "mentor": 200, "other_mentor": 404,
+                                  "admin": 200},
+    }
+    for url, statuses in expected.items():
+        response = client.get(url)
+        if who == "anonymous":
+            assert response.status_code == 302 and "/login" in response.headers["Location"], url
+        else:
+            assert response.status_code == statuses[who], (url, who, response.status_code)
+    posts = {
+        f"/cvs/{document_id}/delete": {"owner": 302, "other_candidate": 404, "mentor": 403, "other_mentor": 403,
+                                       "admin": 403},
+        f"/cvs/{document_id}/current": {"owner": 302, "other_candidate": 404, "mentor": 403, "other_mentor": 403,
+                                        "admin": 403},
+        f"/reviews/{review_id}/withdraw": {"owner": 302, "other_candidate": 404, "mentor": 403,
+                                           "other_mentor": 403, "admin": 403},
+        f"/reviews/{review_id}/release": {"owner": 403, "other_candidate": 403, "mentor": 302,
+                                          "other_mentor": 404, "admin": 302},
+        f"/reviews/{review_id}/assign": {"owner": 403, "other_candidate": 403, "mentor": 403, "other_mentor": 403,
+                                         "admin": 302},
+    }
+    for url, statuses in posts.items():
+        response = client.post(url, data={"mentor": "0"})
+        if who == "anonymous":
+            assert response.status_code == 302 and "/login" in response.headers["Location"], url
+        else:
+            assert response.status_code == statuses[who], (url, who, response.status_code)
+    with app.app_context():
+        review = db.session.get(CVReview, review_id)
+        # nobody outside the review could change it; the owner's withdraw is refused while it is claimed
+        assert review.status in ("claimed", "requested")
