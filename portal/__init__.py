@@ -100,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.auth.views import bp as auth_bp
     from portal.cvs.views import bp as cvs_bp
     from portal.cvs.views import reviews_bp
+    from portal.feedback.views import bp as feedback_bp
     from portal.interviews.admin_views import bp as schedule_bp
     from portal.interviews.mentor_views import bp as mentor_bp
     from portal.interviews.views import bp as interviews_bp
@@ -107,7 +108,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.pages.views import bp as pages_bp
 
     for blueprint in (pages_bp, auth_bp, notifications_bp, admin_bp, interviews_bp, mentor_bp, schedule_bp, cvs_bp,
-                      reviews_bp):
+                      reviews_bp, feedback_bp):
         app.register_blueprint(blueprint)
 
 

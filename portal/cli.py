@@ -42,7 +42,10 @@ def seed_demo_data() -> list[tuple[str, str, str, bool]]:
 
     mentors = [u for u in users if u.is_mentor]
     candidates = [u for u in users if u.is_candidate]
+    from portal.feedback.demo import seed_feedback
+
     seed_interviews(mentors, candidates)
+    seed_feedback()
     seed_cvs(candidates[0], mentors[0])
     db.session.commit()
     return rows

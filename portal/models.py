@@ -11,3 +11,6 @@ __all__ += ["Booking", "BookingPolicy", "InterviewType", "Slot", "SlotSeries"]
 from portal.cvs.models import CVDocument, CVReview  # noqa: E402
 
 __all__ += ["CVDocument", "CVReview"]
+from portal.feedback.models import FeedbackRevision, SessionFeedback, SessionRating  # noqa: E402
+
+__all__ += ["FeedbackRevision", "SessionFeedback", "SessionRating"]

@@ -63,15 +63,16 @@ def seed_interviews(mentors: list[User], candidates: list[User]) -> int:
         slots = publish_slots(mentor, interview_type, planned, mentor, new_series(mentor, interview_type, *values,
                                                                                   mentor))
         created += len(slots)
-        # Past sessions, one a week, for the demo candidates' history.
-        for weeks_ago in (1, 2, 3):
+        # Past sessions, one a week: the first candidate every week (alternating mentors), others in between.
+        for weeks_ago in (1, 2, 3, 4):
             start = datetime.combine(today - timedelta(weeks=weeks_ago), time(10 + index, 0), UTC)
             past = Slot(mentor_id=mentor.id, interview_type_id=types[weeks_ago % 3].id, starts_at=start,
                         ends_at=start + types[weeks_ago % 3].duration, created_by_id=mentor.id)
             db.session.add(past)
-            status = "no_show" if (weeks_ago == 3 and index == 1) else "completed"
-            db.session.add(_booking(past, candidates[(weeks_ago + index) % len(candidates)], status,
-                                    FOCUS_NOTES[weeks_ago % 3]))
+            first = weeks_ago % 2 == index % 2
+            candidate = candidates[0] if first else candidates[1 + (weeks_ago + index) % (len(candidates) - 1)]
+            status = "no_show" if (not first and weeks_ago == 4) else "completed"
+            db.session.add(_booking(past, candidate, status, FOCUS_NOTES[weeks_ago % 3]))
             created += 1
         # Upcoming bookings on the second and third open slot.
         for offset, candidate in ((2, candidates[0]), (4, candidates[1 % len(candidates)])):
