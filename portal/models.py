@@ -14,3 +14,6 @@ __all__ += ["CVDocument", "CVReview"]
 from portal.feedback.models import FeedbackRevision, SessionFeedback, SessionRating  # noqa: E402
 
 __all__ += ["FeedbackRevision", "SessionFeedback", "SessionRating"]
+from portal.admin.models import AuditEvent, PageRevision  # noqa: E402
+
+__all__ += ["AuditEvent", "PageRevision"]

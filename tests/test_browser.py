@@ -77,7 +77,9 @@ def test_visitor_reads_guide_and_faq_registers_logs_out_logs_in_changes_time_zon
 def test_admin_invites_a_mentor_who_accepts_through_the_emailed_link(app, make, page):
     make.user("admin", email="admin@example.org", name="Alex Morgan")
     log_in(page, "admin@example.org")
-    page.get_by_role("link", name="Users").click()
+    page.get_by_role("link", name="Console").click()
+    assert_accessible(page)
+    page.get_by_role("link", name="People").click()
     assert_accessible(page)
     page.get_by_role("link", name="Invite a mentor").first.click()
     assert_accessible(page)

@@ -148,10 +148,10 @@ def test_removing_unbooked_slot_and_cancelling_booked_one_with_reason(people):
     free = make_slot(people["mentor"], at(days=5))
     booked = make_slot(people["mentor"], at(days=6))
     booking = make_booking(booked, people["candidate"])
-    availability.remove_slot(free)
+    availability.remove_slot(free, people["mentor"])
     assert free.status == "cancelled"
     with pytest.raises(DomainError, match="This slot is booked"):
-        availability.remove_slot(booked)
+        availability.remove_slot(booked, people["mentor"])
     with pytest.raises(DomainError, match="Give a reason"):
         availability.cancel_slot(booked, "  ", people["mentor"])
     availability.cancel_slot(booked, "I am ill, sorry", people["mentor"])
@@ -166,7 +166,7 @@ def test_removing_unbooked_slot_and_cancelling_booked_one_with_reason(people):
 
 def test_cancelled_slot_frees_the_time_for_a_new_one(people):
     slot = make_slot(people["mentor"], datetime(2026, 10, 7, 9, tzinfo=UTC))
-    availability.remove_slot(slot)
+    availability.remove_slot(slot, people["mentor"])
     db.session.commit()
     assert publish_series(people["mentor"], people["type"], {3}, time(10), time(11), date(2026, 10, 7),
                           date(2026, 10, 7))

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from sqlalchemy.orm import joinedload
 
+from portal.admin.audit import record
 from portal.auth.models import User
 from portal.cvs.models import OPEN_REVIEW_STATUSES, SECTIONS, VERDICTS, CVDocument, CVReview
 from portal.cvs.validation import UploadRejected, inspect_upload
@@ -188,8 +189,11 @@ def assign_review(review: CVReview, mentor: User | None, by: User) -> None:
         raise NotFound("No such review.")
     if mentor is None or not mentor.is_mentor or not mentor.active:
         raise DomainError("Choose a mentor.", field="mentor")
+    before = {"status": review.status, "reviewer_id": review.reviewer_id}
     _transition(review, OPEN_REVIEW_STATUSES, "This review is finished or withdrawn; it cannot be assigned.",
                 status="claimed", reviewer_id=mentor.id, claimed_at=utcnow())
+    record(by, "review.assigned", "cv_review", review.id, f"CV review of {review.candidate.name} assigned to "
+           f"{mentor.name}", before, {"status": "claimed", "reviewer_id": mentor.id})
     notify(mentor, f"{by.name} assigned you a CV review: {review.candidate.name}, {review.target_role}.",
            url_for("reviews.review", review_id=review.id))
 

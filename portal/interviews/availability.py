@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import url_for
 
+from portal.admin.audit import record_if_admin_for_other
 from portal.auth.models import User
 from portal.db import utcnow
 from portal.errors import DomainError, NotFound, PermissionDenied
@@ -161,6 +162,10 @@ def publish_slots(mentor: User, interview_type: InterviewType, planned: list[Pla
             db.session.flush()
     except sa.exc.IntegrityError as error:  # another request published an overlapping slot meanwhile
         raise SlotClash("Another slot was published for these times a moment ago. Nothing was created.") from error
+    record_if_admin_for_other(created_by, mentor.id, "slot.created", "slot", slots[0].id if len(slots) == 1 else None,
+                              f"{len(slots)} slot(s) published for {mentor.name}", None,
+                              {"mentor_id": mentor.id, "slot_ids": [slot.id for slot in slots],
+                               "starts_at": [slot.starts_at for slot in slots]})
     return slots
 
 
@@ -184,7 +189,7 @@ def load_slot_for_change(slot_id: int, user: User) -> Slot:
     return slot
 
 
-def remove_slot(slot: Slot) -> None:
+def remove_slot(slot: Slot, by: User) -> None:
     """Withdraw an open slot nobody has booked."""
     if slot.status != "open":
         raise DomainError("This slot has already been removed.")
@@ -192,6 +197,9 @@ def remove_slot(slot: Slot) -> None:
         raise DomainError("This slot is booked: cancel it with a reason instead, so the candidate is told.")
     slot.status = "cancelled"
     slot.cancelled_at = utcnow()
+    record_if_admin_for_other(by, slot.mentor_id, "slot.cancelled", "slot", slot.id,
+                              f"Unbooked slot of {slot.mentor.name} removed", {"status": "open"},
+                              {"status": "cancelled"})
 
 
 def cancel_slot(slot: Slot, reason: str, by: User) -> Booking | None:
@@ -208,6 +216,10 @@ def cancel_slot(slot: Slot, reason: str, by: User) -> Booking | None:
     slot.status = "cancelled"
     slot.cancel_reason = reason or None
     slot.cancelled_at = now
+    record_if_admin_for_other(by, slot.mentor_id, "slot.cancelled", "slot", slot.id,
+                              f"Slot of {slot.mentor.name} cancelled" + (" with its booking" if booking else ""),
+                              {"status": "open"}, {"status": "cancelled", "reason": reason,
+                                                   "booking_id": booking.id if booking else None})
     if booking is not None:
         booking.status = "cancelled"
         booking.cancel_reason = reason
@@ -234,8 +246,12 @@ def edit_slot(slot: Slot, type_id: int, day: date, at: time, by: User) -> Slot:
     clash = find_clash(slot.mentor_id, planned, ignore_slot_id=slot.id)
     if clash is not None:
         raise SlotClash(_clash_message(clash, by.timezone))
+    before = {"interview_type_id": slot.interview_type_id, "starts_at": slot.starts_at}
     slot.interview_type_id = interview_type.id
     slot.starts_at, slot.ends_at = planned[0].starts_at, planned[0].ends_at
+    record_if_admin_for_other(by, slot.mentor_id, "slot.changed", "slot", slot.id,
+                              f"Slot of {slot.mentor.name} changed", before,
+                              {"interview_type_id": slot.interview_type_id, "starts_at": slot.starts_at})
     try:
         with db.session.begin_nested():
             db.session.flush()

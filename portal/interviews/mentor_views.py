@@ -144,7 +144,7 @@ def remove_slot(slot_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        availability.remove_slot(slot)
+        availability.remove_slot(slot, current_user)
         db.session.commit()
         flash("Slot removed.", "success")
     except DomainError as error:

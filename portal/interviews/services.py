@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import url_for
 from sqlalchemy.orm import contains_eager, joinedload
 
+from portal.admin.audit import record
 from portal.auth.models import User
 from portal.db import utcnow
 from portal.errors import DomainError, NotFound
@@ -268,10 +269,16 @@ def _check_changeable(booking: Booking, by: User, override: bool, action: str) -
     return policy
 
 
-def cancel_booking(booking: Booking, by: User, reason: str = "", override: bool = False) -> None:
+def cancel_booking(booking: Booking, by: User, reason: str = "", override: bool = False, audit: bool = True) -> None:
     """Cancel a booking (candidate until the cutoff; admins any time, a late one is recorded as such)."""
     policy = _check_changeable(booking, by, override, "cancelled")
     now = utcnow()
+    if audit and by.is_admin:
+        record(by, "booking.cancelled", "booking", booking.id,
+               f"Booking of {booking.candidate.name} on {booking.slot.starts_at:%Y-%m-%d %H:%M} UTC cancelled"
+               + (" past the cutoff (rule overridden)" if cutoff_passed(booking, policy, now) else ""),
+               {"status": booking.status}, {"status": "cancelled", "reason": reason,
+                                            "override": cutoff_passed(booking, policy, now)})
     booking.status = "cancelled"
     booking.cancel_reason = (reason or "").strip()[:1000] or None
     booking.cancelled_at = now
@@ -296,6 +303,8 @@ def reschedule_booking(booking: Booking, new_slot_id: int, by: User, override: b
     if booking.reschedule_count >= policy.max_reschedules and not (override and by.is_admin):
         raise PolicyViolation(f"This session has been rescheduled {booking.reschedule_count} times, the most allowed. "
                               "Cancel it and book a new one, or contact the career services team.")
+    overridden = by.is_admin and (booking.reschedule_count >= policy.max_reschedules
+                                  or cutoff_passed(booking, policy, utcnow()))
     candidate = booking.candidate
     _lock_candidate(candidate)
     new_slot = _bookable_slot(new_slot_id)
@@ -307,6 +316,11 @@ def reschedule_booking(booking: Booking, new_slot_id: int, by: User, override: b
     booking.reschedule_count += 1
     booking.sequence += 1
     _flush_or_taken(new_slot)
+    if by.is_admin:
+        record(by, "booking.rescheduled", "booking", booking.id,
+               f"Booking of {candidate.name} moved" + (" (rule overridden)" if overridden else ""),
+               {"slot_id": old_slot.id, "starts_at": old_slot.starts_at},
+               {"slot_id": new_slot.id, "starts_at": new_slot.starts_at, "override": overridden})
     when = format_local(new_slot.starts_at, candidate.timezone)
     notify_booking_change(booking, candidate, f"Booking moved: {new_slot.interview_type.name}, now {when}",
                           f"Rescheduled: {new_slot.interview_type.name} with {new_slot.mentor.name}, now {when}.",

@@ -1,16 +1,33 @@
-"""Public content: the guide, the FAQ, the offer and the legal pages, read from Markdown in the package."""
+"""Public content: the guide, the FAQ, the offer and the legal pages.
+
+Each page is the newest saved revision (admins edit them), or the Markdown shipped in the package until a first
+edit. Rendered pages are cached per revision, so a page is rendered once after each edit, in every process.
+"""
 
 from __future__ import annotations
 
 import re
+import threading
 import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+import sqlalchemy as sa
 from markupsafe import Markup
 
+from portal.admin.models import PageRevision
 from portal.content import parse_faq, render_markdown, slugify, split_title
+from portal.extensions import db
+
+
+@dataclass(frozen=True)
+class PageSource:
+    slug: str
+    title: str
+    description: str
+    body: str  # Markdown, without the title
+    revision_id: int | None
 
 
 @dataclass(frozen=True)
@@ -40,17 +57,52 @@ def page_meta() -> dict[str, dict[str, str]]:
 
 
 @cache
-def page(slug: str) -> PageContent:
-    """A Markdown page rendered once per process (content changes ship with a deploy)."""
+def shipped_source(slug: str) -> PageSource:
+    """The page as shipped in the package."""
     title, body = split_title(_read(f"{slug}.md"))
     meta = page_meta().get(slug, {})
-    return PageContent(
-        slug=slug,
-        title=meta.get("title") or title,
-        description=meta.get("description", ""),
-        html=render_markdown(body),
-        word_count=len(re.findall(r"\S+", body)),
-    )
+    return PageSource(slug, meta.get("title") or title, meta.get("description", ""), body, None)
+
+
+def latest_revision_id(slug: str) -> int | None:
+    return db.session.scalar(sa.select(sa.func.max(PageRevision.id)).where(PageRevision.slug == slug))
+
+
+def page_source(slug: str, revision_id: int | None = None) -> PageSource:
+    """The newest saved version of a page (or a given revision), else the shipped one."""
+    revision_id = revision_id if revision_id is not None else latest_revision_id(slug)
+    revision = db.session.get(PageRevision, revision_id) if revision_id else None
+    if revision is None:
+        return shipped_source(slug)
+    return PageSource(slug, revision.title, revision.description, revision.body, revision.id)
+
+
+_cache: dict[tuple[str, str, int | None], object] = {}
+_cache_lock = threading.Lock()
+
+
+def _cached(kind: str, slug: str, build):
+    """Build a rendered page once per (page, revision); one small query per view to learn the newest revision."""
+    revision_id = latest_revision_id(slug)
+    key = (kind, slug, revision_id)
+    with _cache_lock:
+        if key in _cache:
+            return _cache[key]
+    value = build(page_source(slug, revision_id))
+    with _cache_lock:
+        for stale in [k for k in _cache if k[:2] == (kind, slug)]:
+            del _cache[stale]
+        _cache[key] = value
+    return value
+
+
+def render_page(source: PageSource) -> PageContent:
+    return PageContent(slug=source.slug, title=source.title, description=source.description,
+                       html=render_markdown(source.body), word_count=len(re.findall(r"\S+", source.body)))
+
+
+def page(slug: str) -> PageContent:
+    return _cached("page", slug, render_page)
 
 
 def _plain_text(markdown_text: str) -> str:
@@ -58,13 +110,21 @@ def _plain_text(markdown_text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[*_`>#\[\]]", "", markdown_text)).strip()
 
 
-@cache
-def faq_items() -> tuple[FaqItem, ...]:
+def faq_items_from(body: str) -> tuple[FaqItem, ...]:
     return tuple(
         FaqItem(anchor=slugify(question), question=question, answer_html=render_markdown(answer),
                 answer_text=_plain_text(answer))
-        for question, answer in parse_faq(_read("faq.md"))
+        for question, answer in parse_faq("# FAQ\n" + body)
     )
+
+
+def faq_items() -> tuple[FaqItem, ...]:
+    return _cached("faq", "faq", lambda source: faq_items_from(source.body))
+
+
+def faq_meta() -> dict[str, str]:
+    source = _cached("faq-meta", "faq", lambda s: {"title": s.title, "description": s.description})
+    return source
 
 
 def faq_structured_data() -> dict:

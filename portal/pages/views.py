@@ -23,7 +23,7 @@ def guide():
 
 @bp.route("/faq")
 def faq():
-    return render_template("pages/faq.html", items=services.faq_items(), meta=services.page_meta()["faq"],
+    return render_template("pages/faq.html", items=services.faq_items(), meta=services.faq_meta(),
                            structured_data=services.faq_structured_data())
 
 

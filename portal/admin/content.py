@@ -1,0 +1,73 @@
+"""Editing the public pages: every save is a revision with its author; any revision can be restored."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from portal.admin.audit import record
+from portal.admin.models import CONTENT_SLUGS, PageRevision
+from portal.auth.models import User
+from portal.content import parse_faq
+from portal.errors import DomainError, NotFound
+from portal.extensions import db
+from portal.pages.services import PageSource, page_source
+
+
+def faq_markdown(pairs: list[tuple[str, str]]) -> str:
+    """Question/answer pairs as the FAQ's Markdown (`## question`, then the answer)."""
+    return "\n\n".join(f"## {question.strip()}\n\n{answer.strip()}" for question, answer in pairs).strip() + "\n"
+
+
+def faq_pairs(source: PageSource) -> list[tuple[str, str]]:
+    return parse_faq("# FAQ\n" + source.body)
+
+
+def save_page(slug: str, title: str, description: str, body: str, by: User) -> PageRevision:
+    """Save a new revision of a page; the public page shows it from the next request on."""
+    if slug not in CONTENT_SLUGS:
+        raise NotFound("No such page.")
+    title, description, body = title.strip(), description.strip(), body.strip()
+    if not title:
+        raise DomainError("Enter a title.", field="title")
+    if not body:
+        raise DomainError("The page cannot be empty.", field="body")
+    if slug == "faq":
+        pairs = parse_faq("# FAQ\n" + body)
+        if not pairs or any(not answer for _, answer in pairs):
+            raise DomainError("Every question needs an answer.", field="body")
+    before = page_source(slug)
+    revision = PageRevision(slug=slug, title=title[:200], description=description[:300], body=body + "\n",
+                            author_id=by.id)
+    db.session.add(revision)
+    db.session.flush()
+    record(by, "content.edited", "page", slug, f"{CONTENT_SLUGS[slug]} edited (revision {revision.id})",
+           {"revision_id": before.revision_id, "title": before.title},
+           {"revision_id": revision.id, "title": revision.title})
+    return revision
+
+
+def restore_revision(revision: PageRevision, by: User) -> PageRevision:
+    """Make an earlier revision current again, as a new revision."""
+    current = page_source(revision.slug)
+    restored = PageRevision(slug=revision.slug, title=revision.title, description=revision.description,
+                            body=revision.body, author_id=by.id, restored_from_id=revision.id)
+    db.session.add(restored)
+    db.session.flush()
+    record(by, "content.restored", "page", revision.slug,
+           f"{CONTENT_SLUGS[revision.slug]}: revision {revision.id} restored as {restored.id}",
+           {"revision_id": current.revision_id}, {"revision_id": restored.id, "restored_from": revision.id})
+    return restored
+
+
+def revisions(slug: str) -> list[PageRevision]:
+    return list(db.session.scalars(sa.select(PageRevision).options(joinedload(PageRevision.author))
+                                   .where(PageRevision.slug == slug).order_by(PageRevision.id.desc())))
+
+
+def last_edits() -> dict[str, PageRevision]:
+    """The newest revision of each page (one query)."""
+    newest = sa.select(sa.func.max(PageRevision.id)).group_by(PageRevision.slug).scalar_subquery()
+    rows = db.session.scalars(sa.select(PageRevision).options(joinedload(PageRevision.author))
+                              .where(PageRevision.id.in_(newest)))
+    return {row.slug: row for row in rows}

@@ -1,0 +1,74 @@
+"""Admin console forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from portal.auth.models import ROLE_LABELS
+from portal.forms import choices
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=choices(ROLE_LABELS.items()))
+    submit = SubmitField("Change role")
+
+
+class PageForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
+    description = StringField("Meta description", validators=[Length(max=300, message="At most 300 characters.")],
+                              description="What search engines show under the title (120–160 characters is ideal).")
+    body = TextAreaField("Content (Markdown)", validators=[DataRequired("The page cannot be empty.")],
+                         description="## for headings, - for lists, **bold**, [text](https://link). No HTML.",
+                         render_kw={"rows": 24})
+    preview = SubmitField("Preview")
+    save = SubmitField("Save")
+
+
+class QuestionForm(Form):
+    question = StringField("Question", validators=[Optional(), Length(max=300, message="At most 300 characters.")])
+    answer = TextAreaField("Answer (Markdown)", validators=[Optional()], render_kw={"rows": 4})
+    position = IntegerField("Position", validators=[Optional(), NumberRange(1, 100)])
+
+
+class FaqForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
+    description = StringField("Meta description", validators=[Length(max=300)])
+    questions = FieldList(FormField(QuestionForm), min_entries=1)
+    preview = SubmitField("Preview")
+    save = SubmitField("Save")
+
+
+def _hours(label: str, low: int, high: int) -> IntegerField:
+    return IntegerField(label, validators=[InputRequired(f"Enter a whole number from {low} to {high}."),
+                                           NumberRange(low, high, f"Enter a whole number from {low} to {high}.")])
+
+
+class PolicyForm(FlaskForm):
+    min_notice_hours = _hours("Minimum notice (hours)", 0, 168)
+    horizon_days = _hours("Booking horizon (days)", 1, 365)
+    max_upcoming = _hours("Upcoming bookings a candidate may hold", 1, 20)
+    cancel_cutoff_hours = _hours("Cancellation and reschedule cutoff (hours before the start)", 0, 168)
+    max_reschedules = _hours("Reschedules allowed per booking", 0, 10)
+    submit = SubmitField("Save policy")
+
+
+class InterviewTypeForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=120)])
+    duration_minutes = IntegerField("Duration (minutes)", validators=[
+        InputRequired("Enter the duration in minutes."), NumberRange(15, 240, "The duration must be from 15 to 240 "
+                                                                            "minutes.")])
+    description = TextAreaField("Description", validators=[Length(max=1000)])
+    active = BooleanField("Offered for new slots", default=True)
+    submit = SubmitField("Save")
