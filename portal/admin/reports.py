@@ -19,6 +19,7 @@ from portal.extensions import db
 from portal.feedback.models import SessionFeedback, SessionRating
 from portal.feedback.rubric import CRITERIA
 from portal.interviews.models import Booking, InterviewType, Slot
+from portal.timeutil import to_local
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 LIVE = ("booked", "completed", "no_show")
@@ -38,17 +39,18 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def bookings_per_week(start: datetime, end: datetime) -> list[tuple[date, int]]:
-    """Bookings whose session falls in each week (Monday, UTC) of the range; weeks with none included."""
+def bookings_per_week(start: datetime, end: datetime, zone_name: str) -> list[tuple[date, int]]:
+    """Bookings whose session falls in each week (from Monday, in the viewer's zone) of the range; empty weeks
+    included."""
     counts: Counter[date] = Counter()
     rows = db.session.execute(sa.select(Slot.starts_at).join(Booking, Booking.slot_id == Slot.id)
                               .where(Slot.starts_at >= start, Slot.starts_at < end)
                               .execution_options(yield_per=2000))
     for (starts_at,) in rows:
-        counts[week_start(starts_at.astimezone(UTC).date())] += 1
+        counts[week_start(to_local(starts_at, zone_name).date())] += 1
     weeks = []
-    monday = week_start(start.astimezone(UTC).date())
-    while monday < end.astimezone(UTC).date():
+    monday = week_start(to_local(start, zone_name).date())
+    while monday < to_local(end, zone_name).date():
         weeks.append((monday, counts.get(monday, 0)))
         monday += timedelta(days=7)
     return weeks
@@ -112,8 +114,8 @@ def mentor_ratings(start: datetime, end: datetime) -> list[tuple[str, float, int
     return [(name, float(average), int(count)) for name, average, count in rows]
 
 
-def dashboard(start: datetime, end: datetime) -> dict:
-    return {"weeks": bookings_per_week(start, end), "utilisation": utilisation(start, end),
+def dashboard(start: datetime, end: datetime, zone_name: str) -> dict:
+    return {"weeks": bookings_per_week(start, end, zone_name), "utilisation": utilisation(start, end),
             "rates": outcome_rates(start, end), "turnaround": median_review_turnaround(start, end),
             "rubric": rubric_averages(start, end), "ratings": mentor_ratings(start, end)}
 

@@ -332,7 +332,7 @@ def _report_range() -> tuple[date, date, list[str]]:
 def report_dashboard():
     first, last, problems = _report_range()
     start, end = local_day_bounds(first, last, current_user.timezone)
-    data = reports.dashboard(start, end)
+    data = reports.dashboard(start, end, current_user.timezone)
     charts = {
         "weeks": bar_chart("chart-weeks", "Bookings per week",
                            [(f"Week of {monday.day} {monday:%b}", count, str(count))
