@@ -400,7 +400,8 @@ def test_csv_export_streams_100000_rows_in_constant_memory(app, people):
         start = datetime(2020, 1, 1, tzinfo=UTC)
         mentors = [make_user("mentor", email=f"bulk-mentor{n}@example.org").id for n in range(10)]
         slots = [{"mentor_id": mentors[n % 10], "interview_type_id": type_id, "status": "open",
-                  "starts_at": start + timedelta(hours=n // 10), "ends_at": start + timedelta(hours=n // 10, minutes=45),
+                  "starts_at": start + timedelta(hours=n // 10),
+                  "ends_at": start + timedelta(hours=n // 10, minutes=45),
                   "created_at": NOW, "updated_at": NOW} for n in range(100_000)]
         db.session.execute(sa.insert(Slot), slots)
         slot_ids = db.session.scalars(sa.select(Slot.id).where(Slot.starts_at < datetime(2030, 1, 1, tzinfo=UTC))
