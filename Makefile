@@ -7,7 +7,7 @@ PORT ?= 5000
 PYTEST_ARGS ?= -n auto
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint worker clean
+.PHONY: run test lint worker bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ worker: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/users_list.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check portal tests

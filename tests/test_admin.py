@@ -366,7 +366,7 @@ def test_report_figures_match_hand_computed_values(app, people):
     assert re.search(r"<td>Python and coding</td><td>3.00</td><td>2</td>", html)
     assert re.search(r"<td>ML fundamentals</td><td>3.00</td><td>1</td>", html)
     assert "<td>Priya Shah</td><td>4.50</td><td>2</td>" in html
-    assert html.count('class="bar-chart"') == 3
+    assert html.count('class="bar-chart"') == 4
 
 
 def test_csv_exports_have_headers_utc_times_and_no_formulas(app, people):

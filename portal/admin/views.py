@@ -341,14 +341,19 @@ def report_dashboard():
                                  [(name, booked / offered if offered else 0,
                                    f"{booked}/{offered} ({booked / offered:.0%})" if offered else "no slots")
                                   for name, booked, offered in data["utilisation"]], maximum=1),
+        "rubric": bar_chart("chart-rubric", "Average rubric score per criterion (1 to 5)",
+                            [(name, average or 0, f"{average:.2f}" if average is not None else "not scored")
+                             for name, average, _ in data["rubric"]], maximum=5),
         "ratings": bar_chart("chart-ratings", "Average rating per mentor (1 to 5)",
                              [(name, average, f"{average:.2f} ({count})") for name, average, count in data["ratings"]],
                              maximum=5),
     }
     week_rows = [(monday.isoformat(), count) for monday, count in data["weeks"]]
     rating_rows = [(name, f"{average:.2f}", count) for name, average, count in data["ratings"]]
+    rubric_rows = [(name, f"{average:.2f}" if average is not None else "—", count)
+                   for name, average, count in data["rubric"]]
     return render_template("admin/reports.html", first=first, last=last, problems=problems, charts=charts,
-                           week_rows=week_rows, rating_rows=rating_rows, **data)
+                           week_rows=week_rows, rating_rows=rating_rows, rubric_rows=rubric_rows, **data)
 
 
 @bp.route("/reports/<kind>.csv")
