@@ -104,11 +104,13 @@ def register_blueprints(app: Flask) -> None:
     from portal.interviews.admin_views import bp as schedule_bp
     from portal.interviews.mentor_views import bp as mentor_bp
     from portal.interviews.views import bp as interviews_bp
+    from portal.notifications.preference_views import bp as preferences_bp
     from portal.notifications.views import bp as notifications_bp
     from portal.pages.views import bp as pages_bp
+    from portal.waitlist.views import bp as waitlist_bp
 
     for blueprint in (pages_bp, auth_bp, notifications_bp, admin_bp, interviews_bp, mentor_bp, schedule_bp, cvs_bp,
-                      reviews_bp, feedback_bp):
+                      reviews_bp, feedback_bp, preferences_bp, waitlist_bp):
         app.register_blueprint(blueprint)
 
 

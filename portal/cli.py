@@ -94,10 +94,17 @@ def register_commands(app: Flask) -> None:
     @click.option("--interval", default=5.0, show_default=True, help="Seconds between polls.")
     def worker_command(once: bool, interval: float) -> None:
         """Deliver queued emails from the outbox, with retries and back-off."""
+        from portal.interviews.reminders import send_due_reminders
+        from portal.waitlist.services import expire_holds
+
         while True:
+            with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+                expired = expire_holds()
+                reminders = send_due_reminders()
             report = deliver_due()
-            if report.handled or once:
-                click.echo(f"outbox: {report.sent} sent, {report.retried} to retry, {report.failed} failed")
+            if report.handled or reminders or expired or once:
+                click.echo(f"holds expired: {expired}; reminders queued: {reminders}; "
+                           f"outbox: {report.sent} sent, {report.retried} to retry, {report.failed} failed")
             if once:
                 return
             db.session.remove()

@@ -44,6 +44,7 @@ class OutboxEmail(db.Model):
     attachment_filename: Mapped[str | None] = mapped_column(sa.String(120))
     attachment_content_type: Mapped[str | None] = mapped_column(sa.String(100))
     attachment_text: Mapped[str | None] = mapped_column(sa.Text)
+    list_unsubscribe: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -66,14 +67,26 @@ class OutgoingEmail:
     attachment: Attachment | None = None
 
 
-def queue_email(to_address: str, email: OutgoingEmail, user_id: int | None = None) -> OutboxEmail:
-    """Render both parts and add the row to the caller's transaction (flushes, never commits)."""
-    context = {"subject": email.subject, **email.context}
+def queue_email(to_address: str, email: OutgoingEmail, user_id: int | None = None) -> OutboxEmail | None:
+    """Render both parts and add the row to the caller's transaction (flushes, never commits).
+
+    Returns None, and writes nothing, when the user has turned this category of email off.
+    """
+    from portal.notifications.preferences import CATEGORIES, email_wanted, unsubscribe_url
+
+    if not email_wanted(user_id, email.category):
+        return None
+    unsubscribe = unsubscribe_url(user_id, email.category) if user_id and email.category in CATEGORIES else None
+    context = {"subject": email.subject, "unsubscribe_url": unsubscribe, **email.context}
     domain = parseaddr(current_app.config["MAIL_FROM"])[1].partition("@")[2] or "localhost"
+    body_text = render_template(f"email/{email.template}.txt", **context)
+    if unsubscribe:
+        body_text += f"\n\nStop emails like this one: {unsubscribe}\n"
     row = OutboxEmail(
         to_address=to_address,
         subject=email.subject,
-        body_text=render_template(f"email/{email.template}.txt", **context),
+        body_text=body_text,
+        list_unsubscribe=unsubscribe,
         body_html=render_template(f"email/{email.template}.html", **context),
         category=email.category,
         message_id=make_msgid(domain=domain),
@@ -97,6 +110,9 @@ def build_message(row: OutboxEmail, sent_at: datetime) -> EmailMessage:
     message["Subject"] = row.subject
     message["Date"] = format_datetime(sent_at)
     message["Message-ID"] = row.message_id
+    if row.list_unsubscribe:
+        message["List-Unsubscribe"] = f"<{row.list_unsubscribe}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(row.body_text)
     if row.body_html:
         message.add_alternative(row.body_html, subtype="html")
@@ -158,6 +174,15 @@ def mail_backend() -> MailBackend:
 def retry_delay(attempts: int) -> timedelta:
     """Exponential back-off: 1, 2, 4 ... minutes, at most an hour."""
     return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS))
+
+
+def retry_now(row: OutboxEmail) -> None:
+    """Put a failed (or waiting) email back at the front of the queue with a fresh set of attempts."""
+    if row.status == "sent":
+        raise ValueError("This email has already been sent.")
+    row.status = "queued"
+    row.attempts = 0
+    row.next_attempt_at = utcnow()
 
 
 @dataclass

@@ -18,11 +18,11 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.feedback.models import SessionFeedback, SessionRating
 from portal.feedback.rubric import CRITERIA
-from portal.interviews.models import Booking, InterviewType, Slot
+from portal.interviews.models import SESSION_STATUSES, Booking, InterviewType, Slot
 from portal.timeutil import to_local
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-LIVE = ("booked", "completed", "no_show")
+LIVE = SESSION_STATUSES
 
 
 def neutralise(value) -> str:

@@ -368,6 +368,44 @@ def export_csv(kind: str):
                              "Cache-Control": "private, no-store"})
 
 
+# Mail ------------------------------------------------------------------------------------------------------
+
+@bp.route("/mail")
+def mail():
+    from portal.mail import STATUSES, OutboxEmail
+
+    status = request.args.get("status") if request.args.get("status") in STATUSES else None
+    statement = sa.select(OutboxEmail).order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc())
+    if status:
+        statement = statement.where(OutboxEmail.status == status)
+    counts = dict(db.session.execute(sa.select(OutboxEmail.status, sa.func.count(OutboxEmail.id))
+                                     .group_by(OutboxEmail.status)).all())
+    pagination = db.paginate(statement, per_page=PER_PAGE, error_out=False)
+    return render_template("admin/mail.html", pagination=pagination, status=status, counts=counts,
+                           statuses=STATUSES, form=EmptyForm())
+
+
+@bp.route("/mail/<int:email_id>/retry", methods=["POST"])
+def retry_mail(email_id: int):
+    from portal.admin.audit import record
+    from portal.mail import OutboxEmail, retry_now
+
+    row = db.get_or_404(OutboxEmail, email_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        before = {"status": row.status, "attempts": row.attempts}
+        retry_now(row)
+        record(current_user, "mail.retried", "outbox_email", row.id, f"Email to {row.to_address} queued again",
+               before, {"status": "queued", "attempts": 0})
+        db.session.commit()
+        flash(f"The email to {row.to_address} is queued again; the worker sends it within a minute.", "success")
+    except ValueError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+    return redirect(url_for("admin.mail", status="failed"))
+
+
 # Audit log --------------------------------------------------------------------------------------------------
 
 @bp.route("/audit")

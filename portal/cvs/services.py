@@ -16,7 +16,7 @@ from portal.cvs.validation import UploadRejected, inspect_upload
 from portal.db import utcnow
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
-from portal.interviews.models import Booking, Slot
+from portal.interviews.models import SESSION_STATUSES, Booking, Slot
 from portal.mail import OutgoingEmail
 from portal.notifications.services import notify
 from portal.storage import storage_for
@@ -104,7 +104,7 @@ def can_download(document: CVDocument, user: User) -> bool:
                                              CVReview.status.in_(("claimed", "completed")))
     booked = (sa.select(Booking.id).join(Booking.slot)
               .where(Booking.cv_document_id == document.id, Slot.mentor_id == user.id,
-                     Booking.status.in_(("booked", "completed", "no_show"))))
+                     Booking.status.in_(SESSION_STATUSES)))
     return db.session.scalar(sa.select(sa.exists(reviewing) | sa.exists(booked))) or False
 
 

@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.forms import EmptyForm, choices
 from portal.interviews import availability, services
 from portal.interviews.forms import BulkCancelForm, EditSlotForm
-from portal.interviews.models import BOOKING_STATUS_LABELS, Booking, InterviewType, Slot
+from portal.interviews.models import BOOKING_STATUS_LABELS, LIVE_BOOKING_STATUSES, Booking, InterviewType, Slot
 from portal.interviews.views import _date_arg, _int_arg
 from portal.security import role_required
 from portal.timeutil import to_local
@@ -50,7 +50,7 @@ def week():
     slots = db.session.scalars(statement).all()
     bookings = {b.slot_id: b for b in db.session.scalars(
         sa.select(Booking).options(joinedload(Booking.candidate))
-        .where(Booking.slot_id.in_([s.id for s in slots]), Booking.status.in_(("booked", "completed", "no_show")))
+        .where(Booking.slot_id.in_([s.id for s in slots]), Booking.status.in_(LIVE_BOOKING_STATUSES))
     )} if slots else {}
     days = [(monday + timedelta(days=n), []) for n in range(7)]
     for slot in slots:

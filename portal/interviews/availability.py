@@ -15,6 +15,7 @@ from portal.db import utcnow
 from portal.errors import DomainError, NotFound, PermissionDenied
 from portal.extensions import db
 from portal.interviews.models import Booking, InterviewType, Slot, SlotSeries
+from portal.interviews.reminders import cancel_reminders
 from portal.timeutil import format_local, zone
 
 MAX_SERIES_SLOTS = 200
@@ -162,6 +163,9 @@ def publish_slots(mentor: User, interview_type: InterviewType, planned: list[Pla
             db.session.flush()
     except sa.exc.IntegrityError as error:  # another request published an overlapping slot meanwhile
         raise SlotClash("Another slot was published for these times a moment ago. Nothing was created.") from error
+    from portal.waitlist.services import offer_slots
+
+    offer_slots(slots)
     record_if_admin_for_other(created_by, mentor.id, "slot.created", "slot", slots[0].id if len(slots) == 1 else None,
                               f"{len(slots)} slot(s) published for {mentor.name}", None,
                               {"mentor_id": mentor.id, "slot_ids": [slot.id for slot in slots],
@@ -195,6 +199,9 @@ def remove_slot(slot: Slot, by: User) -> None:
         raise DomainError("This slot has already been removed.")
     if live_booking(slot) is not None:
         raise DomainError("This slot is booked: cancel it with a reason instead, so the candidate is told.")
+    from portal.waitlist.services import lapse_holds_on
+
+    lapse_holds_on(slot)
     slot.status = "cancelled"
     slot.cancelled_at = utcnow()
     record_if_admin_for_other(by, slot.mentor_id, "slot.cancelled", "slot", slot.id,
@@ -212,6 +219,9 @@ def cancel_slot(slot: Slot, reason: str, by: User) -> Booking | None:
     booking = live_booking(slot)
     if booking is not None and not reason:
         raise DomainError("Give a reason: the candidate will read it.", field="reason")
+    from portal.waitlist.services import lapse_holds_on
+
+    lapse_holds_on(slot)
     now = utcnow()
     slot.status = "cancelled"
     slot.cancel_reason = reason or None
@@ -226,6 +236,7 @@ def cancel_slot(slot: Slot, reason: str, by: User) -> Booking | None:
         booking.cancelled_at = now
         booking.cancelled_by_id = by.id
         booking.sequence += 1
+        cancel_reminders(booking)
         when = format_local(slot.starts_at, booking.candidate.timezone)
         who = "the mentor" if by.id == slot.mentor_id else "the career services team"
         notify_booking_change(

@@ -13,11 +13,15 @@ from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
 
 SLOT_STATUSES = ("open", "cancelled")
-BOOKING_STATUSES = ("booked", "cancelled", "completed", "no_show")
-# A booking in one of these statuses holds its slot: at most one per slot (partial unique index).
-LIVE_BOOKING_STATUSES = ("booked", "completed", "no_show")
-BOOKING_STATUS_LABELS = {"booked": "Booked", "cancelled": "Cancelled", "completed": "Completed", "no_show": "No-show"}
-_LIVE_SQL = "status IN ('booked', 'completed', 'no_show')"
+BOOKING_STATUSES = ("booked", "cancelled", "completed", "no_show", "held", "hold_lapsed")
+# A session that happened or will happen.
+SESSION_STATUSES = ("booked", "completed", "no_show")
+# A booking in one of these statuses holds its slot, a waitlist offer ("held") included: at most one per slot
+# (partial unique index), so nobody can book a slot while it is offered to someone.
+LIVE_BOOKING_STATUSES = (*SESSION_STATUSES, "held")
+BOOKING_STATUS_LABELS = {"booked": "Booked", "cancelled": "Cancelled", "completed": "Completed", "no_show": "No-show",
+                         "held": "Offered to you", "hold_lapsed": "Offer ended"}
+_LIVE_SQL = "status IN ('booked', 'completed', 'no_show', 'held')"
 
 
 class InterviewType(db.Model):
@@ -97,7 +101,8 @@ class Slot(db.Model):
 class Booking(db.Model):
     __tablename__ = "bookings"
     __table_args__ = (
-        sa.CheckConstraint("status IN ('booked', 'cancelled', 'completed', 'no_show')", name="status_known"),
+        sa.CheckConstraint("status IN ('booked', 'cancelled', 'completed', 'no_show', 'held', 'hold_lapsed')",
+                           name="status_known"),
         sa.CheckConstraint("reschedule_count >= 0", name="reschedule_count_not_negative"),
         # At most one live booking per slot: the database settles every race.
         sa.Index("uq_bookings_live_slot", "slot_id", unique=True,
@@ -119,6 +124,8 @@ class Booking(db.Model):
     cancelled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     late_cancellation: Mapped[bool] = mapped_column(default=False)
     outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    waitlist_entry_id: Mapped[int | None] = mapped_column(sa.ForeignKey("waitlist_entries.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -132,7 +139,7 @@ class Booking(db.Model):
 
     @property
     def is_live(self) -> bool:
-        return self.status in LIVE_BOOKING_STATUSES
+        return self.status in SESSION_STATUSES
 
     def can_view(self, user: User) -> bool:
         """The candidate, the slot's mentor and admins."""

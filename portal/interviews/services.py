@@ -14,7 +14,15 @@ from portal.auth.models import User
 from portal.db import utcnow
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
-from portal.interviews.models import Booking, BookingPolicy, InterviewType, Slot
+from portal.interviews.models import (
+    LIVE_BOOKING_STATUSES,
+    SESSION_STATUSES,
+    Booking,
+    BookingPolicy,
+    InterviewType,
+    Slot,
+)
+from portal.interviews.reminders import cancel_reminders, schedule_reminders
 from portal.mail import OutgoingEmail
 from portal.notifications.services import notify
 from portal.timeutil import format_local, zone
@@ -46,7 +54,7 @@ def get_policy() -> BookingPolicy:
 # Queries ------------------------------------------------------------------------------------------
 
 def _live_booking_exists():
-    return sa.exists().where(Booking.slot_id == Slot.id, Booking.status.in_(("booked", "completed", "no_show")))
+    return sa.exists().where(Booking.slot_id == Slot.id, Booking.status.in_(LIVE_BOOKING_STATUSES))
 
 
 def bookable_slots_query(policy: BookingPolicy, now: datetime, type_id: int | None = None,
@@ -97,7 +105,7 @@ def booked_slot_ids(slot_ids: list[int]) -> set[int]:
     if not slot_ids:
         return set()
     return set(db.session.scalars(sa.select(Booking.slot_id).where(
-        Booking.slot_id.in_(slot_ids), Booking.status.in_(("booked", "completed", "no_show")))))
+        Booking.slot_id.in_(slot_ids), Booking.status.in_(LIVE_BOOKING_STATUSES))))
 
 
 def candidate_reliability(candidate_ids: list[int]) -> dict[int, tuple[int, int]]:
@@ -134,7 +142,7 @@ def mentor_sessions_query(mentor_id: int, upcoming: bool, now: datetime) -> sa.S
         .join(Booking.slot)
         .options(contains_eager(Booking.slot).joinedload(Slot.interview_type), joinedload(Booking.candidate),
                  joinedload(Booking.cv_document))
-        .where(Slot.mentor_id == mentor_id, Booking.status.in_(("booked", "completed", "no_show")))
+        .where(Slot.mentor_id == mentor_id, Booking.status.in_(SESSION_STATUSES))
     )
     if upcoming:
         return statement.where(Slot.starts_at > now).order_by(Slot.starts_at)
@@ -161,8 +169,13 @@ def _lock_candidate(candidate: User) -> None:
 
 
 def check_booking_rules(candidate: User, slot: Slot, policy: BookingPolicy, now: datetime,
-                        moving: Booking | None = None) -> None:
-    """Every rule a new booking (or a move to `slot`) must meet; raises PolicyViolation or SlotTaken."""
+                        moving: Booking | None = None, ignore: Booking | None = None) -> None:
+    """Every rule a new booking (or a move to `slot`) must meet; raises PolicyViolation or SlotTaken.
+
+    `moving` is a booking being moved (it does not count against the limit); `ignore` is the candidate's own
+    waitlist hold on this slot, which is about to become the booking.
+    """
+    ignore = ignore or moving
     if not candidate.is_candidate:
         raise PolicyViolation("Only candidates can book mock interviews. Mentors and admins cannot book as candidates.")
     if slot.status != "open":
@@ -179,7 +192,7 @@ def check_booking_rules(candidate: User, slot: Slot, policy: BookingPolicy, now:
         sa.select(Booking).join(Booking.slot).options(contains_eager(Booking.slot))
         .where(Booking.candidate_id == candidate.id, Booking.status == "booked", Slot.starts_at > now)
     ).all()
-    others = [b for b in others if moving is None or b.id != moving.id]
+    others = [b for b in others if ignore is None or b.id != ignore.id]
     if moving is None and len(others) >= policy.max_upcoming:
         raise PolicyViolation(f"You already have {len(others)} upcoming sessions, the most you can hold at once "
                               f"({policy.max_upcoming}). Cancel one, or wait until one has taken place.")
@@ -188,7 +201,8 @@ def check_booking_rules(candidate: User, slot: Slot, policy: BookingPolicy, now:
             raise PolicyViolation("This overlaps another session you have booked at "
                                   f"{format_local(other.slot.starts_at, candidate.timezone)}.")
     taken = db.session.scalar(sa.select(Booking.id).where(
-        Booking.slot_id == slot.id, Booking.status.in_(("booked", "completed", "no_show"))))
+        Booking.slot_id == slot.id, Booking.status.in_(LIVE_BOOKING_STATUSES),
+        Booking.id != (ignore.id if ignore is not None else -1)))
     if taken is not None:
         raise SlotTaken(SLOT_TAKEN_MESSAGE, slot)
 
@@ -230,6 +244,7 @@ def book_slot(candidate: User, slot_id: int, focus_note: str, cv_document_id: in
                       uid=f"booking-{uuid.uuid4()}@career-portal")
     db.session.add(booking)
     _flush_or_taken(slot)
+    schedule_reminders(booking)
     when = format_local(slot.starts_at, candidate.timezone)
     notify_booking_change(booking, candidate, f"Booking confirmed: {slot.interview_type.name}, {when}",
                           f"Booked: {slot.interview_type.name} with {slot.mentor.name}, {when}.",
@@ -239,6 +254,13 @@ def book_slot(candidate: User, slot_id: int, focus_note: str, cv_document_id: in
                           f"New booking: {candidate.name}, {slot.interview_type.name}, {mentor_when}.",
                           url_for("mentor.schedule"))
     return booking
+
+
+def _offer_freed(slot: Slot) -> None:
+    """A freed slot goes to the first matching candidate on the waitlist."""
+    from portal.waitlist.services import offer_slot
+
+    offer_slot(slot)
 
 
 def cutoff_passed(booking: Booking, policy: BookingPolicy, now: datetime) -> bool:
@@ -285,8 +307,11 @@ def cancel_booking(booking: Booking, by: User, reason: str = "", override: bool 
     booking.cancelled_by_id = by.id
     booking.late_cancellation = cutoff_passed(booking, policy, now)
     booking.sequence += 1
+    cancel_reminders(booking)
     slot = booking.slot
     candidate = booking.candidate
+    db.session.flush()
+    _offer_freed(slot)
     when = format_local(slot.starts_at, candidate.timezone)
     notify_booking_change(booking, candidate, f"Booking cancelled: {slot.interview_type.name}, {when}",
                           f"Cancelled: {slot.interview_type.name} on {when}.", url_for("interviews.my_bookings"))
@@ -316,6 +341,9 @@ def reschedule_booking(booking: Booking, new_slot_id: int, by: User, override: b
     booking.reschedule_count += 1
     booking.sequence += 1
     _flush_or_taken(new_slot)
+    cancel_reminders(booking)
+    schedule_reminders(booking)
+    _offer_freed(old_slot)
     if by.is_admin:
         record(by, "booking.rescheduled", "booking", booking.id,
                f"Booking of {candidate.name} moved" + (" (rule overridden)" if overridden else ""),
@@ -340,7 +368,7 @@ def record_outcome(booking: Booking, by: User, outcome: str) -> None:
         raise NotFound("No such booking.")
     if outcome not in ("completed", "no_show"):
         raise DomainError("Choose completed or no-show.")
-    if booking.status not in ("booked", "completed", "no_show"):
+    if booking.status not in SESSION_STATUSES:
         raise PolicyViolation("This session was cancelled.")
     if booking.slot.starts_at > utcnow():
         raise PolicyViolation("You can record the outcome once the session has started.")

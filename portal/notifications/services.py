@@ -15,7 +15,7 @@ def notify(user: User, message: str, link: str | None = None, email: OutgoingEma
     """Write a notification (and the outbox email, when given) in the caller's transaction."""
     notification = Notification(user_id=user.id, message=message[:500], link=link)
     db.session.add(notification)
-    if email is not None:
+    if email is not None and user.active:
         email.context.setdefault("user", user)
         email.context.setdefault("link", link)
         queue_email(user.email, email, user_id=user.id)

@@ -1,0 +1,47 @@
+"""The waitlist: candidates waiting for a slot of a type (optionally a mentor and dates)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.auth.models import User
+from portal.db import UTCDateTime, utcnow
+from portal.extensions import db
+from portal.interviews.models import InterviewType
+
+ENTRY_STATUSES = {"waiting": "Waiting", "offered": "Slot offered", "booked": "Booked", "left": "Left the list",
+                  "declined": "Offer declined", "expired": "Offer expired"}
+
+
+class WaitlistEntry(db.Model):
+    __tablename__ = "waitlist_entries"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('waiting', 'offered', 'booked', 'left', 'declined', 'expired')",
+                           name="status_known"),
+        # One place in line per candidate and interview type.
+        sa.Index("uq_waitlist_entries_open", "candidate_id", "interview_type_id", unique=True,
+                 sqlite_where=sa.text("status IN ('waiting', 'offered')"),
+                 postgresql_where=sa.text("status IN ('waiting', 'offered')")),
+        sa.Index("ix_waitlist_entries_type_status", "interview_type_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    interview_type_id: Mapped[int] = mapped_column(sa.ForeignKey("interview_types.id", ondelete="CASCADE"))
+    mentor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    first_date: Mapped[date | None] = mapped_column(sa.Date)
+    last_date: Mapped[date | None] = mapped_column(sa.Date)
+    status: Mapped[str] = mapped_column(sa.String(10), default="waiting")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    candidate: Mapped[User] = relationship(foreign_keys=[candidate_id])
+    mentor: Mapped[User | None] = relationship(foreign_keys=[mentor_id])
+    interview_type: Mapped[InterviewType] = relationship()
+
+    @property
+    def status_label(self) -> str:
+        return ENTRY_STATUSES[self.status]

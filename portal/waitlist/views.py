@@ -1,0 +1,147 @@
+"""Waitlist pages: join, see your place, leave; the offer page to book or decline a held slot; the admin list."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from portal.auth.models import User
+from portal.db import utcnow
+from portal.errors import DomainError, NotFound
+from portal.extensions import db
+from portal.forms import EmptyForm, choices
+from portal.interviews.forms import FOCUS_HINT
+from portal.interviews.models import InterviewType
+from portal.interviews.services import SlotTaken
+from portal.security import role_required
+from portal.views import show_error
+from portal.waitlist import services
+from portal.waitlist.models import WaitlistEntry
+
+bp = Blueprint("waitlist", __name__, url_prefix="/waitlist")
+
+
+class JoinForm(FlaskForm):
+    interview_type = SelectField("Interview type", coerce=int, validate_choice=False,
+                                 validators=[DataRequired("Choose an interview type.")])
+    mentor = SelectField("Mentor", coerce=int, validate_choice=False, validators=[Optional()])
+    first_date = DateField("From (optional)", validators=[Optional()])
+    last_date = DateField("To (optional)", validators=[Optional()])
+    submit = SubmitField("Join the waitlist")
+
+
+class AcceptForm(FlaskForm):
+    focus_note = TextAreaField("Focus for this session", description=FOCUS_HINT,
+                               validators=[Length(max=1000, message="At most 1,000 characters.")])
+    submit = SubmitField("Book this slot")
+
+
+def _join_form() -> JoinForm:
+    form = JoinForm()
+    types = db.session.scalars(sa.select(InterviewType).where(InterviewType.active.is_(True))
+                               .order_by(InterviewType.name)).all()
+    mentors = db.session.scalars(sa.select(User).where(User.role == "mentor", User.active.is_(True))
+                                 .order_by(User.name)).all()
+    form.interview_type.choices = choices([(0, "Choose a type")] + [(t.id, t.name) for t in types])
+    form.mentor.choices = choices([(0, "Any mentor")] + [(m.id, m.name) for m in mentors])
+    if request.method == "GET":
+        for name in ("interview_type", "mentor"):
+            value = request.args.get({"interview_type": "type"}.get(name, name), "")
+            if value.isdigit():
+                form[name].data = int(value)
+    return form
+
+
+@bp.route("/", methods=["GET", "POST"])
+@role_required("candidate")
+def index():
+    form = _join_form()
+    if form.validate_on_submit():
+        try:
+            services.join(current_user, form.interview_type.data, form.mentor.data or None, form.first_date.data,
+                          form.last_date.data)
+            db.session.commit()
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash("You are on the waitlist. When a matching slot opens we hold it for you and tell you at once.",
+                  "success")
+            return redirect(url_for("waitlist.index"))
+    entries = services.entries_for(current_user)
+    positions = {entry.id: services.position(entry) for entry in entries if entry.status in ("waiting", "offered")}
+    return render_template("waitlist/index.html", form=form, entries=entries, positions=positions,
+                           holds=services.active_holds(current_user), button_form=EmptyForm())
+
+
+@bp.route("/<int:entry_id>/leave", methods=["POST"])
+@role_required("candidate")
+def leave(entry_id: int):
+    entry = db.get_or_404(WaitlistEntry, entry_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.leave(entry, current_user)
+        db.session.commit()
+        flash("You have left the waitlist.", "success")
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    return redirect(url_for("waitlist.index"))
+
+
+def _hold(booking_id: int):
+    try:
+        return services.load_hold(booking_id, current_user)
+    except NotFound:
+        abort(404)
+
+
+@bp.route("/offers/<int:booking_id>", methods=["GET", "POST"])
+@role_required("candidate")
+def offer(booking_id: int):
+    hold = _hold(booking_id)
+    form = AcceptForm()
+    if form.validate_on_submit():
+        try:
+            services.accept(hold, current_user, form.focus_note.data)
+            db.session.commit()
+        except SlotTaken:
+            db.session.rollback()
+            flash("Someone else holds this slot now.", "danger")
+            return redirect(url_for("waitlist.index"))
+        except DomainError as error:
+            show_error(form, error)
+            hold = _hold(booking_id)
+        else:
+            flash("Your session is booked. We have emailed you the details with a calendar file.", "success")
+            return redirect(url_for("interviews.booking", booking_id=hold.id))
+    return render_template("waitlist/offer.html", hold=hold, form=form, active=services.hold_is_active(hold),
+                           button_form=EmptyForm(), now=utcnow())
+
+
+@bp.route("/offers/<int:booking_id>/decline", methods=["POST"])
+@role_required("candidate")
+def decline(booking_id: int):
+    hold = _hold(booking_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.decline(hold, current_user)
+        db.session.commit()
+        flash("Offer declined: the slot goes to the next person in line.", "success")
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    return redirect(url_for("waitlist.index"))
+
+
+@bp.route("/all")
+@role_required("admin")
+def admin():
+    return render_template("waitlist/admin.html", groups=services.waiting_by_type())
