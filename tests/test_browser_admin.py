@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import assert_accessible
+from tests.conftest import BROWSER_TIMEOUT_MS
 from tests.factories import make_booking, make_interview_type, make_slot
 from tests.test_browser import log_in
 from tests.test_browser_interviews import flash, log_out
@@ -159,7 +160,7 @@ def test_admin_deactivates_a_candidate_after_confirmation(app, make, browser, li
 
     # The candidate is logged in in a browser of their own.
     context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     candidate_page = context.new_page()
     try:
         log_in(candidate_page, CANDIDATE)
@@ -204,7 +205,7 @@ def test_admin_deactivates_a_candidate_after_confirmation(app, make, browser, li
 def test_admin_pages_at_360px(app, make, browser, live_server):
     ids = seed(app, make)
     context = browser.new_context(base_url=live_server, viewport={"width": 360, "height": 740})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     page = context.new_page()
     try:
         log_in(page, ADMIN)

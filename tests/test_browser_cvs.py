@@ -17,6 +17,7 @@ from portal.cvs import services
 from portal.cvs.models import CVReview
 from portal.extensions import db
 from tests.browser import assert_accessible
+from tests.conftest import BROWSER_TIMEOUT_MS
 from tests.cv_samples import GOOD_CV_LINES, THIN_CV_LINES, pdf_with_text
 from tests.test_browser import log_in
 from tests.test_browser_interviews import flash, log_out
@@ -223,7 +224,7 @@ def test_cv_pages_at_360px(app, make, browser, live_server):
         "alex@example.org": ["/reviews/all"],
     }
     context = browser.new_context(base_url=live_server, viewport={"width": 360, "height": 740})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     page = context.new_page()
     too_wide: dict[str, int] = {}
     violations: list[str] = []

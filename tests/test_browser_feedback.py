@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from portal.extensions import db
 from portal.feedback.models import SessionFeedback, SessionRating
 from tests.browser import assert_accessible
+from tests.conftest import BROWSER_TIMEOUT_MS
 from tests.factories import make_booking, make_interview_type, make_slot
 from tests.test_browser import log_in
 from tests.test_browser_interviews import flash, log_out
@@ -195,7 +196,7 @@ def test_mentor_drafts_and_publishes_candidate_reads_rates_and_sees_progress(app
 def test_feedback_pages_at_360px(app, make, browser, live_server):
     ids = seed(app, make)
     context = browser.new_context(base_url=live_server, viewport={"width": 360, "height": 740})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     page = context.new_page()
 
     def check(path: str, heading: str) -> None:

@@ -16,6 +16,7 @@ import pytest
 from portal.extensions import db
 from portal.interviews.models import Booking, Slot
 from tests.browser import assert_accessible
+from tests.conftest import BROWSER_TIMEOUT_MS
 from tests.factories import make_booking, make_interview_type, make_slot
 from tests.test_browser import log_in
 
@@ -210,7 +211,7 @@ def test_booking_pages_are_accessible_at_360px(app, make, browser, live_server):
         "alex@example.org": ["/admin/schedule/", f"/admin/schedule/?week={week}", "/admin/schedule/bookings"],
     }
     context = browser.new_context(base_url=live_server, viewport={"width": 360, "height": 740})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     page = context.new_page()
     too_wide: dict[str, int] = {}
     try:
