@@ -83,7 +83,7 @@ def upgrade():
         # A waitlist offer is a booking in status 'held'; it holds the slot like a booking does.
         batch_op.drop_constraint(op.f('ck_bookings_status_known'), type_='check')
         batch_op.create_check_constraint(
-            'status_known', "status IN ('booked', 'cancelled', 'completed', 'no_show', 'held', 'hold_lapsed')")
+            'status_known', "status IN ('booked', 'cancelled', 'completed', 'no_show', 'held', 'lapsed')")
         batch_op.drop_index('uq_bookings_live_slot')
         batch_op.create_index('uq_bookings_live_slot', ['slot_id'], unique=True,
                               sqlite_where=sa.text(LIVE_WITH_HOLDS), postgresql_where=sa.text(LIVE_WITH_HOLDS))
@@ -99,7 +99,7 @@ def downgrade():
     with op.batch_alter_table('outbox_emails', schema=None) as batch_op:
         batch_op.drop_column('list_unsubscribe')
 
-    op.execute("UPDATE bookings SET status = 'cancelled' WHERE status IN ('held', 'hold_lapsed')")
+    op.execute("UPDATE bookings SET status = 'cancelled' WHERE status IN ('held', 'lapsed')")
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.drop_index('uq_bookings_live_slot')
         batch_op.create_index('uq_bookings_live_slot', ['slot_id'], unique=True,

@@ -62,9 +62,9 @@ def create_user(email: str, name: str, password: str, role: str = "candidate",
         raise DomainError("An account with this email address already exists. Log in instead.", field="email")
     user = User(email=email, name=name.strip(), password_hash=hash_password(password), role=role,
                 timezone=timezone)
-    db.session.add(user)
     try:
         with db.session.begin_nested():
+            db.session.add(user)
             db.session.flush()
     except sa.exc.IntegrityError as error:
         raise DomainError("An account with this email address already exists. Log in instead.",

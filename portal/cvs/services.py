@@ -150,9 +150,9 @@ def request_review(candidate: User, document: CVDocument, target_role: str, ques
     review = CVReview(candidate_id=candidate.id, cv_document_id=document.id, document_name=document.name,
                       target_role=target_role.strip()[:200], questions=(questions or "").strip()[:2000],
                       previous_review_id=previous.id if previous else None)
-    db.session.add(review)
     try:
         with db.session.begin_nested():
+            db.session.add(review)
             db.session.flush()
     except sa.exc.IntegrityError as error:
         raise DomainError("This version already has a review request in progress.") from error

@@ -129,9 +129,9 @@ def rate_session(booking: Booking, candidate: User, score: int, comment: str) ->
         raise DomainError("Choose a rating from 1 to 5.", field="score")
     rating = SessionRating(booking_id=booking.id, candidate_id=candidate.id, score=score,
                            comment=(comment or "").strip()[:2000])
-    db.session.add(rating)
     try:
         with db.session.begin_nested():
+            db.session.add(rating)
             db.session.flush()
     except sa.exc.IntegrityError as error:
         raise FeedbackRefused("You have already rated this session. Thank you!") from error

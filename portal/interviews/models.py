@@ -13,14 +13,14 @@ from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
 
 SLOT_STATUSES = ("open", "cancelled")
-BOOKING_STATUSES = ("booked", "cancelled", "completed", "no_show", "held", "hold_lapsed")
+BOOKING_STATUSES = ("booked", "cancelled", "completed", "no_show", "held", "lapsed")
 # A session that happened or will happen.
 SESSION_STATUSES = ("booked", "completed", "no_show")
 # A booking in one of these statuses holds its slot, a waitlist offer ("held") included: at most one per slot
 # (partial unique index), so nobody can book a slot while it is offered to someone.
 LIVE_BOOKING_STATUSES = (*SESSION_STATUSES, "held")
 BOOKING_STATUS_LABELS = {"booked": "Booked", "cancelled": "Cancelled", "completed": "Completed", "no_show": "No-show",
-                         "held": "Offered to you", "hold_lapsed": "Offer ended"}
+                         "held": "Offered to you", "lapsed": "Offer ended"}
 _LIVE_SQL = "status IN ('booked', 'completed', 'no_show', 'held')"
 
 
@@ -101,7 +101,7 @@ class Slot(db.Model):
 class Booking(db.Model):
     __tablename__ = "bookings"
     __table_args__ = (
-        sa.CheckConstraint("status IN ('booked', 'cancelled', 'completed', 'no_show', 'held', 'hold_lapsed')",
+        sa.CheckConstraint("status IN ('booked', 'cancelled', 'completed', 'no_show', 'held', 'lapsed')",
                            name="status_known"),
         sa.CheckConstraint("reschedule_count >= 0", name="reschedule_count_not_negative"),
         # At most one live booking per slot: the database settles every race.

@@ -40,9 +40,9 @@ def join(candidate: User, type_id: int, mentor_id: int | None, first: date | Non
         raise DomainError("The last date is in the past.", field="last_date")
     entry = WaitlistEntry(candidate_id=candidate.id, interview_type_id=type_id, mentor_id=mentor_id or None,
                           first_date=first, last_date=last)
-    db.session.add(entry)
     try:
         with db.session.begin_nested():
+            db.session.add(entry)
             db.session.flush()
     except sa.exc.IntegrityError as error:
         raise DomainError("You are already on the waitlist for this interview type.",
@@ -138,7 +138,7 @@ def offer_slots(slots: list[Slot]) -> int:
 
 
 def _lapse(hold: Booking) -> None:
-    hold.status = "hold_lapsed"
+    hold.status = "lapsed"
     hold.hold_expires_at = hold.hold_expires_at or utcnow()
 
 
