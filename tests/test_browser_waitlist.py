@@ -92,7 +92,7 @@ def test_candidate_joins_waitlist_cancellation_frees_a_slot_and_the_candidate_bo
     page.get_by_role("heading", level=1, name="Notifications").wait_for()
     notice = page.locator(".notification-unread").filter(has_text="A slot opened")
     assert notice.count() == 1
-    notice.get_by_role("button", name=re.compile(r"^Open: A slot opened")).click()
+    notice.get_by_role("button", name=re.compile(r"^Open\s*: A slot opened")).click()
     page.wait_for_url(OFFER_PATH)
     assert page.url == emailed
     page.get_by_role("heading", level=1, name="A slot is held for you").wait_for()
