@@ -123,6 +123,13 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+def logged_in(app: Flask, email: str, password: str = PASSWORD) -> FlaskClient:
+    """A new client (a new browser, as it were) logged in through the real form."""
+    client = app.test_client()
+    assert client.post("/login", data={"email": email, "password": password}).status_code == 302
+    return client
+
+
 class AuthActions:
     """Log in and out through the real forms."""
 

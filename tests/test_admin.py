@@ -17,6 +17,7 @@ from portal.admin.reports import neutralise, stream_csv
 from portal.auth.models import User
 from portal.extensions import db
 from portal.interviews.models import Booking, BookingPolicy, InterviewType, Slot
+from tests.conftest import logged_in as as_user
 from tests.factories import PASSWORD, make_booking, make_interview_type, make_slot, make_user
 
 NOW = datetime(2026, 10, 21, 12, tzinfo=UTC)  # a Wednesday
@@ -37,11 +38,6 @@ def people(app):
                "other": make_user(email="jo@example.org", name="Jo Lee").id}
     return ids
 
-
-def as_user(app, email):
-    client = app.test_client()
-    assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
-    return client
 
 
 def audit_actions(app) -> list[str]:

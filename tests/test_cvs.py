@@ -15,8 +15,9 @@ import time_machine
 
 from portal.cvs.models import CVDocument, CVReview
 from portal.extensions import db
+from tests.conftest import logged_in as as_user
 from tests.cv_samples import GOOD_CV_LINES, docx_with_text, encrypted_pdf, exe_bytes, html_as_pdf, pdf_with_text
-from tests.factories import PASSWORD, make_slot, make_user
+from tests.factories import make_slot, make_user
 
 
 @pytest.fixture
@@ -46,11 +47,6 @@ def document_ids(app) -> list[int]:
     with app.app_context():
         return list(db.session.scalars(sa.select(CVDocument.id).order_by(CVDocument.id)))
 
-
-def as_user(app, email):
-    client = app.test_client()
-    assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
-    return client
 
 
 # Upload ------------------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from portal.extensions import db
 from portal.feedback import chart
 from portal.feedback.models import FeedbackRevision, SessionFeedback, SessionRating
 from portal.interviews.models import Booking
-from tests.factories import PASSWORD, make_booking, make_interview_type, make_slot, make_user
+from tests.conftest import logged_in as as_user
+from tests.factories import make_booking, make_interview_type, make_slot, make_user
 
 NOW = datetime(2026, 10, 20, 12, tzinfo=UTC)
 SVG = "{http://www.w3.org/2000/svg}"
@@ -42,11 +43,6 @@ def world(app):
         return {"past": past.id, "future": future.id, "cancelled": cancelled.id, "other": other.id,
                 "mentor": mentor.id, "candidate": candidate.id}
 
-
-def as_user(app, email):
-    client = app.test_client()
-    assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
-    return client
 
 
 FORM = {"score_python": "4", "score_ml": "3", "score_data": "0", "score_system_design": "2",

@@ -12,7 +12,8 @@ from portal.extensions import db
 from portal.mail import OutboxEmail
 from portal.notifications.models import Notification
 from portal.notifications.preferences import NotificationPreference
-from tests.factories import PASSWORD, make_slot, make_user
+from tests.conftest import logged_in as as_user
+from tests.factories import make_slot, make_user
 
 
 @pytest.fixture
@@ -24,11 +25,6 @@ def people(app):
         slot_id = make_slot(mentor, datetime.now(UTC) + timedelta(days=3)).id
     return {"slot": slot_id}
 
-
-def as_user(app, email):
-    client = app.test_client()
-    assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
-    return client
 
 
 def emails(app, address):

@@ -25,6 +25,17 @@ def statements_for(client, count_queries, url: str) -> int:
     return len(statements)
 
 
+def statements_per_page(client, auth, count_queries, pages: dict[str, list[str]]) -> dict[str, int]:
+    """SQL statements sent by each page, each list of URLs opened by the user whose email is its key."""
+    counts = {}
+    for email, urls in pages.items():
+        auth.login(email)
+        for url in urls:
+            counts[url] = statements_for(client, count_queries, url)
+        auth.logout()
+    return counts
+
+
 def test_pages_send_the_same_number_of_queries_for_5_and_500_rows(app, client, auth, count_queries):
     with app.app_context():
         make_user("admin", email="admin@example.org")
@@ -72,19 +83,10 @@ def test_interview_pages_send_the_same_number_of_queries_for_5_and_500_slots(app
              "mentor@example.org": ["/mentor/schedule", "/mentor/availability"],
              "admin@example.org": [f"/admin/schedule/?week={week}", "/admin/schedule/bookings"]}
 
-    def measure() -> dict[str, int]:
-        counts = {}
-        for email, urls in pages.items():
-            auth.login(email)
-            for url in urls:
-                counts[url] = statements_for(client, count_queries, url)
-            auth.logout()
-        return counts
-
     add_slots(0, 5)
-    few = measure()
+    few = statements_per_page(client, auth, count_queries, pages)
     add_slots(5, 500)
-    many = measure()
+    many = statements_per_page(client, auth, count_queries, pages)
     assert few == many
     assert max(many.values()) <= 10
 
@@ -116,18 +118,9 @@ def test_cv_pages_send_the_same_number_of_queries_for_5_and_500_rows(app, client
     pages = {"sam@example.org": ["/cvs/"], "mentor@example.org": ["/reviews/queue"],
              "admin@example.org": ["/reviews/all", "/reviews/all?status=requested"]}
 
-    def measure() -> dict[str, int]:
-        counts = {}
-        for email, urls in pages.items():
-            auth.login(email)
-            for url in urls:
-                counts[url] = statements_for(client, count_queries, url)
-            auth.logout()
-        return counts
-
     add_versions(0, 5)
-    few = measure()
+    few = statements_per_page(client, auth, count_queries, pages)
     add_versions(5, 500)
-    many = measure()
+    many = statements_per_page(client, auth, count_queries, pages)
     assert few == many
     assert max(many.values()) <= 8

@@ -15,7 +15,8 @@ from portal.interviews import services as booking_services
 from portal.interviews.models import Booking
 from portal.mail import OutboxEmail
 from portal.waitlist import services
-from tests.factories import PASSWORD, make_booking, make_interview_type, make_slot, make_user
+from tests.conftest import logged_in
+from tests.factories import make_booking, make_interview_type, make_slot, make_user
 
 NOW = datetime(2026, 10, 5, 9, tzinfo=UTC)
 
@@ -176,12 +177,6 @@ def _world_outside_a_request(app) -> dict:
     return ids
 
 
-def _client(app, email):
-    client = app.test_client()
-    assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
-    return client
-
-
 def test_the_holder_and_someone_else_at_once_only_the_holder_gets_it(app):
     ids = _world_outside_a_request(app)
     with app.test_request_context("/"):
@@ -191,7 +186,7 @@ def test_the_holder_and_someone_else_at_once_only_the_holder_gets_it(app):
         services.join(db.session.get(User, ids["ben"]), ids["type"], None, None, None)
         hold_id = services.offer_slot(db.session.get(Slot, ids["slot"])).id
         db.session.commit()
-    other, holder = _client(app, "ana@example.org"), _client(app, "ben@example.org")
+    other, holder = logged_in(app, "ana@example.org"), logged_in(app, "ben@example.org")
     barrier = threading.Barrier(2)
     results = {}
 
@@ -221,7 +216,7 @@ def test_waitlist_pages(app):
         from portal.interviews.models import Slot
 
         make_booking(db.session.get(Slot, ids["slot"]), db.session.get(User, ids["ana"]))
-    client = _client(app, "ben@example.org")
+    client = logged_in(app, "ben@example.org")
     empty = client.get(f"/interviews/slots?type={ids['type']}").get_data(as_text=True)
     assert "join the waitlist" in empty
     page = client.get(f"/waitlist/?type={ids['type']}").get_data(as_text=True)
@@ -230,6 +225,6 @@ def test_waitlist_pages(app):
     assert "number 1 in line" in joined.get_data(as_text=True)
     again = client.post("/waitlist/", data={"interview_type": ids["type"], "mentor": "0"}).get_data(as_text=True)
     assert "already on the waitlist" in again
-    assert "Ben" in _client(app, "admin@example.org").get("/waitlist/all").get_data(as_text=True)
+    assert "Ben" in logged_in(app, "admin@example.org").get("/waitlist/all").get_data(as_text=True)
     assert client.get("/waitlist/all").status_code == 403
     assert app.test_client().get("/waitlist/").status_code == 302

@@ -16,8 +16,9 @@ from portal.auth.models import User
 from portal.cvs.models import CVReview
 from portal.db import utcnow
 from portal.extensions import db
-from portal.feedback.models import SessionFeedback, SessionRating
+from portal.feedback.models import SessionFeedback
 from portal.feedback.rubric import CRITERIA
+from portal.feedback.services import criterion_averages, mentor_ratings
 from portal.interviews.models import SESSION_STATUSES, Booking, InterviewType, Slot
 from portal.timeutil import to_local
 
@@ -92,32 +93,10 @@ def median_review_turnaround(start: datetime, end: datetime) -> float | None:
     return statistics.median(hours) if hours else None
 
 
-def rubric_averages(start: datetime, end: datetime) -> list[tuple[str, float | None, int]]:
-    columns = []
-    for criterion in CRITERIA:
-        column = getattr(SessionFeedback, criterion.column)
-        columns += [sa.func.avg(column), sa.func.count(column)]
-    row = db.session.execute(sa.select(*columns).join(Booking, Booking.id == SessionFeedback.booking_id)
-                             .join(Slot, Slot.id == Booking.slot_id)
-                             .where(SessionFeedback.status == "published", Slot.starts_at >= start,
-                                    Slot.starts_at < end)).one()
-    return [(criterion.name, float(row[2 * i]) if row[2 * i] is not None else None, int(row[2 * i + 1]))
-            for i, criterion in enumerate(CRITERIA)]
-
-
-def mentor_ratings(start: datetime, end: datetime) -> list[tuple[str, float, int]]:
-    rows = db.session.execute(
-        sa.select(User.name, sa.func.avg(SessionRating.score), sa.func.count(SessionRating.id))
-        .join(Booking, Booking.id == SessionRating.booking_id).join(Slot, Slot.id == Booking.slot_id)
-        .join(User, User.id == Slot.mentor_id).where(Slot.starts_at >= start, Slot.starts_at < end)
-        .group_by(User.id, User.name).order_by(User.name))
-    return [(name, float(average), int(count)) for name, average, count in rows]
-
-
 def dashboard(start: datetime, end: datetime, zone_name: str) -> dict:
     return {"weeks": bookings_per_week(start, end, zone_name), "utilisation": utilisation(start, end),
             "rates": outcome_rates(start, end), "turnaround": median_review_turnaround(start, end),
-            "rubric": rubric_averages(start, end), "ratings": mentor_ratings(start, end)}
+            "rubric": criterion_averages(start, end), "ratings": mentor_ratings(start, end)}
 
 
 # CSV exports ----------------------------------------------------------------------------------------------

@@ -216,22 +216,34 @@ def lowest_recent(series: dict[str, list[tuple[datetime, int]]], recent: int = 3
 
 # Admin overview -------------------------------------------------------------------------------------------
 
-def mentor_ratings() -> list[tuple[str, float, int]]:
-    """(mentor name, average rating, number of ratings), best first (one query)."""
-    rows = db.session.execute(
-        sa.select(User.name, sa.func.avg(SessionRating.score), sa.func.count(SessionRating.id))
-        .join(Booking, Booking.id == SessionRating.booking_id).join(Slot, Slot.id == Booking.slot_id)
-        .join(User, User.id == Slot.mentor_id).group_by(User.id, User.name)
-        .order_by(sa.func.avg(SessionRating.score).desc(), User.name))
+def _sessions_between(statement: sa.Select, start: datetime | None, end: datetime | None) -> sa.Select:
+    if start is not None:
+        statement = statement.where(Slot.starts_at >= start)
+    if end is not None:
+        statement = statement.where(Slot.starts_at < end)
+    return statement
+
+
+def mentor_ratings(start: datetime | None = None, end: datetime | None = None) -> list[tuple[str, float, int]]:
+    """(mentor name, average rating, number of ratings) for sessions in a range (default: all), best first."""
+    statement = (sa.select(User.name, sa.func.avg(SessionRating.score), sa.func.count(SessionRating.id))
+                 .join(Booking, Booking.id == SessionRating.booking_id).join(Slot, Slot.id == Booking.slot_id)
+                 .join(User, User.id == Slot.mentor_id).group_by(User.id, User.name)
+                 .order_by(sa.func.avg(SessionRating.score).desc(), User.name))
+    rows = db.session.execute(_sessions_between(statement, start, end))
     return [(name, float(average), int(count)) for name, average, count in rows]
 
 
-def criterion_averages() -> list[tuple[str, float | None, int]]:
-    """(criterion, average score across all published feedback, number of scores) (one query)."""
+def criterion_averages(start: datetime | None = None, end: datetime | None = None
+                       ) -> list[tuple[str, float | None, int]]:
+    """(criterion, average score, number of scores) over published feedback on sessions in a range (one query)."""
     columns = []
     for criterion in CRITERIA:
         column = getattr(SessionFeedback, criterion.column)
         columns += [sa.func.avg(column), sa.func.count(column)]
-    row = db.session.execute(sa.select(*columns).where(SessionFeedback.status == "published")).one()
+    statement = (sa.select(*columns).select_from(SessionFeedback)
+                 .join(Booking, Booking.id == SessionFeedback.booking_id).join(Slot, Slot.id == Booking.slot_id)
+                 .where(SessionFeedback.status == "published"))
+    row = db.session.execute(_sessions_between(statement, start, end)).one()
     return [(criterion.name, float(row[2 * i]) if row[2 * i] is not None else None, int(row[2 * i + 1]))
             for i, criterion in enumerate(CRITERIA)]
