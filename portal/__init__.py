@@ -41,6 +41,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     configure_logging(app)
     configure_proxy(app)
+    use_bounded_ids(app)
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
@@ -67,6 +68,20 @@ def configure_proxy(app: Flask) -> None:
     if any(counts.values()):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=counts["for"], x_proto=counts["proto"],  # type: ignore[method-assign]
                                 x_host=counts["host"], x_prefix=counts["prefix"])
+
+
+def use_bounded_ids(app: Flask) -> None:
+    """`<int:...>` in routes only matches ids a database integer column can hold; bigger ones are a 404."""
+    from werkzeug.routing import IntegerConverter
+
+    from portal.forms import MAX_ID
+
+    class IdConverter(IntegerConverter):
+        def __init__(self, url_map, *args, **kwargs) -> None:
+            kwargs.setdefault("max", MAX_ID)
+            super().__init__(url_map, *args, **kwargs)
+
+    app.url_map.converters["int"] = IdConverter
 
 
 def register_extensions(app: Flask) -> None:

@@ -16,6 +16,38 @@ class EmptyForm(FlaskForm):
     submit = SubmitField("Submit")
 
 
+MAX_ID = 2**31 - 1  # the largest id a database integer column holds
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def to_id(value) -> int:
+    """A database id from form or query text: ASCII digits, within the integer column's range (ValueError else)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        text = str(value).strip()
+        if not (text.isascii() and text.isdigit()):
+            raise ValueError(f"not an id: {value!r}")
+        number = int(text)
+    if not 0 <= number <= MAX_ID:
+        raise ValueError(f"id out of range: {value!r}")
+    return number
+
+
+def optional_id(value) -> int | None:
+    """An id, or None for anything that is not one (query strings people may edit by hand)."""
+    try:
+        return to_id(value) or None
+    except ValueError:
+        return None
+
+
+def plausible_date(form, field) -> None:
+    """A validator: dates far outside the service's life are mistakes, not plans."""
+    if field.data is not None and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
+        raise ValidationError(f"Enter a date between {FIRST_YEAR} and {LAST_YEAR}.")
+
+
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms select choices."""
     return [SelectChoice(value, label) for value, label in pairs]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from flask import request
 from flask_wtf import FlaskForm
 
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.forms import FIRST_YEAR, LAST_YEAR, optional_id
 
 
 def show_error(form: FlaskForm, error: DomainError) -> None:
@@ -16,3 +20,24 @@ def show_error(form: FlaskForm, error: DomainError) -> None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+def int_arg(name: str) -> int | None:
+    """An id from the query string, or None when it is missing or not an id."""
+    return optional_id(request.args.get(name, ""))
+
+
+def date_arg(name: str, problems: list[str], label: str) -> date | None:
+    """A date from the query string; a bad one is reported in `problems` and ignored."""
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        problems.append(f"{label} must be a real date, like 2026-12-01.")
+        return None
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        problems.append(f"{label} must be between {FIRST_YEAR} and {LAST_YEAR}.")
+        return None
+    return parsed

@@ -27,7 +27,7 @@ def save_page(slug: str, title: str, description: str, body: str, by: User) -> P
     """Save a new revision of a page; the public page shows it from the next request on."""
     if slug not in CONTENT_SLUGS:
         raise NotFound("No such page.")
-    title, description, body = title.strip(), description.strip(), body.strip()
+    title, description, body = (title or "").strip(), (description or "").strip(), (body or "").strip()
     if not title:
         raise DomainError("Enter a title.", field="title")
     if not body:

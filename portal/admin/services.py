@@ -94,6 +94,13 @@ def change_role(user: User, role: str, by: User) -> None:
     if role == user.role:
         raise DomainError(f"{user.name} is already a {role}.", field="role")
     _guard_last_admin(user, becomes_admin=role == "admin", stays_active=True)
+    if user.is_mentor and role != "mentor":
+        busy = db.session.scalar(sa.select(sa.func.count(Slot.id)).where(
+            Slot.mentor_id == user.id, Slot.status == "open", Slot.starts_at > utcnow()))
+        if busy:
+            raise DomainError(f"{user.name} still has {busy} open future slot{'s' if busy != 1 else ''}. Cancel them "
+                              "first (Schedule, then Cancel a date range), so that booked candidates are told.",
+                              field="role")
     before = user.role
     user.role = role
     user.end_all_sessions()  # the new role's pages and menus apply from the next login

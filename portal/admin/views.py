@@ -29,13 +29,13 @@ from portal.content import render_markdown
 from portal.db import utcnow
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.forms import EmptyForm
+from portal.forms import EmptyForm, optional_id
 from portal.interviews.models import InterviewType
 from portal.interviews.services import local_day_bounds
 from portal.pages.services import faq_items_from, page_source
 from portal.security import role_required
 from portal.timeutil import to_local
-from portal.views import show_error
+from portal.views import date_arg, show_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50
@@ -311,17 +311,8 @@ def _report_range() -> tuple[date, date, list[str]]:
     problems: list[str] = []
     today = to_local(utcnow(), current_user.timezone).date()
 
-    def parse(name: str, default: date) -> date:
-        value = request.args.get(name, "").strip()
-        if not value:
-            return default
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            problems.append(f"“{value}” is not a date; showing the default range.")
-            return default
-
-    first, last = parse("from", today - timedelta(weeks=8)), parse("to", today)
+    first = date_arg("from", problems, "From") or today - timedelta(weeks=8)
+    last = date_arg("to", problems, "To") or today
     if last < first:
         problems.append("'To' is before 'From'; the dates were swapped.")
         first, last = last, first
@@ -416,8 +407,8 @@ def audit():
     statement = sa.select(AuditEvent).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
     if action:
         statement = statement.where(AuditEvent.action == action)
-    if actor.isdigit():
-        statement = statement.where(AuditEvent.actor_id == int(actor))
+    if optional_id(actor):
+        statement = statement.where(AuditEvent.actor_id == optional_id(actor))
     if first and last:
         start, end = local_day_bounds(first, last, current_user.timezone)
         statement = statement.where(AuditEvent.created_at >= start, AuditEvent.created_at < end)

@@ -170,8 +170,6 @@ def accept_invitation(token: str):
     except DomainError as error:
         return render_template("auth/token_invalid.html", message=error.message,
                                title="Invitation link not valid"), 400
-    if current_user.is_authenticated:
-        logout_user()
     form = AcceptInvitationForm()
     if form.validate_on_submit():
         try:

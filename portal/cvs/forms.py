@@ -8,7 +8,7 @@ from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaF
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.cvs.models import SECTIONS, VERDICTS
-from portal.forms import choices
+from portal.forms import choices, to_id
 
 
 class UploadForm(FlaskForm):
@@ -55,5 +55,5 @@ class FeedbackForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    mentor = SelectField("Mentor", coerce=int, validate_choice=False)
+    mentor = SelectField("Mentor", coerce=to_id, validate_choice=False)
     submit = SubmitField("Assign")

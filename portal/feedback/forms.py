@@ -7,7 +7,7 @@ from wtforms import RadioField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from portal.feedback.rubric import CRITERIA, READINESS
-from portal.forms import choices
+from portal.forms import choices, to_id
 
 NOT_ASSESSED = 0
 
@@ -15,7 +15,7 @@ NOT_ASSESSED = 0
 def _score_field(criterion) -> RadioField:
     options = [(NOT_ASSESSED, "Not assessed")] + [(score, f"{score}: {text}")
                                                   for score, text in enumerate(criterion.descriptors, start=1)]
-    return RadioField(criterion.name, coerce=int, choices=choices(options), default=NOT_ASSESSED,
+    return RadioField(criterion.name, coerce=to_id, choices=choices(options), default=NOT_ASSESSED,
                       validators=[Optional()])
 
 
@@ -45,7 +45,7 @@ class FeedbackForm(FlaskForm):
 
 
 class RatingForm(FlaskForm):
-    score = RadioField("How useful was this session?", coerce=int, validators=[InputRequired("Choose a rating.")],
+    score = RadioField("How useful was this session?", coerce=to_id, validators=[InputRequired("Choose a rating.")],
                        choices=choices([(5, "5: Excellent"), (4, "4: Good"), (3, "3: Fair"), (2, "2: Poor"),
                                         (1, "1: Not useful")]))
     comment = TextAreaField("Comment (optional)", description="Only the career services team reads this.",

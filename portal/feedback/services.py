@@ -119,8 +119,8 @@ def rate_session(booking: Booking, candidate: User, score: int, comment: str) ->
     """The candidate rates a session once, when its feedback is published or it is over."""
     if candidate.id != booking.candidate_id:
         raise NotFound("No such session.")
-    if booking.status == "cancelled":
-        raise FeedbackRefused("A cancelled session cannot be rated.")
+    if booking.status not in FEEDBACK_STATUSES:
+        raise FeedbackRefused("Only a session that took place can be rated.")
     published = db.session.scalar(sa.select(SessionFeedback.id).where(SessionFeedback.booking_id == booking.id,
                                                                        SessionFeedback.status == "published"))
     if published is None and booking.slot.ends_at > utcnow():

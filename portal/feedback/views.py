@@ -26,7 +26,8 @@ def _session(booking_id: int):
 
 
 def _can_rate(booking, feedback, rating) -> bool:
-    return (current_user.id == booking.candidate_id and rating is None and booking.status != "cancelled"
+    return (current_user.id == booking.candidate_id and rating is None
+            and booking.status in services.FEEDBACK_STATUSES
             and (feedback is not None or booking.slot.ends_at <= utcnow()))
 
 

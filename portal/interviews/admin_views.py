@@ -17,10 +17,9 @@ from portal.forms import EmptyForm, choices
 from portal.interviews import availability, services
 from portal.interviews.forms import BulkCancelForm, EditSlotForm
 from portal.interviews.models import BOOKING_STATUS_LABELS, LIVE_BOOKING_STATUSES, Booking, InterviewType, Slot
-from portal.interviews.views import _date_arg, _int_arg
 from portal.security import role_required
 from portal.timeutil import to_local
-from portal.views import show_error
+from portal.views import date_arg, int_arg, show_error
 
 bp = Blueprint("schedule", __name__, url_prefix="/admin/schedule")
 
@@ -37,10 +36,10 @@ def _types() -> list[InterviewType]:
 @role_required("admin")
 def week():
     problems: list[str] = []
-    chosen = _date_arg("week", problems, "Week") or to_local(utcnow(), current_user.timezone).date()
+    chosen = date_arg("week", problems, "Week") or to_local(utcnow(), current_user.timezone).date()
     monday = chosen - timedelta(days=chosen.weekday())
     start, end = services.local_day_bounds(monday, monday + timedelta(days=6), current_user.timezone)
-    mentor_id, type_id = _int_arg("mentor"), _int_arg("type")
+    mentor_id, type_id = int_arg("mentor"), int_arg("type")
     statement = (sa.select(Slot).options(joinedload(Slot.mentor), joinedload(Slot.interview_type))
                  .where(Slot.starts_at >= start, Slot.starts_at < end).order_by(Slot.starts_at, Slot.id))
     if mentor_id:
@@ -95,8 +94,8 @@ def edit_slot(slot_id: int):
 def bulk_cancel():
     form = BulkCancelForm()
     form.mentor.choices = choices([(0, "Choose a mentor")] + [(m.id, m.name) for m in _mentors()])
-    if request.method == "GET" and _int_arg("mentor"):
-        form.mentor.data = _int_arg("mentor")
+    if request.method == "GET" and int_arg("mentor"):
+        form.mentor.data = int_arg("mentor")
     summary = None
     if form.validate_on_submit():
         mentor = db.session.get(User, form.mentor.data)
@@ -120,8 +119,8 @@ def bulk_cancel():
 def bookings():
     problems: list[str] = []
     status = request.args.get("status") if request.args.get("status") in BOOKING_STATUS_LABELS else None
-    mentor_id, candidate_id = _int_arg("mentor"), _int_arg("candidate")
-    first, last = _date_arg("from", problems, "From"), _date_arg("to", problems, "To")
+    mentor_id, candidate_id = int_arg("mentor"), int_arg("candidate")
+    first, last = date_arg("from", problems, "From"), date_arg("to", problems, "To")
     start, end = services.local_day_bounds(first, last, current_user.timezone)
     statement = (sa.select(Booking).join(Booking.slot)
                  .options(joinedload(Booking.candidate), joinedload(Booking.slot).joinedload(Slot.mentor),

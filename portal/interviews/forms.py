@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from portal.forms import choices
+from portal.forms import MAX_ID, choices, plausible_date, to_id
 from portal.interviews.availability import WEEKDAY_NAMES
 
 FOCUS_HINT = ("What would you like to practise? For example: 'explaining bias and variance', 'designing a "
@@ -30,18 +30,18 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def _type_field() -> SelectField:
-    return SelectField("Interview type", coerce=int, validators=[DataRequired("Choose an interview type.")],
+    return SelectField("Interview type", coerce=to_id, validators=[DataRequired("Choose an interview type.")],
                        validate_choice=False)
 
 
 def _mentor_field() -> SelectField:
-    return SelectField("Mentor", coerce=int, validators=[Optional()], validate_choice=False)
+    return SelectField("Mentor", coerce=to_id, validators=[Optional()], validate_choice=False)
 
 
 class SlotForm(FlaskForm):
     mentor = _mentor_field()
     interview_type = _type_field()
-    day = DateField("Date", validators=[InputRequired("Enter the date.")])
+    day = DateField("Date", validators=[InputRequired("Enter the date."), plausible_date])
     start_time = TimeField("Start time", validators=[InputRequired("Enter the start time.")],
                            description="In your time zone. The session lasts as long as its type.")
     submit = SubmitField("Publish slot")
@@ -50,12 +50,12 @@ class SlotForm(FlaskForm):
 class SeriesForm(FlaskForm):
     mentor = _mentor_field()
     interview_type = _type_field()
-    weekdays = MultiCheckboxField("Weekdays", coerce=int, validate_choice=False,
+    weekdays = MultiCheckboxField("Weekdays", coerce=to_id, validate_choice=False,
                                   choices=choices(enumerate(WEEKDAY_NAMES, start=1)))
     window_start = TimeField("Daily window starts", validators=[InputRequired("Enter when the window starts.")])
     window_end = TimeField("Daily window ends", validators=[InputRequired("Enter when the window ends.")])
-    first_date = DateField("First date", validators=[InputRequired("Enter the first date.")])
-    last_date = DateField("Last date", validators=[InputRequired("Enter the last date.")])
+    first_date = DateField("First date", validators=[InputRequired("Enter the first date."), plausible_date])
+    last_date = DateField("Last date", validators=[InputRequired("Enter the last date."), plausible_date])
     buffer_minutes = IntegerField("Break between sessions (minutes)", default=15,
                                   validators=[InputRequired("Enter the break in minutes (0 for none)."),
                                               NumberRange(0, 240, "The break must be between 0 and 240 minutes.")])
@@ -77,7 +77,7 @@ class SeriesForm(FlaskForm):
 
 class EditSlotForm(FlaskForm):
     interview_type = _type_field()
-    day = DateField("Date", validators=[InputRequired("Enter the date.")])
+    day = DateField("Date", validators=[InputRequired("Enter the date."), plausible_date])
     start_time = TimeField("Start time", validators=[InputRequired("Enter the start time.")])
     submit = SubmitField("Save changes")
 
@@ -89,16 +89,16 @@ class CancelSlotForm(FlaskForm):
 
 
 class BulkCancelForm(FlaskForm):
-    mentor = SelectField("Mentor", coerce=int, validators=[DataRequired("Choose a mentor.")], validate_choice=False)
-    first_day = DateField("From", validators=[InputRequired("Enter the first date.")])
-    last_day = DateField("To", validators=[InputRequired("Enter the last date.")])
+    mentor = SelectField("Mentor", coerce=to_id, validators=[DataRequired("Choose a mentor.")], validate_choice=False)
+    first_day = DateField("From", validators=[InputRequired("Enter the first date."), plausible_date])
+    last_day = DateField("To", validators=[InputRequired("Enter the last date."), plausible_date])
     reason = TextAreaField("Reason", validators=[DataRequired("Give a reason: every affected candidate reads it."),
                                                  Length(max=1000, message="At most 1,000 characters.")])
     submit = SubmitField("Cancel these slots")
 
 
 class BookingForm(FlaskForm):
-    cv_document = SelectField("CV to share with the mentor", coerce=int, validate_choice=False,
+    cv_document = SelectField("CV to share with the mentor", coerce=to_id, validate_choice=False,
                               description="The mentor of this session can read the version you choose.")
     focus_note = TextAreaField(
         "Focus for this session", description=FOCUS_HINT,
@@ -114,7 +114,8 @@ class CancelBookingForm(FlaskForm):
 
 
 class RescheduleForm(FlaskForm):
-    slot_id = IntegerField("New slot", validators=[DataRequired("Choose a new slot.")])
+    slot_id = IntegerField("New slot", validators=[DataRequired("Choose a new slot."),
+                                                   NumberRange(1, MAX_ID, "Choose a new slot.")])
     override = BooleanField("Override the cutoff and the reschedule limit (admin)")
     submit = SubmitField("Move my booking here")
 

@@ -11,7 +11,7 @@ from portal.auth.models import User
 from portal.db import utcnow
 from portal.errors import DomainError, NotFound, PermissionDenied
 from portal.extensions import db
-from portal.forms import EmptyForm, choices
+from portal.forms import EmptyForm, choices, optional_id
 from portal.interviews import availability, services
 from portal.interviews.forms import CancelSlotForm, OutcomeForm, SeriesForm, SlotForm
 from portal.interviews.models import InterviewType, Slot
@@ -22,8 +22,7 @@ bp = Blueprint("mentor", __name__, url_prefix="/mentor")
 
 
 def _mentor_arg() -> int | None:
-    value = request.args.get("mentor", "") or request.form.get("mentor", "")
-    return int(value) if str(value).isdigit() and int(value) else None
+    return optional_id(request.args.get("mentor", "") or request.form.get("mentor", ""))
 
 
 def _target_mentor() -> User:

@@ -70,6 +70,7 @@ def bookable_slots_query(policy: BookingPolicy, now: datetime, type_id: int | No
         .options(contains_eager(Slot.mentor), contains_eager(Slot.interview_type))
         .where(Slot.status == "open", Slot.starts_at >= max(earliest, start or earliest),
                Slot.starts_at <= min(latest, end or latest), ~_live_booking_exists(), User.active.is_(True),
+               User.role == "mentor",
                InterviewType.active.is_(True))
         .order_by(Slot.starts_at, Slot.id)
     )
@@ -178,6 +179,8 @@ def check_booking_rules(candidate: User, slot: Slot, policy: BookingPolicy, now:
     ignore = ignore or moving
     if not candidate.is_candidate:
         raise PolicyViolation("Only candidates can book mock interviews. Mentors and admins cannot book as candidates.")
+    if slot.mentor_id == candidate.id or not slot.mentor.is_mentor:
+        raise PolicyViolation("This slot is no longer offered. Choose another one.")
     if slot.status != "open":
         raise PolicyViolation("This slot has been cancelled. Choose another one.")
     if slot.starts_at <= now:

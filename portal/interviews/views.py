@@ -20,33 +20,17 @@ from portal.interviews.forms import BookingForm, CancelBookingForm, RescheduleFo
 from portal.interviews.models import InterviewType, Slot
 from portal.security import role_required
 from portal.timeutil import to_local
-from portal.views import show_error
+from portal.views import date_arg, int_arg, show_error
 
 bp = Blueprint("interviews", __name__, url_prefix="/interviews")
 SLOTS_PER_PAGE = 30
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
-def _date_arg(name: str, problems: list[str], label: str) -> date | None:
-    value = request.args.get(name, "").strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        problems.append(f"{label} must be a real date, like 2026-12-01.")
-        return None
-
-
 def slot_browser(exclude_mentor_id: int | None = None) -> dict:
     """Filters, the page of bookable slots and their grouping by the viewer's local day."""
     problems: list[str] = []
-    filters = {"type": _int_arg("type"), "mentor": _int_arg("mentor"),
-               "from": _date_arg("from", problems, "From"), "to": _date_arg("to", problems, "To")}
+    filters = {"type": int_arg("type"), "mentor": int_arg("mentor"),
+               "from": date_arg("from", problems, "From"), "to": date_arg("to", problems, "To")}
     if filters["from"] and filters["to"] and filters["to"] < filters["from"]:
         problems.append("'To' must be on or after 'From'.")
         filters["to"] = None

@@ -13,7 +13,7 @@ from portal.auth.models import User
 from portal.db import utcnow
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
-from portal.forms import EmptyForm, choices
+from portal.forms import EmptyForm, choices, optional_id, plausible_date, to_id
 from portal.interviews.forms import FOCUS_HINT
 from portal.interviews.models import InterviewType
 from portal.interviews.services import SlotTaken
@@ -26,11 +26,11 @@ bp = Blueprint("waitlist", __name__, url_prefix="/waitlist")
 
 
 class JoinForm(FlaskForm):
-    interview_type = SelectField("Interview type", coerce=int, validate_choice=False,
+    interview_type = SelectField("Interview type", coerce=to_id, validate_choice=False,
                                  validators=[DataRequired("Choose an interview type.")])
-    mentor = SelectField("Mentor", coerce=int, validate_choice=False, validators=[Optional()])
-    first_date = DateField("From (optional)", validators=[Optional()])
-    last_date = DateField("To (optional)", validators=[Optional()])
+    mentor = SelectField("Mentor", coerce=to_id, validate_choice=False, validators=[Optional()])
+    first_date = DateField("From (optional)", validators=[Optional(), plausible_date])
+    last_date = DateField("To (optional)", validators=[Optional(), plausible_date])
     submit = SubmitField("Join the waitlist")
 
 
@@ -50,9 +50,9 @@ def _join_form() -> JoinForm:
     form.mentor.choices = choices([(0, "Any mentor")] + [(m.id, m.name) for m in mentors])
     if request.method == "GET":
         for name in ("interview_type", "mentor"):
-            value = request.args.get({"interview_type": "type"}.get(name, name), "")
-            if value.isdigit():
-                form[name].data = int(value)
+            value = optional_id(request.args.get({"interview_type": "type"}.get(name, name), ""))
+            if value:
+                form[name].data = value
     return form
 
 
