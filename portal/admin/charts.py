@@ -6,7 +6,12 @@ from xml.sax.saxutils import escape
 
 from markupsafe import Markup
 
-ROW, LABEL_WIDTH, BAR_WIDTH, PAD = 28, 170, 360, 8
+ROW, LABEL_WIDTH, BAR_WIDTH, PAD = 28, 250, 330, 8
+LABEL_CHARACTERS = 34
+
+
+def short(label: str) -> str:
+    return label if len(label) <= LABEL_CHARACTERS else label[:LABEL_CHARACTERS - 1].rstrip() + "…"
 
 
 def bar_chart(chart_id: str, title: str, bars: list[tuple[str, float, str]], maximum: float | None = None) -> Markup:
@@ -23,7 +28,7 @@ def bar_chart(chart_id: str, title: str, bars: list[tuple[str, float, str]], max
         y = PAD + index * ROW
         length = max(value / top * BAR_WIDTH, 0)
         parts.append(f'<text x="{LABEL_WIDTH - 8}" y="{y + 18}" text-anchor="end" font-size="13" '
-                     f'fill="#212529">{escape(label[:26])}</text>')
+                     f'fill="#212529">{escape(short(label))}</text>')
         parts.append(f'<rect x="{LABEL_WIDTH}" y="{y + 5}" width="{length:.1f}" height="{ROW - 10}" fill="#1d5fa0">'
                      f"<title>{escape(label)}: {escape(text)}</title></rect>")
         parts.append(f'<text x="{LABEL_WIDTH + length + 6:.1f}" y="{y + 18}" font-size="13" fill="#212529">'

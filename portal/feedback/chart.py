@@ -11,7 +11,7 @@ from portal.feedback.rubric import CRITERIA
 from portal.timeutil import to_local
 
 WIDTH, HEIGHT = 680, 300
-LEFT, RIGHT, TOP, BOTTOM = 44, 16, 16, 44
+LEFT, RIGHT, TOP, BOTTOM = 44, 36, 16, 44
 # Colours distinguishable with common colour-vision deficiencies, and a marker shape for each line.
 STYLES = {
     "python": ("#0b5cad", "circle"),
