@@ -178,3 +178,45 @@ def test_worker_command_sends_reminders(app, people, ctx):
     ctx.move_to(START - timedelta(minutes=30))
     result = app.test_cli_runner().invoke(args=["worker", "--once"])
     assert "reminders queued: 4" in result.output, result.output
+
+
+def test_two_worker_processes_at_once_send_each_reminder_and_email_exactly_once(app, database_uri, tmp_path):
+    """Two real `flask worker --once` processes share the database: nothing is sent twice or left behind."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    with app.app_context():
+        mentor = make_user("mentor", email="mentor@example.org")
+        make_interview_type()
+        reminders = []
+        for n in range(15):
+            candidate = make_user(email=f"c{n}@example.org")
+            slot = make_slot(mentor, now + timedelta(days=2, hours=n))
+            from tests.factories import make_booking
+
+            booking = make_booking(slot, candidate)
+            for recipient in (candidate.id, mentor.id):
+                reminders.append(Reminder(booking_id=booking.id, recipient_id=recipient, offset_minutes=24 * 60,
+                                          session_starts_at=slot.starts_at, due_at=now - timedelta(minutes=1)))
+        db.session.add_all(reminders)
+        db.session.commit()
+        db.engine.dispose()
+    env = {**os.environ, "DATABASE_URL": database_uri, "SECRET_KEY": "w" * 40, "MAIL_BACKEND": "console",
+           "UPLOAD_DIR": str(tmp_path), "PUBLIC_URL": "http://portal.test", "FLASK_APP": "wsgi.py",
+           "PORTAL_ENV": "development"}
+    root = Path(__file__).resolve().parent.parent
+    workers = [subprocess.Popen([sys.executable, "-m", "flask", "worker", "--once"], cwd=root, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [worker.communicate(timeout=120) for worker in workers]
+    assert all(worker.returncode == 0 for worker in workers), outputs
+    with app.app_context():
+        statuses = db.session.scalars(sa.select(Reminder.status)).all()
+        emails = db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.category == "reminders")).all()
+        assert statuses == ["sent"] * 30
+        assert len(emails) == 30 and len({(e.to_address, e.subject, e.body_text) for e in emails}) == 30
+        assert all(e.status == "sent" and e.attempts == 1 for e in emails)
+    printed = sum(output.count("----- email to") for output, _ in outputs)
+    assert printed == 30  # each email went out once, from one of the two workers
