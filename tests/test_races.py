@@ -89,13 +89,21 @@ def test_two_publishes_of_overlapping_slots_at_once_create_one(app):
         assert db.session.scalar(sa.select(sa.func.count(Slot.id)).where(Slot.mentor_id == mentor_id)) == 1
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="the exclusion constraint is PostgreSQL's; on SQLite the check "
-                    "runs inside BEGIN IMMEDIATE, tested by the race above")
-def test_the_database_itself_refuses_overlapping_open_slots_on_postgresql(app):
+def test_each_database_guards_against_overlapping_open_slots_itself(app, database_uri):
+    """PostgreSQL refuses the row (exclusion constraint); SQLite takes the write lock when a transaction
+    begins, so a second writer waits until the first has committed and its check sees the first slot."""
     with app.app_context():
         mentor = make_user("mentor")
         make_slot(mentor, soon(3))
-        with pytest.raises(sa.exc.IntegrityError, match="ex_slots_mentor_no_overlap"):
-            make_slot(mentor, soon(3) + timedelta(minutes=30))
-        db.session.rollback()
+        if ON_POSTGRES:
+            with pytest.raises(sa.exc.IntegrityError, match="ex_slots_mentor_no_overlap"):
+                make_slot(mentor, soon(3) + timedelta(minutes=30))
+            db.session.rollback()
+        else:
+            db.session.execute(sa.select(1))  # this transaction now holds SQLite's write lock
+            other = sa.create_engine(database_uri, connect_args={"timeout": 0.2})
+            with pytest.raises(sa.exc.OperationalError, match="locked"), other.connect() as connection:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            other.dispose()
+            db.session.rollback()
         make_slot(mentor, soon(3) + timedelta(minutes=30), status="cancelled")  # cancelled ones may overlap
