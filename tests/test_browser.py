@@ -6,6 +6,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from portal.auth.models import User
 from portal.extensions import db
@@ -49,7 +50,7 @@ def test_visitor_reads_guide_and_faq_registers_logs_out_logs_in_changes_time_zon
     page.get_by_role("button", name="Create account").click()  # empty form: errors first
     summary = page.get_by_role("alert")
     summary.get_by_text("There is a problem").wait_for()
-    page.wait_for_function("document.activeElement && document.activeElement.id === \'error-summary\'")
+    expect(page.locator("#error-summary")).to_be_focused()
     assert page.evaluate("document.activeElement.id") == "error-summary"
     assert_accessible(page)
     page.get_by_label("Full name").fill("Ada Lovelace")

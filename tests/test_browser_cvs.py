@@ -11,6 +11,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from portal.auth.models import User
 from portal.cvs import services
@@ -261,7 +262,7 @@ def test_upload_error_is_announced_next_to_the_field(make, page):
     summary = page.locator("#error-summary")
     summary.get_by_text("There is a problem").wait_for()
     assert summary.get_attribute("role") == "alert"
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'error-summary'")
+    expect(page.locator("#error-summary")).to_be_focused()
     assert page.evaluate("document.activeElement.id") == "error-summary"
     assert page.title().startswith("Error: ")
     link = summary.get_by_role("link", name=NOT_ACCEPTED)

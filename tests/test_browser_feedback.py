@@ -234,7 +234,7 @@ def test_publishing_without_readiness_shows_the_error_next_to_the_field(app, mak
 
     summary = page.get_by_role("alert")
     summary.get_by_text("There is a problem").wait_for()
-    page.wait_for_function("document.activeElement && document.activeElement.id === \'error-summary\'")
+    expect(page.locator("#error-summary")).to_be_focused()
     assert page.evaluate("document.activeElement.id") == "error-summary"
     assert page.title().startswith("Error: ")
     message = "Choose how ready the candidate is before publishing."
