@@ -36,7 +36,8 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/users_list.py
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check portal tests
+	$(BIN)/ruff check portal tests benchmarks migrations/env.py
+	$(BIN)/ruff format --check portal tests benchmarks
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -21,8 +21,13 @@ from portal.auth.models import User
 from portal.extensions import db
 from portal.security import hash_password
 
-URLS = ["/admin/users", "/admin/users?q=learner 99", "/admin/users?role=candidate&status=active&sort=joined&order=desc",
-        "/admin/users?page=150", "/admin/users?q=example.org&sort=email"]
+URLS = [
+    "/admin/users",
+    "/admin/users?q=learner 99",
+    "/admin/users?role=candidate&status=active&sort=joined&order=desc",
+    "/admin/users?page=150",
+    "/admin/users?q=example.org&sort=email",
+]
 
 
 def main() -> None:
@@ -32,8 +37,15 @@ def main() -> None:
     options = parser.parse_args()
     folder = Path(tempfile.mkdtemp())
     uri = os.environ.get("DATABASE_URL") or f"sqlite:///{folder / 'bench.db'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "b" * 40, "WTF_CSRF_ENABLED": False,
-                      "RATELIMIT_ENABLED": False, "UPLOAD_DIR": str(folder)})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": uri,
+            "SECRET_KEY": "b" * 40,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "UPLOAD_DIR": str(folder),
+        }
+    )
     with app.app_context():
         db.drop_all()
         if db.engine.dialect.name == "postgresql":
@@ -42,10 +54,21 @@ def main() -> None:
         db.create_all()
         password = hash_password("benchmark passphrase")
         db.session.add(User(email="admin@bench.example", name="Bench Admin", role="admin", password_hash=password))
-        db.session.execute(sa.insert(User), [
-            {"email": f"learner{n}@example.org", "name": f"Learner {n}", "role": "candidate" if n % 9 else "mentor",
-             "password_hash": "x", "active": n % 13 != 0, "timezone": "Europe/London", "session_version": 1}
-            for n in range(options.users)])
+        db.session.execute(
+            sa.insert(User),
+            [
+                {
+                    "email": f"learner{n}@example.org",
+                    "name": f"Learner {n}",
+                    "role": "candidate" if n % 9 else "mentor",
+                    "password_hash": "x",
+                    "active": n % 13 != 0,
+                    "timezone": "Europe/London",
+                    "session_version": 1,
+                }
+                for n in range(options.users)
+            ],
+        )
         db.session.commit()
         engine = db.engine
     client = app.test_client()

@@ -66,8 +66,13 @@ def configure_proxy(app: Flask) -> None:
     """Trust X-Forwarded-* headers only from as many proxies as configured."""
     counts = {key: int(app.config[f"PROXY_FIX_X_{key.upper()}"]) for key in ("for", "proto", "host", "prefix")}
     if any(counts.values()):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=counts["for"], x_proto=counts["proto"],  # type: ignore[method-assign]
-                                x_host=counts["host"], x_prefix=counts["prefix"])
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app,
+            x_for=counts["for"],
+            x_proto=counts["proto"],  # type: ignore[method-assign]
+            x_host=counts["host"],
+            x_prefix=counts["prefix"],
+        )
 
 
 def use_bounded_ids(app: Flask) -> None:
@@ -124,8 +129,20 @@ def register_blueprints(app: Flask) -> None:
     from portal.pages.views import bp as pages_bp
     from portal.waitlist.views import bp as waitlist_bp
 
-    for blueprint in (pages_bp, auth_bp, notifications_bp, admin_bp, interviews_bp, mentor_bp, schedule_bp, cvs_bp,
-                      reviews_bp, feedback_bp, preferences_bp, waitlist_bp):
+    for blueprint in (
+        pages_bp,
+        auth_bp,
+        notifications_bp,
+        admin_bp,
+        interviews_bp,
+        mentor_bp,
+        schedule_bp,
+        cvs_bp,
+        reviews_bp,
+        feedback_bp,
+        preferences_bp,
+        waitlist_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

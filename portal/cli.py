@@ -103,8 +103,10 @@ def register_commands(app: Flask) -> None:
                 reminders = send_due_reminders()
             report = deliver_due()
             if report.handled or reminders or expired or once:
-                click.echo(f"holds expired: {expired}; reminders queued: {reminders}; "
-                           f"outbox: {report.sent} sent, {report.retried} to retry, {report.failed} failed")
+                click.echo(
+                    f"holds expired: {expired}; reminders queued: {reminders}; "
+                    f"outbox: {report.sent} sent, {report.retried} to retry, {report.failed} failed"
+                )
             if once:
                 return
             db.session.remove()

@@ -120,8 +120,13 @@ def build_message(row: OutboxEmail, sent_at: datetime) -> EmailMessage:
         maintype, _, rest = (row.attachment_content_type or "application/octet-stream").partition("/")
         subtype, *parameters = [part.strip() for part in rest.split(";")]
         params = dict(part.split("=", 1) for part in parameters if "=" in part)
-        message.add_attachment(row.attachment_text.encode("utf-8"), maintype=maintype, subtype=subtype,
-                               filename=row.attachment_filename, params=params)
+        message.add_attachment(
+            row.attachment_text.encode("utf-8"),
+            maintype=maintype,
+            subtype=subtype,
+            filename=row.attachment_filename,
+            params=params,
+        )
     return message
 
 

@@ -81,7 +81,7 @@ def pdf_with_text(lines: list[str], pages: int = 1, links: list[str] | None = No
     `links` become URI link annotations on the first page, as word processors write hyperlinks.
     """
     per_page = max(-(-len(lines) // pages), 1)
-    chunks = [lines[index * per_page:(index + 1) * per_page] for index in range(pages)]
+    chunks = [lines[index * per_page : (index + 1) * per_page] for index in range(pages)]
     # Objects: 1 catalog, 2 page tree, 3 font, then a page and its content stream for each page.
     page_ids = [4 + 2 * index for index in range(pages)]
     objects: dict[int, bytes] = {

@@ -18,8 +18,15 @@ def _password_hash(password: str) -> str:
     return hash_password(password)
 
 
-def make_user(role: str = "candidate", *, email: str | None = None, name: str | None = None,
-              password: str = PASSWORD, timezone: str = "Europe/London", active: bool = True) -> User:
+def make_user(
+    role: str = "candidate",
+    *,
+    email: str | None = None,
+    name: str | None = None,
+    password: str = PASSWORD,
+    timezone: str = "Europe/London",
+    active: bool = True,
+) -> User:
     number = next(_sequence)
     user = User(
         email=(email or f"{role}{number}@example.org").lower(),
@@ -53,8 +60,14 @@ def make_slot(mentor: User, starts_at, interview_type=None, status: str = "open"
     from portal.interviews.models import Slot
 
     interview_type = interview_type or make_interview_type()
-    slot = Slot(mentor_id=mentor.id, interview_type_id=interview_type.id, starts_at=starts_at,
-                ends_at=starts_at + interview_type.duration, status=status, created_by_id=mentor.id)
+    slot = Slot(
+        mentor_id=mentor.id,
+        interview_type_id=interview_type.id,
+        starts_at=starts_at,
+        ends_at=starts_at + interview_type.duration,
+        status=status,
+        created_by_id=mentor.id,
+    )
     db.session.add(slot)
     db.session.commit()
     return slot
@@ -65,8 +78,13 @@ def make_booking(slot, candidate: User, status: str = "booked", focus_note: str 
 
     from portal.interviews.models import Booking
 
-    booking = Booking(slot_id=slot.id, candidate_id=candidate.id, status=status, focus_note=focus_note,
-                      uid=f"booking-{uuid.uuid4()}@career-portal")
+    booking = Booking(
+        slot_id=slot.id,
+        candidate_id=candidate.id,
+        status=status,
+        focus_note=focus_note,
+        uid=f"booking-{uuid.uuid4()}@career-portal",
+    )
     db.session.add(booking)
     db.session.commit()
     return booking

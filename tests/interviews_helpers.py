@@ -20,10 +20,14 @@ def at(days: float = 0, hours: float = 0) -> datetime:
 
 
 def emails_to(address: str) -> list[OutboxEmail]:
-    return list(db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.to_address == address)
-                                   .order_by(OutboxEmail.id)))
+    return list(
+        db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.to_address == address).order_by(OutboxEmail.id))
+    )
 
 
 def notices_for(user_id: int) -> list[str]:
-    return list(db.session.scalars(sa.select(Notification.message).where(Notification.user_id == user_id)
-                                   .order_by(Notification.id)))
+    return list(
+        db.session.scalars(
+            sa.select(Notification.message).where(Notification.user_id == user_id).order_by(Notification.id)
+        )
+    )

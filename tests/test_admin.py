@@ -32,12 +32,13 @@ def clock():
 @pytest.fixture
 def people(app):
     with app.app_context():
-        ids = {"admin": make_user("admin", email="admin@example.org", name="Alex Admin").id,
-               "mentor": make_user("mentor", email="mentor@example.org", name="Priya Shah").id,
-               "candidate": make_user(email="sam@example.org", name="Sam Taylor").id,
-               "other": make_user(email="jo@example.org", name="Jo Lee").id}
+        ids = {
+            "admin": make_user("admin", email="admin@example.org", name="Alex Admin").id,
+            "mentor": make_user("mentor", email="mentor@example.org", name="Priya Shah").id,
+            "candidate": make_user(email="sam@example.org", name="Sam Taylor").id,
+            "other": make_user(email="jo@example.org", name="Jo Lee").id,
+        }
     return ids
-
 
 
 def audit_actions(app) -> list[str]:
@@ -45,10 +46,23 @@ def audit_actions(app) -> list[str]:
         return list(db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)))
 
 
-ADMIN_URLS = ["/admin/", "/admin/users", "/admin/users/1", "/admin/users/1/deactivate", "/admin/content",
-              "/admin/content/guide", "/admin/content/faq", "/admin/content/guide/revisions", "/admin/policy",
-              "/admin/interview-types", "/admin/interview-types/new", "/admin/reports", "/admin/reports/bookings.csv",
-              "/admin/audit", "/admin/invitations/new"]
+ADMIN_URLS = [
+    "/admin/",
+    "/admin/users",
+    "/admin/users/1",
+    "/admin/users/1/deactivate",
+    "/admin/content",
+    "/admin/content/guide",
+    "/admin/content/faq",
+    "/admin/content/guide/revisions",
+    "/admin/policy",
+    "/admin/interview-types",
+    "/admin/interview-types/new",
+    "/admin/reports",
+    "/admin/reports/bookings.csv",
+    "/admin/audit",
+    "/admin/invitations/new",
+]
 
 
 @pytest.mark.parametrize("who", [None, "sam@example.org", "mentor@example.org", "admin@example.org"])
@@ -103,8 +117,7 @@ def test_role_change_is_audited_and_ends_the_users_sessions(app, people):
     assert mentor_session.get("/account").status_code == 302
     with app.app_context():
         event = db.session.scalar(sa.select(AuditEvent))
-        assert (event.action, event.before, event.after) == ("user.role_changed", {"role": "mentor"},
-                                                             {"role": "admin"})
+        assert (event.action, event.before, event.after) == ("user.role_changed", {"role": "mentor"}, {"role": "admin"})
         assert event.actor_id == people["admin"] and event.target_id == str(people["mentor"])
 
 
@@ -137,8 +150,7 @@ def test_deactivation_lists_cancels_future_bookings_and_ends_sessions(app, peopl
     done = admin.post(f"/admin/users/{people['candidate']}/deactivate", follow_redirects=True).get_data(as_text=True)
     assert "Sam Taylor is deactivated and logged out everywhere; 1 future booking was cancelled" in done
     assert candidate_session.get("/account").status_code == 302
-    assert app.test_client().post("/login", data={"email": "sam@example.org", "password": PASSWORD}
-                                  ).status_code == 200
+    assert app.test_client().post("/login", data={"email": "sam@example.org", "password": PASSWORD}).status_code == 200
     with app.app_context():
         assert db.session.get(Booking, future).status == "cancelled"
         event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "user.deactivated"))
@@ -179,22 +191,30 @@ def test_invitations_resend_and_revoke(app, people, outbox):
 # Content -------------------------------------------------------------------------------------------------
 
 
-XSS = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "[x](javascript:alert(1))",
-       '<a href="https://x" onclick="steal()">x</a>', "<iframe src=https://evil.example></iframe>",
-       "[x](JAVASCRIPT:alert(1))", "<svg onload=alert(1)>"]
+XSS = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "[x](javascript:alert(1))",
+    '<a href="https://x" onclick="steal()">x</a>',
+    "<iframe src=https://evil.example></iframe>",
+    "[x](JAVASCRIPT:alert(1))",
+    "<svg onload=alert(1)>",
+]
 
 
 def test_guide_edit_with_preview_goes_live_and_is_sanitized(app, people):
     admin = as_user(app, "admin@example.org")
     body = "## New section\n\nFresh words.\n\n" + "\n\n".join(XSS)
-    preview = admin.post("/admin/content/guide", data={"title": "What does an MLE do?", "description": "d",
-                                                       "body": body, "preview": "1"}).get_data(as_text=True)
+    preview = admin.post(
+        "/admin/content/guide", data={"title": "What does an MLE do?", "description": "d", "body": body, "preview": "1"}
+    ).get_data(as_text=True)
     assert "<h2>New section</h2>" in preview
     assert "Fresh words." not in app.test_client().get("/guide").get_data(as_text=True)  # nothing saved yet
-    admin.post("/admin/content/guide", data={"title": "What does an MLE do?", "description": "d", "body": body,
-                                            "save": "1"})
+    admin.post(
+        "/admin/content/guide", data={"title": "What does an MLE do?", "description": "d", "body": body, "save": "1"}
+    )
     html = app.test_client().get("/guide").get_data(as_text=True)
-    assert "Fresh words." in html and "<h1 class=\"mb-2\">What does an MLE do?</h1>" in html
+    assert "Fresh words." in html and '<h1 class="mb-2">What does an MLE do?</h1>' in html
     from tests.test_pages import Elements
 
     parser = Elements()
@@ -210,10 +230,20 @@ def test_faq_editor_reorders_removes_and_refuses_half_pairs(app, people):
     admin = as_user(app, "admin@example.org")
     html = admin.get("/admin/content/faq").get_data(as_text=True)
     assert html.count('class="border rounded p-3 mb-3 faq-entry"') == 7  # six questions and an empty one
-    data = {"title": "FAQ", "description": "Answers.",
-            "questions-0-question": "Second?", "questions-0-answer": "Answer two", "questions-0-position": "2",
-            "questions-1-question": "First?", "questions-1-answer": "Answer **one**", "questions-1-position": "1",
-            "questions-2-question": "", "questions-2-answer": "", "questions-2-position": "3", "save": "1"}
+    data = {
+        "title": "FAQ",
+        "description": "Answers.",
+        "questions-0-question": "Second?",
+        "questions-0-answer": "Answer two",
+        "questions-0-position": "2",
+        "questions-1-question": "First?",
+        "questions-1-answer": "Answer **one**",
+        "questions-1-position": "1",
+        "questions-2-question": "",
+        "questions-2-answer": "",
+        "questions-2-position": "3",
+        "save": "1",
+    }
     assert admin.post("/admin/content/faq", data=data).status_code == 302
     public = app.test_client().get("/faq").get_data(as_text=True)
     assert re.findall(r'<h2 class="d-inline h5 mb-0">([^<]+)</h2>', public) == ["First?", "Second?"]
@@ -225,13 +255,14 @@ def test_faq_editor_reorders_removes_and_refuses_half_pairs(app, people):
 def test_revisions_can_be_restored(app, people):
     admin = as_user(app, "admin@example.org")
     for words in ("Version one words.", "Version two words."):
-        admin.post("/admin/content/privacy", data={"title": "Privacy notice", "description": "d", "body": words,
-                                                  "save": "1"})
+        admin.post(
+            "/admin/content/privacy", data={"title": "Privacy notice", "description": "d", "body": words, "save": "1"}
+        )
     assert "Version two words." in app.test_client().get("/privacy").get_data(as_text=True)
     with app.app_context():
         first = db.session.scalar(sa.select(PageRevision.id).order_by(PageRevision.id))
     page = admin.get("/admin/content/privacy/revisions").get_data(as_text=True)
-    assert "Live" in page and f"Restore<span class=\"visually-hidden\"> revision {first}" in page
+    assert "Live" in page and f'Restore<span class="visually-hidden"> revision {first}' in page
     admin.post(f"/admin/content/revisions/{first}/restore")
     assert "Version one words." in app.test_client().get("/privacy").get_data(as_text=True)
     with app.app_context():
@@ -256,8 +287,10 @@ def test_public_pages_are_rendered_once_until_an_edit(app, people, monkeypatch):
         visitor.get("/accessibility")
     rendered_before_edit = len(calls)
     assert rendered_before_edit <= 1
-    as_user(app, "admin@example.org").post("/admin/content/accessibility", data={
-        "title": "Accessibility statement", "description": "d", "body": "Updated statement.", "save": "1"})
+    as_user(app, "admin@example.org").post(
+        "/admin/content/accessibility",
+        data={"title": "Accessibility statement", "description": "d", "body": "Updated statement.", "save": "1"},
+    )
     for _ in range(3):
         assert "Updated statement." in visitor.get("/accessibility").get_data(as_text=True)
     assert len(calls) == rendered_before_edit + 1
@@ -266,8 +299,13 @@ def test_public_pages_are_rendered_once_until_an_edit(app, people, monkeypatch):
 # Policy and interview types ---------------------------------------------------------------------------------
 
 
-POLICY = {"min_notice_hours": "2", "horizon_days": "30", "max_upcoming": "1", "cancel_cutoff_hours": "6",
-          "max_reschedules": "0"}
+POLICY = {
+    "min_notice_hours": "2",
+    "horizon_days": "30",
+    "max_upcoming": "1",
+    "cancel_cutoff_hours": "6",
+    "max_reschedules": "0",
+}
 
 
 def test_policy_is_validated_audited_and_applies_to_new_bookings(app, people):
@@ -293,13 +331,19 @@ def test_interview_types_are_validated_and_audited(app, people):
     admin = as_user(app, "admin@example.org")
     with app.app_context():
         make_interview_type("Behavioural and career story", 45)
-    duplicate = admin.post("/admin/interview-types/new", data={"name": "behavioural and career story",
-                                                               "duration_minutes": "30", "active": "y"})
+    duplicate = admin.post(
+        "/admin/interview-types/new",
+        data={"name": "behavioural and career story", "duration_minutes": "30", "active": "y"},
+    )
     assert "Another interview type already has this name." in duplicate.get_data(as_text=True)
     short = admin.post("/admin/interview-types/new", data={"name": "Lightning", "duration_minutes": "5"})
     assert "from 15 to 240 minutes" in short.get_data(as_text=True)
-    assert admin.post("/admin/interview-types/new", data={"name": "Take-home review", "duration_minutes": "30",
-                                                          "active": "y"}).status_code == 302
+    assert (
+        admin.post(
+            "/admin/interview-types/new", data={"name": "Take-home review", "duration_minutes": "30", "active": "y"}
+        ).status_code
+        == 302
+    )
     with app.app_context():
         created = db.session.scalar(sa.select(InterviewType).where(InterviewType.name == "Take-home review"))
     admin.post(f"/admin/interview-types/{created.id}", data={"name": "Take-home review", "duration_minutes": "45"})
@@ -327,32 +371,68 @@ def fixed_data(app, people) -> None:
         late.late_cancellation = True
         make_slot(mentor, at(15))
         make_booking(make_slot(mentor, at(16)), sam, status="cancelled")  # a cancelled slot is not offered
-        db.session.get(Slot, db.session.scalar(sa.select(Booking.slot_id).order_by(Booking.id.desc()))).status = \
-            "cancelled"
-        db.session.add_all([
-            SessionFeedback(booking_id=b1.id, mentor_id=mentor.id, status="published", score_python=2, score_ml=3,
-                            readiness="not_yet", published_at=at(6, 12)),
-            SessionFeedback(booking_id=b3.id, mentor_id=mentor.id, status="published", score_python=4, score_ml=None,
-                            readiness="nearly", published_at=at(13, 12)),
-            SessionRating(booking_id=b1.id, candidate_id=sam.id, score=5),
-            SessionRating(booking_id=b3.id, candidate_id=sam.id, score=4),
-            CVReview(candidate_id=sam.id, document_name="CV", target_role="=HYPERLINK(\"http://evil\")",
-                     status="completed", reviewer_id=mentor.id, created_at=at(8, 10), completed_at=at(9, 10)),
-            CVReview(candidate_id=jo.id, document_name="CV", target_role="MLE", status="completed",
-                     reviewer_id=mentor.id, created_at=at(8, 10), completed_at=at(8, 16)),
-            CVReview(candidate_id=jo.id, document_name="CV 2", target_role="MLE", status="completed",
-                     reviewer_id=mentor.id, created_at=at(9, 10), completed_at=at(11, 10)),
-        ])
+        db.session.get(
+            Slot, db.session.scalar(sa.select(Booking.slot_id).order_by(Booking.id.desc()))
+        ).status = "cancelled"
+        db.session.add_all(
+            [
+                SessionFeedback(
+                    booking_id=b1.id,
+                    mentor_id=mentor.id,
+                    status="published",
+                    score_python=2,
+                    score_ml=3,
+                    readiness="not_yet",
+                    published_at=at(6, 12),
+                ),
+                SessionFeedback(
+                    booking_id=b3.id,
+                    mentor_id=mentor.id,
+                    status="published",
+                    score_python=4,
+                    score_ml=None,
+                    readiness="nearly",
+                    published_at=at(13, 12),
+                ),
+                SessionRating(booking_id=b1.id, candidate_id=sam.id, score=5),
+                SessionRating(booking_id=b3.id, candidate_id=sam.id, score=4),
+                CVReview(
+                    candidate_id=sam.id,
+                    document_name="CV",
+                    target_role='=HYPERLINK("http://evil")',
+                    status="completed",
+                    reviewer_id=mentor.id,
+                    created_at=at(8, 10),
+                    completed_at=at(9, 10),
+                ),
+                CVReview(
+                    candidate_id=jo.id,
+                    document_name="CV",
+                    target_role="MLE",
+                    status="completed",
+                    reviewer_id=mentor.id,
+                    created_at=at(8, 10),
+                    completed_at=at(8, 16),
+                ),
+                CVReview(
+                    candidate_id=jo.id,
+                    document_name="CV 2",
+                    target_role="MLE",
+                    status="completed",
+                    reviewer_id=mentor.id,
+                    created_at=at(9, 10),
+                    completed_at=at(11, 10),
+                ),
+            ]
+        )
         db.session.commit()
 
 
 def test_report_figures_match_hand_computed_values(app, people):
     fixed_data(app, people)
-    html = as_user(app, "admin@example.org").get("/admin/reports?from=2026-10-05&to=2026-10-18").get_data(
-        as_text=True)
+    html = as_user(app, "admin@example.org").get("/admin/reports?from=2026-10-05&to=2026-10-18").get_data(as_text=True)
     weeks = re.search(r'<table class="table table-sm" id="weeks-table">.*?</table>', html, re.S).group(0)
-    assert re.findall(r"<tr><td>([\d-]+)</td><td>(\d+)</td></tr>", weeks) == [("2026-10-05", "2"),
-                                                                            ("2026-10-12", "3")]
+    assert re.findall(r"<tr><td>([\d-]+)</td><td>(\d+)</td></tr>", weeks) == [("2026-10-05", "2"), ("2026-10-12", "3")]
     utilisation = re.search(r'id="utilisation-table">.*?</table>', html, re.S).group(0)
     assert "<td>Priya Shah</td><td>3</td><td>5</td>" in utilisation  # 5 open slots in range, 3 live bookings
     assert re.search(r'id="completion-rate">67%<', html)  # 2 completed of 3 held
@@ -374,18 +454,34 @@ def test_csv_exports_have_headers_utc_times_and_no_formulas(app, people):
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0][:3] == ["booking_id", "session_start_utc", "session_end_utc"] and len(rows) == 6
     assert rows[1][1] == "2026-10-06T10:00:00Z"
-    reviews = list(csv.reader(io.StringIO(admin.get("/admin/reports/cv-reviews.csv?from=2026-10-05&to=2026-10-18")
-                                          .get_data(as_text=True))))
-    assert "'=HYPERLINK(\"http://evil\")" in [row[4] for row in reviews]
-    feedback = list(csv.reader(io.StringIO(admin.get("/admin/reports/feedback.csv?from=2026-10-05&to=2026-10-18")
-                                           .get_data(as_text=True))))
+    reviews = list(
+        csv.reader(
+            io.StringIO(admin.get("/admin/reports/cv-reviews.csv?from=2026-10-05&to=2026-10-18").get_data(as_text=True))
+        )
+    )
+    assert '\'=HYPERLINK("http://evil")' in [row[4] for row in reviews]
+    feedback = list(
+        csv.reader(
+            io.StringIO(admin.get("/admin/reports/feedback.csv?from=2026-10-05&to=2026-10-18").get_data(as_text=True))
+        )
+    )
     assert feedback[0][6] == "score_python" and [row[6] for row in feedback[1:]] == ["2", "4"]
     assert admin.get("/admin/reports/passwords.csv").status_code == 404
 
 
-@pytest.mark.parametrize("value, expected", [("=1+1", "'=1+1"), ("+44 20", "'+44 20"), ("-2", "'-2"),
-                                             ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("plain", "plain"),
-                                             (None, ""), (3, "3")])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("=1+1", "'=1+1"),
+        ("+44 20", "'+44 20"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("plain", "plain"),
+        (None, ""),
+        (3, "3"),
+    ],
+)
 def test_cells_that_look_like_formulas_are_neutralised(value, expected):
     assert neutralise(value) == expected
 
@@ -395,17 +491,40 @@ def test_csv_export_streams_100000_rows_in_constant_memory(app, people):
         type_id = make_interview_type().id
         start = datetime(2020, 1, 1, tzinfo=UTC)
         mentors = [make_user("mentor", email=f"bulk-mentor{n}@example.org").id for n in range(10)]
-        slots = [{"mentor_id": mentors[n % 10], "interview_type_id": type_id, "status": "open",
-                  "starts_at": start + timedelta(hours=n // 10),
-                  "ends_at": start + timedelta(hours=n // 10, minutes=45),
-                  "created_at": NOW, "updated_at": NOW} for n in range(100_000)]
+        slots = [
+            {
+                "mentor_id": mentors[n % 10],
+                "interview_type_id": type_id,
+                "status": "open",
+                "starts_at": start + timedelta(hours=n // 10),
+                "ends_at": start + timedelta(hours=n // 10, minutes=45),
+                "created_at": NOW,
+                "updated_at": NOW,
+            }
+            for n in range(100_000)
+        ]
         db.session.execute(sa.insert(Slot), slots)
-        slot_ids = db.session.scalars(sa.select(Slot.id).where(Slot.starts_at < datetime(2030, 1, 1, tzinfo=UTC))
-                                      .order_by(Slot.id)).all()
-        db.session.execute(sa.insert(Booking), [
-            {"slot_id": slot_id, "candidate_id": people["candidate"], "status": "completed", "uid": f"b{slot_id}",
-             "focus_note": "Practise pipelines " * 3, "created_at": NOW, "updated_at": NOW,
-             "sequence": 0, "reschedule_count": 0, "late_cancellation": False} for slot_id in slot_ids])
+        slot_ids = db.session.scalars(
+            sa.select(Slot.id).where(Slot.starts_at < datetime(2030, 1, 1, tzinfo=UTC)).order_by(Slot.id)
+        ).all()
+        db.session.execute(
+            sa.insert(Booking),
+            [
+                {
+                    "slot_id": slot_id,
+                    "candidate_id": people["candidate"],
+                    "status": "completed",
+                    "uid": f"b{slot_id}",
+                    "focus_note": "Practise pipelines " * 3,
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                    "sequence": 0,
+                    "reschedule_count": 0,
+                    "late_cancellation": False,
+                }
+                for slot_id in slot_ids
+            ],
+        )
         db.session.commit()
         del slots, slot_ids
     with app.test_request_context():
@@ -438,11 +557,17 @@ def test_admin_actions_on_others_behalf_are_audited(app, people):
         review = CVReview(candidate_id=sam.id, document_name="CV", target_role="MLE")
         db.session.add(review)
         db.session.commit()
-        ids = {"booking": booking.id, "slot": booking.slot_id, "review": review.id,
-               "type": db.session.scalar(sa.select(InterviewType.id))}
+        ids = {
+            "booking": booking.id,
+            "slot": booking.slot_id,
+            "review": review.id,
+            "type": db.session.scalar(sa.select(InterviewType.id)),
+        }
     admin = as_user(app, "admin@example.org")
-    admin.post("/mentor/availability/slot", data={"mentor": people["mentor"], "interview_type": ids["type"],
-                                                  "day": "2026-10-30", "start_time": "09:00"})
+    admin.post(
+        "/mentor/availability/slot",
+        data={"mentor": people["mentor"], "interview_type": ids["type"], "day": "2026-10-30", "start_time": "09:00"},
+    )
     admin.post(f"/interviews/bookings/{ids['booking']}/cancel", data={"reason": "Phoned", "override": "y"})
     admin.post(f"/mentor/slots/{ids['slot']}/cancel", data={"reason": "Mentor ill"})
     admin.post(f"/reviews/{ids['review']}/assign", data={"mentor": people["mentor"]})
@@ -451,8 +576,9 @@ def test_admin_actions_on_others_behalf_are_audited(app, people):
         cancelled = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "booking.cancelled"))
         assert cancelled.after["override"] is True and "rule overridden" in cancelled.summary
     # A mentor acting on their own slots leaves no admin audit trail.
-    as_user(app, "mentor@example.org").post("/mentor/availability/slot", data={
-        "interview_type": ids["type"], "day": "2026-10-31", "start_time": "09:00"})
+    as_user(app, "mentor@example.org").post(
+        "/mentor/availability/slot", data={"interview_type": ids["type"], "day": "2026-10-31", "start_time": "09:00"}
+    )
     assert len(audit_actions(app)) == 4
 
 
@@ -463,11 +589,13 @@ def test_audit_page_filters_and_cannot_be_edited(app, people):
     html = admin.get("/admin/audit?action=policy.changed").get_data(as_text=True)
     assert "Booking policy: " in html and "role mentor" not in html
     assert "Priya Shah: role mentor → admin" in admin.get(f"/admin/audit?actor={people['admin']}").get_data(
-        as_text=True)
+        as_text=True
+    )
     assert "No entries match." in admin.get("/admin/audit?from=2020-01-01&to=2020-01-02").get_data(as_text=True)
     assert admin.post("/admin/audit").status_code == 405
-    assert not [rule for rule in app.url_map.iter_rules() if "audit" in rule.rule and rule.methods - {"GET", "HEAD",
-                                                                                                      "OPTIONS"}]
+    assert not [
+        rule for rule in app.url_map.iter_rules() if "audit" in rule.rule and rule.methods - {"GET", "HEAD", "OPTIONS"}
+    ]
 
 
 def test_a_failed_action_leaves_no_audit_row(app, people):
@@ -482,10 +610,19 @@ def test_console_pages_send_the_same_number_of_queries_for_5_and_500_rows(app, p
 
     def add(first, last):
         with app.app_context():
-            db.session.add_all(User(email=f"u{n}@example.org", name=f"User {n}", password_hash="x")
-                               for n in range(first, last))
-            db.session.add_all(AuditEvent(actor_id=people["admin"], actor_name="Alex Admin", action="user.x",
-                                          target_type="user", summary=f"event {n}") for n in range(first, last))
+            db.session.add_all(
+                User(email=f"u{n}@example.org", name=f"User {n}", password_hash="x") for n in range(first, last)
+            )
+            db.session.add_all(
+                AuditEvent(
+                    actor_id=people["admin"],
+                    actor_name="Alex Admin",
+                    action="user.x",
+                    target_type="user",
+                    summary=f"event {n}",
+                )
+                for n in range(first, last)
+            )
             db.session.commit()
 
     urls = ["/admin/users", "/admin/users?q=user&sort=joined&order=desc", "/admin/audit", "/admin/reports"]

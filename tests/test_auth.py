@@ -228,8 +228,9 @@ def test_login_is_rate_limited_per_ip(app, make, auth):
 
 def test_registration_and_reset_are_rate_limited(app, client):
     app.config["REGISTER_RATE_LIMIT"] = "2 per hour"
-    statuses = [register(client, email=f"r{n}@example.org", password="short", confirm="short").status_code
-                for n in range(3)]
+    statuses = [
+        register(client, email=f"r{n}@example.org", password="short", confirm="short").status_code for n in range(3)
+    ]
     assert statuses == [200, 200, 429]
     statuses = [client.post("/password/forgot", data={"email": "x@example.org"}).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
@@ -301,12 +302,15 @@ def test_change_password_needs_current_one_and_ends_other_sessions(app, make, cl
     other_device = app.test_client()
     other_device.post("/login", data={"email": "sam@example.org", "password": PASSWORD})
     before = client.get_cookie("session").value
-    wrong = client.post("/account/password", data={"current_password": "nope nope nope", "password": NEW_PASSWORD,
-                                                   "confirm": NEW_PASSWORD})
+    wrong = client.post(
+        "/account/password",
+        data={"current_password": "nope nope nope", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    )
     assert "Your current password is not correct." in wrong.get_data(as_text=True)
     assert other_device.get("/account").status_code == 200
-    response = client.post("/account/password", data={"current_password": PASSWORD, "password": NEW_PASSWORD,
-                                                      "confirm": NEW_PASSWORD})
+    response = client.post(
+        "/account/password", data={"current_password": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
     assert response.status_code == 302
     assert client.get("/account").status_code == 200  # this session goes on
     assert other_device.get("/account").status_code == 302  # every other one ends

@@ -22,31 +22,50 @@ def ids(app):
         candidate = make_user(email="sam@example.org")
         make_user("admin", email="admin@example.org")
         kind = make_interview_type()
-        past = make_booking(make_slot(mentor, datetime.now(UTC) - timedelta(days=2), kind), candidate,
-                            status="no_show")
+        past = make_booking(make_slot(mentor, datetime.now(UTC) - timedelta(days=2), kind), candidate, status="no_show")
         make_slot(mentor, datetime.now(UTC) + timedelta(days=3), kind)
         return {"mentor": mentor.id, "type": kind.id, "no_show": past.id}
 
 
-@pytest.mark.parametrize("path", [f"/interviews/bookings/{HUGE}", f"/interviews/bookings/{HUGE}/calendar.ics",
-                                  f"/cvs/{HUGE}", f"/reviews/{HUGE}", f"/feedback/sessions/{HUGE}",
-                                  f"/waitlist/offers/{HUGE}", f"/admin/users/{HUGE}", f"/interviews/slots/{HUGE}/book"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/interviews/bookings/{HUGE}",
+        f"/interviews/bookings/{HUGE}/calendar.ics",
+        f"/cvs/{HUGE}",
+        f"/reviews/{HUGE}",
+        f"/feedback/sessions/{HUGE}",
+        f"/waitlist/offers/{HUGE}",
+        f"/admin/users/{HUGE}",
+        f"/interviews/slots/{HUGE}/book",
+    ],
+)
 def test_ids_too_big_for_the_database_are_not_found(app, ids, path):
     for email in ("sam@example.org", "admin@example.org"):
         assert logged_in(app, email).get(path).status_code in (403, 404), (email, path)
 
 
-@pytest.mark.parametrize("query", ["type=%C2%B2", f"mentor={HUGE}", "type=-1", "from=9999-12-31&to=9999-12-31",
-                                   "to=0001-01-01", "from=2026-02-30"])
+@pytest.mark.parametrize(
+    "query",
+    ["type=%C2%B2", f"mentor={HUGE}", "type=-1", "from=9999-12-31&to=9999-12-31", "to=0001-01-01", "from=2026-02-30"],
+)
 def test_odd_query_strings_still_show_the_slot_browser(app, ids, query):
     response = logged_in(app, "sam@example.org").get(f"/interviews/slots?{query}")
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("url", ["/admin/schedule/?week=9999-12-31", "/admin/schedule/?week=0001-01-01",
-                                 f"/admin/schedule/bookings?candidate={HUGE}&to=9999-12-31",
-                                 "/admin/reports?from=0001-01-01&to=9999-12-31", "/admin/audit?actor=%C2%B2",
-                                 f"/mentor/availability?mentor={HUGE}", "/waitlist/?type=%C2%B2"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/schedule/?week=9999-12-31",
+        "/admin/schedule/?week=0001-01-01",
+        f"/admin/schedule/bookings?candidate={HUGE}&to=9999-12-31",
+        "/admin/reports?from=0001-01-01&to=9999-12-31",
+        "/admin/audit?actor=%C2%B2",
+        f"/mentor/availability?mentor={HUGE}",
+        "/waitlist/?type=%C2%B2",
+    ],
+)
 def test_odd_query_strings_on_admin_pages(app, ids, url):
     email = "sam@example.org" if url.startswith("/waitlist") else "admin@example.org"
     assert logged_in(app, email).get(url).status_code in (200, 302)
@@ -54,17 +73,32 @@ def test_odd_query_strings_on_admin_pages(app, ids, url):
 
 def test_dates_far_away_are_refused_next_to_the_field(app, ids):
     mentor = logged_in(app, "mentor@example.org")
-    html = mentor.post("/mentor/availability/slot", data={"interview_type": ids["type"], "day": "9999-12-31",
-                                                          "start_time": "23:30"}).get_data(as_text=True)
-    assert "Enter a date between 2000 and 2100." in html
-    html = mentor.post("/mentor/availability/series", data={
-        "interview_type": ids["type"], "weekdays": ["1"], "window_start": "09:00", "window_end": "10:00",
-        "first_date": "9999-12-20", "last_date": "9999-12-31", "buffer_minutes": "0", "preview": "1"}
+    html = mentor.post(
+        "/mentor/availability/slot", data={"interview_type": ids["type"], "day": "9999-12-31", "start_time": "23:30"}
     ).get_data(as_text=True)
     assert "Enter a date between 2000 and 2100." in html
-    html = logged_in(app, "admin@example.org").post("/admin/schedule/bulk-cancel", data={
-        "mentor": ids["mentor"], "first_day": "2026-01-01", "last_day": "9999-12-31", "reason": "x"}
+    html = mentor.post(
+        "/mentor/availability/series",
+        data={
+            "interview_type": ids["type"],
+            "weekdays": ["1"],
+            "window_start": "09:00",
+            "window_end": "10:00",
+            "first_date": "9999-12-20",
+            "last_date": "9999-12-31",
+            "buffer_minutes": "0",
+            "preview": "1",
+        },
     ).get_data(as_text=True)
+    assert "Enter a date between 2000 and 2100." in html
+    html = (
+        logged_in(app, "admin@example.org")
+        .post(
+            "/admin/schedule/bulk-cancel",
+            data={"mentor": ids["mentor"], "first_day": "2026-01-01", "last_day": "9999-12-31", "reason": "x"},
+        )
+        .get_data(as_text=True)
+    )
     assert "Enter a date between 2000 and 2100." in html
 
 
@@ -75,14 +109,20 @@ def test_huge_ids_in_forms_are_refused(app, ids):
     assert candidate.post(f"/interviews/slots/{slot_id}/book", data={"cv_document": HUGE}).status_code == 200
     assert candidate.post("/waitlist/", data={"interview_type": HUGE, "mentor": HUGE}).status_code == 200
     admin = logged_in(app, "admin@example.org")
-    assert admin.post("/mentor/availability/slot", data={"mentor": HUGE, "interview_type": ids["type"],
-                                                         "day": "2026-12-01", "start_time": "10:00"}).status_code == 200
+    assert (
+        admin.post(
+            "/mentor/availability/slot",
+            data={"mentor": HUGE, "interview_type": ids["type"], "day": "2026-12-01", "start_time": "10:00"},
+        ).status_code
+        == 200
+    )
 
 
 def test_a_mentor_with_open_slots_keeps_the_role_until_they_are_cancelled(app, ids):
     admin = logged_in(app, "admin@example.org")
-    html = admin.post(f"/admin/users/{ids['mentor']}/role", data={"role": "candidate"},
-                      follow_redirects=True).get_data(as_text=True)
+    html = admin.post(f"/admin/users/{ids['mentor']}/role", data={"role": "candidate"}, follow_redirects=True).get_data(
+        as_text=True
+    )
     assert "still has 1 open future slot" in html
     with app.app_context():
         assert db.session.get(User, ids["mentor"]).role == "mentor"
@@ -91,14 +131,16 @@ def test_a_mentor_with_open_slots_keeps_the_role_until_they_are_cancelled(app, i
 def test_a_no_show_cannot_be_rated(app, ids):
     candidate = logged_in(app, "sam@example.org")
     assert "Rate this session" not in candidate.get(f"/feedback/sessions/{ids['no_show']}").get_data(as_text=True)
-    html = candidate.post(f"/feedback/sessions/{ids['no_show']}/rate", data={"score": "1"},
-                          follow_redirects=True).get_data(as_text=True)
+    html = candidate.post(
+        f"/feedback/sessions/{ids['no_show']}/rate", data={"score": "1"}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "Only a session that took place can be rated." in html
 
 
 def test_saving_a_page_without_a_description_field_works(app, ids):
-    response = logged_in(app, "admin@example.org").post("/admin/content/guide",
-                                                        data={"title": "Guide", "body": "Words.", "save": "1"})
+    response = logged_in(app, "admin@example.org").post(
+        "/admin/content/guide", data={"title": "Guide", "body": "Words.", "save": "1"}
+    )
     assert response.status_code == 302
 
 

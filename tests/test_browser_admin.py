@@ -35,10 +35,13 @@ def seed(app, make) -> dict:
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     with app.app_context():
         kind = make_interview_type(TYPE_NAME)
-        past = [make_booking(make_slot(mentor, now - timedelta(days=days), kind), candidate, status="completed").id
-                for days in PAST_DAYS]
-        future = [make_booking(make_slot(mentor, now + timedelta(days=days), kind), candidate).id
-                  for days in FUTURE_DAYS]
+        past = [
+            make_booking(make_slot(mentor, now - timedelta(days=days), kind), candidate, status="completed").id
+            for days in PAST_DAYS
+        ]
+        future = [
+            make_booking(make_slot(mentor, now + timedelta(days=days), kind), candidate).id for days in FUTURE_DAYS
+        ]
     return {"candidate_id": candidate.id, "past": past, "future": future}
 
 
@@ -51,8 +54,9 @@ def open_console_card(page, name: str, heading: str) -> None:
 
 
 def audit_rows(page, action: str):
-    return page.locator(".audit-table tbody tr").filter(has=page.locator("code", has_text=re.compile(
-        rf"^{re.escape(action)}$")))
+    return page.locator(".audit-table tbody tr").filter(
+        has=page.locator("code", has_text=re.compile(rf"^{re.escape(action)}$"))
+    )
 
 
 def test_admin_edits_faq_changes_policy_views_dashboard_and_downloads_csv(app, make, page):
@@ -79,8 +83,10 @@ def test_admin_edits_faq_changes_policy_views_dashboard_and_downloads_csv(app, m
     preview = page.locator("section[aria-labelledby=preview-title]")
     preview.get_by_text(NEW_ANSWER).wait_for()
     assert preview.locator("h3").first.inner_text() == question
-    assert page.get_by_role("group", name="Question 1", exact=True).get_by_label(
-        "Answer (Markdown)").input_value() == NEW_ANSWER
+    assert (
+        page.get_by_role("group", name="Question 1", exact=True).get_by_label("Answer (Markdown)").input_value()
+        == NEW_ANSWER
+    )
     assert_accessible(page)
     page.get_by_role("button", name="Save", exact=True).click()
     flash(page, "FAQ saved. Visitors see the new version now.")
@@ -111,7 +117,8 @@ def test_admin_edits_faq_changes_policy_views_dashboard_and_downloads_csv(app, m
     weeks = page.locator("#weeks-table tbody tr")
     assert weeks.count() >= 8
     assert sum(int(text) for text in page.locator("#weeks-table tbody tr td:nth-child(2)").all_inner_texts()) == len(
-        ids["past"])
+        ids["past"]
+    )
     utilisation = page.locator("#utilisation-table tbody tr")
     assert utilisation.count() == 1
     assert utilisation.first.get_by_role("cell").all_inner_texts() == ["Priya Shah", "2", "2"]
@@ -187,8 +194,11 @@ def test_admin_deactivates_a_candidate_after_confirmation(app, make, browser, li
             assert f"{TYPE_NAME}, Sam Jones with Priya Shah" in item
         assert_accessible(page)
         page.get_by_role("button", name="Deactivate Sam Jones").click()
-        flash(page, f"Sam Jones is deactivated and logged out everywhere; {len(FUTURE_DAYS)} future bookings were "
-                    "cancelled with a notice.")
+        flash(
+            page,
+            f"Sam Jones is deactivated and logged out everywhere; {len(FUTURE_DAYS)} future bookings were "
+            "cancelled with a notice.",
+        )
         page.get_by_role("heading", level=1, name="Sam Jones").wait_for()
         assert page.get_by_role("button", name="Reactivate").is_visible()
 
@@ -209,10 +219,15 @@ def test_admin_pages_at_360px(app, make, browser, live_server):
     page = context.new_page()
     try:
         log_in(page, ADMIN)
-        for path, heading in (("/admin/", "Admin console"), ("/admin/users", "People"),
-                              (f"/admin/users/{ids['candidate_id']}", "Sam Jones"),
-                              ("/admin/content/faq", "Edit the FAQ"), ("/admin/policy", "Booking policy"),
-                              ("/admin/reports", "Reports"), ("/admin/audit", "Audit log")):
+        for path, heading in (
+            ("/admin/", "Admin console"),
+            ("/admin/users", "People"),
+            (f"/admin/users/{ids['candidate_id']}", "Sam Jones"),
+            ("/admin/content/faq", "Edit the FAQ"),
+            ("/admin/policy", "Booking policy"),
+            ("/admin/reports", "Reports"),
+            ("/admin/audit", "Audit log"),
+        ):
             page.goto(path)
             page.get_by_role("heading", level=1, name=heading).wait_for()
             assert_accessible(page)

@@ -123,7 +123,9 @@ def test_candidate_uploads_asks_for_review_mentor_publishes_candidate_revises(ap
     feedback = page.locator(".cv-feedback")
     assert feedback.locator(".badge").inner_text() == "Changes suggested"
     assert feedback.get_by_role("listitem").all_inner_texts() == [
-        "Add a projects section with links to your code.", "Quantify results with numbers."]
+        "Add a projects section with links to your code.",
+        "Quantify results with numbers.",
+    ]
     assert feedback.get_by_text("Clear contact details and a friendly tone.").is_visible()
     assert notifications.locator(".badge").count() == 0
     assert_accessible(page)
@@ -193,10 +195,18 @@ def seed_reviews(app, candidate, other_candidate, mentor) -> dict[str, int]:
         first_doc = services.upload_cv(sam, "ML CV, first try", "thin.pdf", io.BytesIO(pdf_with_text(THIN_CV_LINES)))
         first = services.request_review(sam, first_doc, FIRST_ROLE, "Is the layout fine on a phone?")
         services.claim_review(first, priya)
-        services.save_feedback(first, priya, {
-            "verdict": "changes_suggested", "comment_summary": "Open with a two-line profile.",
-            "strengths": "Clear contact details.", "improvement_1": "Add a projects section.",
-            "improvement_2": "Quantify results with numbers."}, publish=True)
+        services.save_feedback(
+            first,
+            priya,
+            {
+                "verdict": "changes_suggested",
+                "comment_summary": "Open with a two-line profile.",
+                "strengths": "Clear contact details.",
+                "improvement_1": "Add a projects section.",
+                "improvement_2": "Quantify results with numbers.",
+            },
+            publish=True,
+        )
         db.session.commit()
         second_doc = services.upload_cv(sam, "ML CV, revised", "good.pdf", io.BytesIO(pdf_with_text(GOOD_CV_LINES)))
         second = services.request_review(sam, second_doc, SECOND_ROLE, "")
@@ -219,8 +229,12 @@ def test_cv_pages_at_360px(app, make, browser, live_server):
         assert db.session.scalar(sa.select(CVReview.status).where(CVReview.id == ids["second"])) == "claimed"
 
     pages = {
-        "sam@example.org": ["/cvs/", f"/cvs/{ids['first_doc']}", f"/reviews/{ids['first']}",
-                            f"/reviews/{ids['second']}"],
+        "sam@example.org": [
+            "/cvs/",
+            f"/cvs/{ids['first_doc']}",
+            f"/reviews/{ids['first']}",
+            f"/reviews/{ids['second']}",
+        ],
         "priya@example.org": ["/reviews/queue", f"/reviews/{ids['second']}", f"/reviews/{ids['first']}"],
         "alex@example.org": ["/reviews/all"],
     }
@@ -276,7 +290,8 @@ def test_upload_error_is_announced_next_to_the_field(make, page):
     assert "file-error" in file_input.get_attribute("aria-describedby").split()
     # The message sits next to the field: inside the same form group as its label and the input.
     assert page.evaluate(
-        "document.getElementById('file-error').parentElement === document.getElementById('file').parentElement")
+        "document.getElementById('file-error').parentElement === document.getElementById('file').parentElement"
+    )
     assert page.get_by_label("Name this version").input_value() == "Not really a CV"
     assert page.get_by_text("No CV yet.").is_visible()
     assert_accessible(page)

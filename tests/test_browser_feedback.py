@@ -29,10 +29,16 @@ MENTOR, CANDIDATE, ADMIN = "priya@example.org", "sam@example.org", "alex@example
 
 # Published before the test starts: (days ago, scores python..communication, readiness).
 PUBLISHED = (
-    (18, {"score_python": 2, "score_ml": 2, "score_data": 3, "score_system_design": None, "score_communication": 3},
-     "not_yet"),
-    (12, {"score_python": None, "score_ml": 3, "score_data": 3, "score_system_design": 2, "score_communication": 4},
-     "nearly"),
+    (
+        18,
+        {"score_python": 2, "score_ml": 2, "score_data": 3, "score_system_design": None, "score_communication": 3},
+        "not_yet",
+    ),
+    (
+        12,
+        {"score_python": None, "score_ml": 3, "score_data": 3, "score_system_design": 2, "score_communication": 4},
+        "nearly",
+    ),
 )
 WAITING_DAYS = (6, 3)  # sessions without feedback, oldest first
 
@@ -53,14 +59,24 @@ def seed(app, make) -> dict:
         for days, scores, readiness in PUBLISHED:
             starts_at = now - timedelta(days=days)
             booking = make_booking(make_slot(mentor, starts_at, kind), candidate, status="completed")
-            db.session.add(SessionFeedback(booking_id=booking.id, mentor_id=mentor.id, status="published",
-                                           published_at=starts_at + timedelta(hours=3), readiness=readiness,
-                                           strengths="- Friendly and calm", improvements="More practice",
-                                           next_steps="", **scores))
+            db.session.add(
+                SessionFeedback(
+                    booking_id=booking.id,
+                    mentor_id=mentor.id,
+                    status="published",
+                    published_at=starts_at + timedelta(hours=3),
+                    readiness=readiness,
+                    strengths="- Friendly and calm",
+                    improvements="More practice",
+                    next_steps="",
+                    **scores,
+                )
+            )
             db.session.commit()
             published.append(booking.id)
-        waiting = [make_booking(make_slot(mentor, now - timedelta(days=days), kind), candidate).id
-                   for days in WAITING_DAYS]
+        waiting = [
+            make_booking(make_slot(mentor, now - timedelta(days=days), kind), candidate).id for days in WAITING_DAYS
+        ]
     return {"published": published, "waiting": waiting}
 
 
@@ -79,7 +95,8 @@ def test_mentor_drafts_and_publishes_candidate_reads_rates_and_sees_progress(app
     items = page.locator("ul.list-group > li")
     assert items.count() == 2
     assert [link.get_attribute("href") for link in items.get_by_role("link").all()] == [
-        f"/feedback/sessions/{booking_id}" for booking_id in ids["waiting"]]
+        f"/feedback/sessions/{booking_id}" for booking_id in ids["waiting"]
+    ]
     starts = [time.get_attribute("datetime") for time in items.locator("time").all()]
     assert starts == sorted(starts)
     assert "Sam Jones" in items.first.inner_text() and "6 days ago" in items.first.inner_text()
@@ -138,7 +155,9 @@ def test_mentor_drafts_and_publishes_candidate_reads_rates_and_sees_progress(app
     assert page.locator(".badge.readiness-nearly").inner_text() == "Nearly ready"
     strengths = page.locator("h3:text-is('Strengths') + .prose")
     assert strengths.get_by_role("listitem").all_inner_texts() == [
-        "Clear explanation of trade-offs", "Wrote a test before refactoring"]
+        "Clear explanation of trade-offs",
+        "Wrote a test before refactoring",
+    ]
     improvements = page.locator("h3:text-is('Areas to improve') + .prose")
     assert improvements.locator("li strong").inner_text() == "drift"
     assert page.locator("h3:text-is('Recommended next steps') + .prose li").count() == 2
@@ -159,15 +178,19 @@ def test_mentor_drafts_and_publishes_candidate_reads_rates_and_sees_progress(app
     page.get_by_role("heading", level=1, name="My progress").wait_for()
     assert page.locator("svg.progress-chart").is_visible()
     with app.app_context():
-        python_scores = db.session.scalar(sa.select(sa.func.count(SessionFeedback.id)).where(
-            SessionFeedback.status == "published", SessionFeedback.score_python.is_not(None)))
+        python_scores = db.session.scalar(
+            sa.select(sa.func.count(SessionFeedback.id)).where(
+                SessionFeedback.status == "published", SessionFeedback.score_python.is_not(None)
+            )
+        )
     assert python_scores == 2
     assert page.locator("svg.progress-chart g[data-criterion=python] circle").count() == python_scores
     assert page.locator("svg.progress-chart g[data-criterion=data] polygon").count() == 2  # not assessed last time
     table = page.locator("#scores-table")
     assert table.locator("tbody tr").count() == 3
-    assert [" ".join(text.split()) for text in table.locator("tbody tr").last.get_by_role("cell")
-            .all_text_contents()] == ["4", "3", "—", "2", "5"]
+    assert [
+        " ".join(text.split()) for text in table.locator("tbody tr").last.get_by_role("cell").all_text_contents()
+    ] == ["4", "3", "—", "2", "5"]
     assert page.get_by_text("Latest readiness: Nearly ready").is_visible()
     page.get_by_role("heading", name="What to practise next").wait_for()
     practise = page.locator("ol.practise-list > li")
@@ -252,5 +275,9 @@ def test_publishing_without_readiness_shows_the_error_next_to_the_field(app, mak
     page.wait_for_url(re.compile(r"#readiness$"))
     expect(page.get_by_role("group", name="Overall readiness")).to_be_in_viewport()
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(SessionFeedback.id)).where(
-            SessionFeedback.booking_id == ids["waiting"][1])) == 0
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count(SessionFeedback.id)).where(SessionFeedback.booking_id == ids["waiting"][1])
+            )
+            == 0
+        )

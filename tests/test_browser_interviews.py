@@ -46,7 +46,6 @@ def seed_slots(app, mentor, count: int) -> list[int]:
         return [make_slot(mentor, base + timedelta(hours=2 * n), interview_type).id for n in range(count)]
 
 
-
 def tab_to(page, predicate_js: str, limit: int = 80) -> None:
     """Press Tab until the JS predicate `el => ...` holds for document.activeElement; fail after `limit` presses."""
     check = f"({predicate_js})(document.activeElement)"
@@ -204,9 +203,14 @@ def test_booking_pages_are_accessible_at_360px(app, make, browser, live_server):
         week = booked_slot.starts_at.astimezone(LONDON).date().isoformat()
 
     pages = {
-        "sam@example.org": ["/interviews/slots", f"/interviews/slots/{slot_ids[1]}/book", "/interviews/bookings",
-                            f"/interviews/bookings/{booking_id}", f"/interviews/bookings/{booking_id}/reschedule",
-                            f"/interviews/bookings/{booking_id}/cancel"],
+        "sam@example.org": [
+            "/interviews/slots",
+            f"/interviews/slots/{slot_ids[1]}/book",
+            "/interviews/bookings",
+            f"/interviews/bookings/{booking_id}",
+            f"/interviews/bookings/{booking_id}/reschedule",
+            f"/interviews/bookings/{booking_id}/cancel",
+        ],
         "priya@example.org": ["/mentor/schedule", "/mentor/availability", "/mentor/availability/series"],
         "alex@example.org": ["/admin/schedule/", f"/admin/schedule/?week={week}", "/admin/schedule/bookings"],
     }

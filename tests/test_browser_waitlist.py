@@ -35,7 +35,8 @@ def offer_link(app, email: str) -> str:
 
 
 def test_candidate_joins_waitlist_cancellation_frees_a_slot_and_the_candidate_books_it_from_the_offer(
-        app, make, page, outbox):
+    app, make, page, outbox
+):
     mentor = make.user("mentor", email=MENTOR, name="Priya Shah")
     holder = make.user("candidate", email=HOLDER, name="Ada Lovelace")
     make.user("candidate", email=WAITER, name="Sam Okafor")
@@ -128,10 +129,12 @@ def test_an_offer_declined_goes_to_the_next_person(app, make, page):
     now = datetime.now(UTC)
     with app.app_context():
         type_id = make_interview_type(TYPE_NAME).id
-        db.session.add_all([
-            WaitlistEntry(candidate_id=first.id, interview_type_id=type_id, created_at=now - timedelta(minutes=2)),
-            WaitlistEntry(candidate_id=second.id, interview_type_id=type_id, created_at=now - timedelta(minutes=1)),
-        ])
+        db.session.add_all(
+            [
+                WaitlistEntry(candidate_id=first.id, interview_type_id=type_id, created_at=now - timedelta(minutes=2)),
+                WaitlistEntry(candidate_id=second.id, interview_type_id=type_id, created_at=now - timedelta(minutes=1)),
+            ]
+        )
         db.session.commit()
 
     # The mentor publishes one slot; it is offered to the first in line.

@@ -16,8 +16,17 @@ def users(app) -> list[tuple[str, str]]:
 
 def test_create_user_with_password(app):
     result = app.test_cli_runner().invoke(
-        args=["create-user", "Boss@Example.org", "--name", "The Boss", "--role", "admin", "--password",
-              "long enough passphrase"])
+        args=[
+            "create-user",
+            "Boss@Example.org",
+            "--name",
+            "The Boss",
+            "--role",
+            "admin",
+            "--password",
+            "long enough passphrase",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "Created admin boss@example.org" in result.output
     assert users(app) == [("boss@example.org", "admin")]
@@ -26,7 +35,8 @@ def test_create_user_with_password(app):
 def test_create_user_prompts_for_password(app):
     result = app.test_cli_runner().invoke(
         args=["create-user", "mentor@example.org", "--name", "M", "--role", "mentor"],
-        input="long enough passphrase\nlong enough passphrase\n")
+        input="long enough passphrase\nlong enough passphrase\n",
+    )
     assert result.exit_code == 0, result.output
     assert users(app) == [("mentor@example.org", "mentor")]
 

@@ -26,8 +26,9 @@ def test_post_without_token_gets_400(make, client):
 def test_post_with_token_works_and_logout_needs_token_too(make, client):
     make.user(email="sam@example.org")
     token = csrf_token(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"email": "sam@example.org", "password": "correct horse battery",
-                                           "csrf_token": token})
+    response = client.post(
+        "/login", data={"email": "sam@example.org", "password": "correct horse battery", "csrf_token": token}
+    )
     assert response.status_code == 302
     assert client.post("/logout").status_code == 400
     assert client.get("/account").status_code == 200

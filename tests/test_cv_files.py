@@ -54,8 +54,14 @@ def test_docx_is_accepted_with_paragraph_and_table_text_in_order():
     assert inspected.media_type == DOCX_MEDIA_TYPE
     assert inspected.extension == "docx"
     assert inspected.page_count is None
-    assert inspected.text.splitlines() == ["Priya Raman", "Machine Learning Engineer", "Skills", "Python, SQL",
-                                           "Cloud", "AWS"]
+    assert inspected.text.splitlines() == [
+        "Priya Raman",
+        "Machine Learning Engineer",
+        "Skills",
+        "Python, SQL",
+        "Cloud",
+        "AWS",
+    ]
     assert inspected.word_count == 10
 
 
@@ -171,8 +177,7 @@ def test_zip_with_too_many_entries_is_refused():
 
 @pytest.mark.parametrize(
     "name",
-    ["../../evil.txt", "word/../../evil.txt", "/etc/cron.d/evil", "C:/Windows/evil.dll", "\\evil.txt",
-     "..\\evil.txt"],
+    ["../../evil.txt", "word/../../evil.txt", "/etc/cron.d/evil", "C:/Windows/evil.dll", "\\evil.txt", "..\\evil.txt"],
 )
 def test_zip_entries_that_escape_the_folder_are_refused(name):
     data = cv_samples.absolute_path_zip(name) if name.startswith("/") else cv_samples.traversal_zip(name)
@@ -271,8 +276,9 @@ def test_stream_over_the_limit_is_refused_and_leaves_nothing_behind(storage):
     assert storage.save(BytesIO(b"x" * 1000), max_bytes=1000).size == 1000
 
 
-@pytest.mark.parametrize("key", ["../x", "a/b", "../../etc/passwd", "short", "", "a" * 129, "abcdefghijklmnop.pdf",
-                                 "abcdefghijklmnopq\n"])
+@pytest.mark.parametrize(
+    "key", ["../x", "a/b", "../../etc/passwd", "short", "", "a" * 129, "abcdefghijklmnop.pdf", "abcdefghijklmnopq\n"]
+)
 def test_keys_that_are_not_plain_tokens_are_refused(storage, key):
     with pytest.raises(ValueError):
         storage.path(key)
@@ -283,8 +289,15 @@ def test_keys_that_are_not_plain_tokens_are_refused(storage, key):
 
 
 def make_app(tmp_path: Path, upload_dir: Path):
-    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x" * 40,
-                       "UPLOAD_DIR": str(upload_dir), "RATELIMIT_STORAGE_URI": "memory://"})
+    return create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "SECRET_KEY": "x" * 40,
+            "UPLOAD_DIR": str(upload_dir),
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
 
 
 def test_storage_for_app_is_a_private_folder_under_upload_dir(tmp_path):
@@ -327,9 +340,7 @@ def test_good_ml_cv_passes_every_item():
     by_key = {item.key: item for item in items}
     assert by_key["length"].detail == f"1 page, {inspected.word_count} words."
     assert by_key["links"].detail == "Found: GitHub and LinkedIn."
-    assert by_key["production"].detail == (
-        "Found: APIs, data pipelines, monitoring, cloud, containers and deployment."
-    )
+    assert by_key["production"].detail == ("Found: APIs, data pipelines, monitoring, cloud, containers and deployment.")
 
 
 def test_thin_cv_fails_links_production_and_numbers_with_what_was_missing():
@@ -408,9 +419,13 @@ def test_python_must_be_named(text, passed):
 
 @pytest.mark.parametrize(
     ("text", "detail"),
-    [("SQL", "Found: SQL."), ("PostgreSQL and MySQL", "Found: PostgreSQL and MySQL."),
-     ("BigQuery", "Found: BigQuery."), ("Snowflake", "Found: Snowflake."),
-     ("NoSQL databases", "SQL is not mentioned, nor any SQL database.")],
+    [
+        ("SQL", "Found: SQL."),
+        ("PostgreSQL and MySQL", "Found: PostgreSQL and MySQL."),
+        ("BigQuery", "Found: BigQuery."),
+        ("Snowflake", "Found: Snowflake."),
+        ("NoSQL databases", "SQL is not mentioned, nor any SQL database."),
+    ],
 )
 def test_sql_counts_sql_databases_but_not_nosql(text, detail):
     assert items_by_key(text)["sql"].detail == detail

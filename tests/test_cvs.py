@@ -34,8 +34,9 @@ def people(app):
 
 
 def upload(client, data: bytes, filename: str = "cv.pdf", name: str = "ML engineer CV, November"):
-    return client.post("/cvs/", data={"name": name, "file": (io.BytesIO(data), filename)},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/cvs/", data={"name": name, "file": (io.BytesIO(data), filename)}, content_type="multipart/form-data"
+    )
 
 
 def stored_files(app) -> list[Path]:
@@ -46,7 +47,6 @@ def stored_files(app) -> list[Path]:
 def document_ids(app) -> list[int]:
     with app.app_context():
         return list(db.session.scalars(sa.select(CVDocument.id).order_by(CVDocument.id)))
-
 
 
 # Upload ------------------------------------------------------------------------------------------------
@@ -89,8 +89,9 @@ def test_docx_upload_and_versions_list(app, people, auth, client):
         (encrypted_pdf(), "cv.pdf", "password-protected"),
     ],
 )
-def test_bad_files_are_refused_next_to_the_field_and_nothing_is_stored(app, people, auth, client, data, filename,
-                                                                        message):
+def test_bad_files_are_refused_next_to_the_field_and_nothing_is_stored(
+    app, people, auth, client, data, filename, message
+):
     auth.login("sam@example.org")
     response = upload(client, data, filename)
     html = response.get_data(as_text=True)
@@ -142,8 +143,14 @@ def uploaded_document(app, client) -> int:
 
 @pytest.mark.parametrize(
     "who, status",
-    [("sam@example.org", 200), ("jo@example.org", 404), ("mentor@example.org", 200),
-     ("tom@example.org", 404), ("admin@example.org", 200), (None, 302)],
+    [
+        ("sam@example.org", 200),
+        ("jo@example.org", 404),
+        ("mentor@example.org", 200),
+        ("tom@example.org", 404),
+        ("admin@example.org", 200),
+        (None, 302),
+    ],
 )
 def test_download_permission_matrix(app, people, who, status):
     owner = as_user(app, "sam@example.org")
@@ -182,8 +189,12 @@ def test_mentor_of_a_booking_with_the_cv_attached_may_download_it(app, people, a
         slot_id = slot.id
     page = client.get(f"/interviews/slots/{slot_id}/book").get_data(as_text=True)
     assert "CV to share with the mentor" in page
-    assert client.post(f"/interviews/slots/{slot_id}/book",
-                       data={"focus_note": "", "cv_document": document_id}).status_code == 302
+    assert (
+        client.post(
+            f"/interviews/slots/{slot_id}/book", data={"focus_note": "", "cv_document": document_id}
+        ).status_code
+        == 302
+    )
     mentor_client = as_user(app, "mentor@example.org")
     assert "ML engineer CV, November" in mentor_client.get("/mentor/schedule").get_data(as_text=True)
     assert mentor_client.get(f"/cvs/{document_id}/download").status_code == 200
@@ -215,9 +226,18 @@ def test_delete_removes_the_file_and_keeps_written_feedback(app, people, auth, c
     document_id = uploaded_document(app, client)
     with app.app_context():
         document = db.session.get(CVDocument, document_id)
-        db.session.add(CVReview(candidate_id=people["candidate"], cv_document_id=document_id,
-                                document_name=document.name, target_role="MLE", status="completed",
-                                reviewer_id=people["mentor"], verdict="approved", strengths="Clear impact"))
+        db.session.add(
+            CVReview(
+                candidate_id=people["candidate"],
+                cv_document_id=document_id,
+                document_name=document.name,
+                target_role="MLE",
+                status="completed",
+                reviewer_id=people["mentor"],
+                verdict="approved",
+                strengths="Clear impact",
+            )
+        )
         db.session.commit()
     response = client.post(f"/cvs/{document_id}/delete", follow_redirects=True)
     assert "deleted. Feedback already written about it stays" in response.get_data(as_text=True)
@@ -225,8 +245,7 @@ def test_delete_removes_the_file_and_keeps_written_feedback(app, people, auth, c
     with app.app_context():
         review = db.session.scalar(sa.select(CVReview))
         assert review.cv_document_id is None and review.strengths == "Clear impact"
-    assert "This version was deleted; the feedback stays." in client.get(f"/reviews/{review.id}").get_data(
-        as_text=True)
+    assert "This version was deleted; the feedback stays." in client.get(f"/reviews/{review.id}").get_data(as_text=True)
 
 
 def test_a_version_waiting_for_review_cannot_be_deleted(app, people, auth, client):
@@ -246,10 +265,18 @@ def request_review(app, client, document_id, role="Junior ML engineer") -> int:
     return int(response.headers["Location"].rsplit("/", 1)[1])
 
 
-FEEDBACK = {"verdict": "changes_suggested", "comment_summary": "Lead with deployment work.",
-            "comment_experience": "Quantify the pipeline.", "comment_skills": "", "comment_projects": "Link the repo.",
-            "comment_presentation": "", "strengths": "Clear and short.", "improvement_1": "Add numbers",
-            "improvement_2": "Link GitHub", "improvement_3": ""}
+FEEDBACK = {
+    "verdict": "changes_suggested",
+    "comment_summary": "Lead with deployment work.",
+    "comment_experience": "Quantify the pipeline.",
+    "comment_skills": "",
+    "comment_projects": "Link the repo.",
+    "comment_presentation": "",
+    "strengths": "Clear and short.",
+    "improvement_1": "Add numbers",
+    "improvement_2": "Link GitHub",
+    "improvement_3": "",
+}
 
 
 def test_full_review_cycle_with_revision_and_diff(app, people, outbox):
@@ -271,8 +298,9 @@ def test_full_review_cycle_with_revision_and_diff(app, people, outbox):
     page = candidate.get(f"/reviews/{review_id}").get_data(as_text=True)
     assert "Lead with deployment work." in page and "Changes suggested" in page and "Add numbers" in page
 
-    revised = upload(candidate, pdf_with_text([*GOOD_CV_LINES, "Deployed a FastAPI service on AWS."]),
-                     "revised.pdf", name="Revised")
+    revised = upload(
+        candidate, pdf_with_text([*GOOD_CV_LINES, "Deployed a FastAPI service on AWS."]), "revised.pdf", name="Revised"
+    )
     assert revised.status_code == 302
     second_id = document_ids(app)[-1]
     second_review = request_review(app, candidate, second_id)
@@ -302,7 +330,8 @@ def test_withdraw_until_claimed_then_refused(app, people):
     document_id = uploaded_document(app, candidate)
     review_id = request_review(app, candidate, document_id)
     assert "already has a review request in progress" in candidate.post(
-        f"/cvs/{document_id}", data={"target_role": "Again"}).get_data(as_text=True)
+        f"/cvs/{document_id}", data={"target_role": "Again"}
+    ).get_data(as_text=True)
     candidate.post(f"/reviews/{review_id}/withdraw")
     with app.app_context():
         assert db.session.get(CVReview, review_id).status == "withdrawn"
@@ -328,8 +357,9 @@ def test_every_illegal_transition_is_refused(app, people):
     assert status() == "requested"
     # claimed: no second claim, no withdraw, others cannot write or release
     mentor.post(f"/reviews/{review_id}/claim")
-    assert "claimed this review a moment ago" in other_mentor.post(f"/reviews/{review_id}/claim",
-                                                                   follow_redirects=True).get_data(as_text=True)
+    assert "claimed this review a moment ago" in other_mentor.post(
+        f"/reviews/{review_id}/claim", follow_redirects=True
+    ).get_data(as_text=True)
     assert other_mentor.post(f"/reviews/{review_id}", data={**FEEDBACK, "publish": "1"}).status_code == 404
     assert other_mentor.post(f"/reviews/{review_id}/release").status_code == 404
     candidate.post(f"/reviews/{review_id}/withdraw")

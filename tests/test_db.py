@@ -21,8 +21,9 @@ def test_naive_datetime_is_refused(appctx):
 
 def test_instants_come_back_in_utc_whatever_zone_went_in(appctx):
     plus_two = timezone(timedelta(hours=2))
-    user = User(email="x@example.org", name="X", password_hash="x",
-                created_at=datetime(2026, 6, 1, 12, tzinfo=plus_two))
+    user = User(
+        email="x@example.org", name="X", password_hash="x", created_at=datetime(2026, 6, 1, 12, tzinfo=plus_two)
+    )
     db.session.add(user)
     db.session.commit()
     db.session.expire_all()

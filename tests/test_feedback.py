@@ -40,14 +40,27 @@ def world(app):
         future = make_booking(make_slot(mentor, NOW + timedelta(days=3), kind), candidate)
         cancelled = make_booking(make_slot(mentor, NOW - timedelta(days=5), kind), candidate, status="cancelled")
         other = make_booking(make_slot(other_mentor, NOW - timedelta(days=2), kind), candidate)
-        return {"past": past.id, "future": future.id, "cancelled": cancelled.id, "other": other.id,
-                "mentor": mentor.id, "candidate": candidate.id}
+        return {
+            "past": past.id,
+            "future": future.id,
+            "cancelled": cancelled.id,
+            "other": other.id,
+            "mentor": mentor.id,
+            "candidate": candidate.id,
+        }
 
 
-
-FORM = {"score_python": "4", "score_ml": "3", "score_data": "0", "score_system_design": "2",
-        "score_communication": "5", "strengths": "**Clear** reasoning", "improvements": "Monitoring",
-        "next_steps": "- Read about drift\n- <script>alert(1)</script>", "readiness": "nearly"}
+FORM = {
+    "score_python": "4",
+    "score_ml": "3",
+    "score_data": "0",
+    "score_system_design": "2",
+    "score_communication": "5",
+    "strengths": "**Clear** reasoning",
+    "improvements": "Monitoring",
+    "next_steps": "- Read about drift\n- <script>alert(1)</script>",
+    "readiness": "nearly",
+}
 
 
 def test_mentor_drafts_then_publishes_and_the_candidate_reads_it(app, world, outbox):
@@ -91,16 +104,25 @@ def test_an_edit_keeps_the_earlier_version_and_says_edited(app, world, clock):
 @pytest.mark.parametrize(
     "changes, message",
     [
-        ({"score_python": "0", "score_ml": "0", "score_data": "0", "score_system_design": "0",
-          "score_communication": "0"}, "Score at least one criterion"),
+        (
+            {
+                "score_python": "0",
+                "score_ml": "0",
+                "score_data": "0",
+                "score_system_design": "0",
+                "score_communication": "0",
+            },
+            "Score at least one criterion",
+        ),
         ({"readiness": ""}, "Choose how ready the candidate is"),
         ({"score_python": "7"}, "Not a valid choice"),
     ],
 )
 def test_publishing_refuses_incomplete_or_out_of_range_scores(app, world, changes, message):
     mentor = as_user(app, "mentor@example.org")
-    html = mentor.post(f"/feedback/sessions/{world['past']}", data={**FORM, **changes, "publish": "1"}
-                       ).get_data(as_text=True)
+    html = mentor.post(f"/feedback/sessions/{world['past']}", data={**FORM, **changes, "publish": "1"}).get_data(
+        as_text=True
+    )
     assert message in html
     with app.app_context():
         assert db.session.scalar(sa.select(SessionFeedback.status).limit(1)) in (None, "draft")
@@ -132,16 +154,20 @@ def test_permissions_on_feedback_pages(app, world):
     assert as_user(app, "admin@example.org").get(url).status_code == 200
     candidate = as_user(app, "sam@example.org")
     assert candidate.post(url, data={**FORM, "publish": "1"}).status_code == 403
-    for path, allowed in (("/feedback/progress", "sam@example.org"), ("/feedback/to-write", "mentor@example.org"),
-                          ("/feedback/overview", "admin@example.org")):
+    for path, allowed in (
+        ("/feedback/progress", "sam@example.org"),
+        ("/feedback/to-write", "mentor@example.org"),
+        ("/feedback/overview", "admin@example.org"),
+    ):
         for email in ("sam@example.org", "mentor@example.org", "admin@example.org"):
             assert as_user(app, email).get(path).status_code == (200 if email == allowed else 403), (path, email)
 
 
 def test_candidate_rates_once_after_the_session_and_only_admins_read_the_comment(app, world):
     candidate = as_user(app, "sam@example.org")
-    future = candidate.post(f"/feedback/sessions/{world['future']}/rate", data={"score": "5"},
-                            follow_redirects=True).get_data(as_text=True)
+    future = candidate.post(
+        f"/feedback/sessions/{world['future']}/rate", data={"score": "5"}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "once it is over" in future
     url = f"/feedback/sessions/{world['past']}"
     assert "Rate this session" in candidate.get(url).get_data(as_text=True)
@@ -163,14 +189,16 @@ def test_mentor_to_do_lists_sessions_waiting_oldest_first(app, world):
     with app.app_context():
         from portal.auth.models import User
 
-        older = make_booking(make_slot(db.session.get(User, world["mentor"]), NOW - timedelta(days=9)),
-                             db.session.get(User, world["candidate"]))
+        older = make_booking(
+            make_slot(db.session.get(User, world["mentor"]), NOW - timedelta(days=9)),
+            db.session.get(User, world["candidate"]),
+        )
         older_id = older.id
     html = mentor.get("/feedback/to-write").get_data(as_text=True)
     assert html.index(f"/feedback/sessions/{older_id}") < html.index(f"/feedback/sessions/{world['past']}")
     assert f"/feedback/sessions/{world['future']}" not in html and f"/sessions/{world['cancelled']}" not in html
     mentor.post(f"/feedback/sessions/{world['past']}", data={**FORM, "publish": "1"})
-    assert f"/feedback/sessions/{world['past']}\"" not in mentor.get("/feedback/to-write").get_data(as_text=True)
+    assert f'/feedback/sessions/{world["past"]}"' not in mentor.get("/feedback/to-write").get_data(as_text=True)
 
 
 def test_admin_overview_figures(app, world):
@@ -194,19 +222,30 @@ def publish_series_of_feedback(app, world, scores: list[int], first_days_ago: in
         mentor = db.session.get(User, world["mentor"])
         candidate = db.session.get(User, world["candidate"])
         for index, score in enumerate(scores):
-            booking = make_booking(make_slot(mentor, NOW - timedelta(days=first_days_ago - 7 * index)), candidate,
-                                   status="completed")
-            db.session.add(SessionFeedback(booking_id=booking.id, mentor_id=mentor.id, status="published",
-                                           published_at=NOW, score_python=score, score_ml=max(score - 1, 1),
-                                           score_communication=5, readiness="nearly"))
+            booking = make_booking(
+                make_slot(mentor, NOW - timedelta(days=first_days_ago - 7 * index)), candidate, status="completed"
+            )
+            db.session.add(
+                SessionFeedback(
+                    booking_id=booking.id,
+                    mentor_id=mentor.id,
+                    status="published",
+                    published_at=NOW,
+                    score_python=score,
+                    score_ml=max(score - 1, 1),
+                    score_communication=5,
+                    readiness="nearly",
+                )
+            )
         db.session.commit()
 
 
 def test_chart_is_valid_svg_whose_points_match_the_data(app, world):
     publish_series_of_feedback(app, world, [2, 3, 5])
     html = as_user(app, "sam@example.org").get("/feedback/progress").get_data(as_text=True)
-    svg_text = re.search(r'<svg xmlns="http://www.w3.org/2000/svg"[^>]*class="progress-chart".*?</svg>', html,
-                         re.S).group(0)
+    svg_text = re.search(
+        r'<svg xmlns="http://www.w3.org/2000/svg"[^>]*class="progress-chart".*?</svg>', html, re.S
+    ).group(0)
     root = ET.fromstring(svg_text)
     assert root.tag == f"{SVG}svg" and root.get("role") == "img"
     assert root.find(f"{SVG}title").text == "Interview scores over time"
@@ -217,8 +256,13 @@ def test_chart_is_valid_svg_whose_points_match_the_data(app, world):
     assert [label.rsplit(": ", 1)[1] for label in labels] == ["2", "3", "5"]
     assert root.find(f".//{SVG}g[@data-criterion='data']") is None  # never assessed
     table = re.search(r'<table class="table table-sm" id="scores-table">.*?</table>', html, re.S).group(0)
-    assert [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td>(.*?)</td>", table)][:5] == \
-        ["2", "1", "—", "—", "5"]
+    assert [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td>(.*?)</td>", table)][:5] == [
+        "2",
+        "1",
+        "—",
+        "—",
+        "5",
+    ]
 
 
 def test_progress_shows_readiness_timeline_and_what_to_practise(app, world):

@@ -32,23 +32,31 @@ def people(ctx):
     other = make_user(email="jo@example.org", name="Jo Lee")
     admin = make_user("admin", email="admin@example.org")
     technical = make_interview_type()
-    return {"mentor": mentor, "other_mentor": other_mentor, "candidate": candidate, "other": other,
-            "admin": admin, "type": technical}
+    return {
+        "mentor": mentor,
+        "other_mentor": other_mentor,
+        "candidate": candidate,
+        "other": other,
+        "admin": admin,
+        "type": technical,
+    }
 
 
 # Availability --------------------------------------------------------------------------------------
 
 
 def publish_series(mentor, interview_type, weekdays, start, end, first, last, buffer=0):
-    interview_type, planned = availability.plan_series(mentor, interview_type.id, weekdays, start, end, first, last,
-                                                       buffer)
+    interview_type, planned = availability.plan_series(
+        mentor, interview_type.id, weekdays, start, end, first, last, buffer
+    )
     series = availability.new_series(mentor, interview_type, weekdays, start, end, first, last, buffer, mentor)
     return availability.publish_slots(mentor, interview_type, planned, mentor, series)
 
 
 def test_series_lays_sessions_end_to_end_with_the_buffer(people):
-    slots = publish_series(people["mentor"], people["type"], {1, 3}, time(9), time(12), date(2026, 10, 5),
-                           date(2026, 10, 11), buffer=15)
+    slots = publish_series(
+        people["mentor"], people["type"], {1, 3}, time(9), time(12), date(2026, 10, 5), date(2026, 10, 11), buffer=15
+    )
     db.session.commit()
     london = [s.starts_at.astimezone(availability.zone("Europe/London")) for s in slots]
     assert [(t.strftime("%a %H:%M")) for t in london] == ["Mon 09:00", "Mon 10:15", "Wed 09:00", "Wed 10:15"]
@@ -57,20 +65,27 @@ def test_series_lays_sessions_end_to_end_with_the_buffer(people):
 
 
 def test_weekly_series_keeps_local_time_across_the_october_clock_change(people):
-    slots = publish_series(people["mentor"], people["type"], {4}, time(18), time(19), date(2026, 10, 22),
-                           date(2026, 10, 29))
-    assert [s.starts_at for s in slots] == [datetime(2026, 10, 22, 17, tzinfo=UTC),  # 18:00 BST
-                                            datetime(2026, 10, 29, 18, tzinfo=UTC)]  # 18:00 GMT
+    slots = publish_series(
+        people["mentor"], people["type"], {4}, time(18), time(19), date(2026, 10, 22), date(2026, 10, 29)
+    )
+    assert [s.starts_at for s in slots] == [
+        datetime(2026, 10, 22, 17, tzinfo=UTC),  # 18:00 BST
+        datetime(2026, 10, 29, 18, tzinfo=UTC),
+    ]  # 18:00 GMT
 
 
 def test_weekly_series_keeps_local_time_across_the_march_clock_change(people, ctx):
     ctx.move_to(datetime(2027, 3, 1, 9, tzinfo=UTC))
-    slots = publish_series(people["mentor"], people["type"], {7, 1}, time(18), time(19), date(2027, 3, 28),
-                           date(2027, 3, 29))
-    assert [s.starts_at for s in slots] == [datetime(2027, 3, 28, 17, tzinfo=UTC),  # Sunday, already BST
-                                            datetime(2027, 3, 29, 17, tzinfo=UTC)]
-    _, before = availability.plan_series(people["mentor"], people["type"].id, {6}, time(18), time(19),
-                                         date(2027, 3, 27), date(2027, 3, 27), 0)
+    slots = publish_series(
+        people["mentor"], people["type"], {7, 1}, time(18), time(19), date(2027, 3, 28), date(2027, 3, 29)
+    )
+    assert [s.starts_at for s in slots] == [
+        datetime(2027, 3, 28, 17, tzinfo=UTC),  # Sunday, already BST
+        datetime(2027, 3, 29, 17, tzinfo=UTC),
+    ]
+    _, before = availability.plan_series(
+        people["mentor"], people["type"].id, {6}, time(18), time(19), date(2027, 3, 27), date(2027, 3, 27), 0
+    )
     assert before[0].starts_at == datetime(2027, 3, 27, 18, tzinfo=UTC)  # Saturday, still GMT
 
 
@@ -79,8 +94,9 @@ def test_a_start_time_in_the_spring_gap_is_refused_with_its_name(people, ctx):
     with pytest.raises(DomainError, match="01:30 on Sunday 28 March 2027 does not exist in Europe/London"):
         availability.plan_single(people["mentor"], people["type"].id, date(2027, 3, 28), time(1, 30))
     with pytest.raises(DomainError, match="does not exist"):
-        availability.plan_series(people["mentor"], people["type"].id, {7}, time(0, 30), time(3, 0),
-                                 date(2027, 3, 28), date(2027, 3, 28), 0)
+        availability.plan_series(
+            people["mentor"], people["type"].id, {7}, time(0, 30), time(3, 0), date(2027, 3, 28), date(2027, 3, 28), 0
+        )
 
 
 def test_an_ambiguous_autumn_time_resolves_to_the_first_and_says_so(people):
@@ -92,10 +108,13 @@ def test_an_ambiguous_autumn_time_resolves_to_the_first_and_says_so(people):
 def test_non_london_zone_keeps_its_own_clock_changes(ctx):
     mentor = make_user("mentor", timezone="America/New_York")
     technical = make_interview_type()
-    _, planned = availability.plan_series(mentor, technical.id, {5, 1}, time(9), time(10), date(2026, 10, 30),
-                                          date(2026, 11, 2), 0)
-    assert [p.starts_at for p in planned] == [datetime(2026, 10, 30, 13, tzinfo=UTC),  # 09:00 EDT
-                                              datetime(2026, 11, 2, 14, tzinfo=UTC)]  # 09:00 EST
+    _, planned = availability.plan_series(
+        mentor, technical.id, {5, 1}, time(9), time(10), date(2026, 10, 30), date(2026, 11, 2), 0
+    )
+    assert [p.starts_at for p in planned] == [
+        datetime(2026, 10, 30, 13, tzinfo=UTC),  # 09:00 EDT
+        datetime(2026, 11, 2, 14, tzinfo=UTC),
+    ]  # 09:00 EST
     ctx.move_to(datetime(2027, 3, 1, tzinfo=UTC))
     with pytest.raises(DomainError, match="02:30 on Sunday 14 March 2027 does not exist in America/New_York"):
         availability.plan_single(mentor, technical.id, date(2027, 3, 14), time(2, 30))
@@ -134,14 +153,16 @@ def test_a_slot_in_the_past_is_refused(people):
 def test_a_clash_names_the_clashing_slot_and_creates_nothing(people):
     make_slot(people["mentor"], datetime(2026, 10, 7, 9, 30, tzinfo=UTC))
     with pytest.raises(availability.SlotClash, match="Wed 7 Oct 2026, 10:30 BST"):
-        publish_series(people["mentor"], people["type"], {1, 3}, time(9), time(12), date(2026, 10, 5),
-                       date(2026, 10, 11))
+        publish_series(
+            people["mentor"], people["type"], {1, 3}, time(9), time(12), date(2026, 10, 5), date(2026, 10, 11)
+        )
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count(Slot.id))) == 1
     assert db.session.scalar(sa.select(sa.func.count(SlotSeries.id))) == 0
     # Another mentor may use the same times; a cancelled slot does not block.
-    assert publish_series(people["other_mentor"], people["type"], {3}, time(10), time(11), date(2026, 10, 7),
-                          date(2026, 10, 7))
+    assert publish_series(
+        people["other_mentor"], people["type"], {3}, time(10), time(11), date(2026, 10, 7), date(2026, 10, 7)
+    )
 
 
 def test_removing_unbooked_slot_and_cancelling_booked_one_with_reason(people):
@@ -168,8 +189,9 @@ def test_cancelled_slot_frees_the_time_for_a_new_one(people):
     slot = make_slot(people["mentor"], datetime(2026, 10, 7, 9, tzinfo=UTC))
     availability.remove_slot(slot, people["mentor"])
     db.session.commit()
-    assert publish_series(people["mentor"], people["type"], {3}, time(10), time(11), date(2026, 10, 7),
-                          date(2026, 10, 7))
+    assert publish_series(
+        people["mentor"], people["type"], {3}, time(10), time(11), date(2026, 10, 7), date(2026, 10, 7)
+    )
 
 
 def test_edit_moves_an_unbooked_slot_and_refuses_a_booked_one(people):
@@ -185,8 +207,9 @@ def test_bulk_cancel_cancels_open_slots_in_range_and_tells_each_candidate(people
     slots = [make_slot(people["mentor"], at(days=d)) for d in (2, 3, 4, 10)]
     make_booking(slots[0], people["candidate"])
     make_booking(slots[1], people["other"])
-    counted = availability.bulk_cancel(people["mentor"], date(2026, 10, 2), date(2026, 10, 6), "Conference week",
-                                       people["admin"])
+    counted = availability.bulk_cancel(
+        people["mentor"], date(2026, 10, 2), date(2026, 10, 6), "Conference week", people["admin"]
+    )
     db.session.commit()
     assert counted == (3, 2)
     assert [s.status for s in slots] == ["cancelled", "cancelled", "cancelled", "open"]
@@ -236,8 +259,11 @@ def test_timing_rules(people, starts, message):
 
 
 def test_rules_follow_the_policy_in_force(people):
-    db.session.add(BookingPolicy(id=1, min_notice_hours=2, horizon_days=90, max_upcoming=1, cancel_cutoff_hours=1,
-                                 max_reschedules=0))
+    db.session.add(
+        BookingPolicy(
+            id=1, min_notice_hours=2, horizon_days=90, max_upcoming=1, cancel_cutoff_hours=1, max_reschedules=0
+        )
+    )
     db.session.commit()
     book(people, make_slot(people["mentor"], at(hours=3)))
     with pytest.raises(services.PolicyViolation, match="most you can hold at once \\(1\\)"):
@@ -349,8 +375,9 @@ def test_reschedule_applies_the_booking_rules_to_the_new_slot(people):
     # moving does not count the booking being moved against the limit
     services.reschedule_booking(booking, make_slot(people["other_mentor"], at(days=4)).id, people["candidate"])
     with pytest.raises(services.PolicyViolation, match="overlaps"):
-        services.reschedule_booking(booking, make_slot(people["other_mentor"], at(days=5, hours=0.5)).id,
-                                    people["candidate"])
+        services.reschedule_booking(
+            booking, make_slot(people["other_mentor"], at(days=5, hours=0.5)).id, people["candidate"]
+        )
     with pytest.raises(services.PolicyViolation, match="at least 12 hours"):
         services.reschedule_booking(booking, make_slot(people["other_mentor"], at(hours=5)).id, people["candidate"])
 
@@ -377,8 +404,9 @@ def test_browse_lists_only_bookable_slots_soonest_first(people):
     make_slot(people["mentor"], at(days=70))  # beyond the horizon
     found = db.session.scalars(services.bookable_slots_query(services.get_policy(), NOW)).all()
     assert [s.id for s in found] == [sooner.id, later.id]
-    by_mentor = db.session.scalars(services.bookable_slots_query(services.get_policy(), NOW,
-                                                                 mentor_id=people["mentor"].id)).all()
+    by_mentor = db.session.scalars(
+        services.bookable_slots_query(services.get_policy(), NOW, mentor_id=people["mentor"].id)
+    ).all()
     assert [s.id for s in by_mentor] == [later.id]
 
 

@@ -132,12 +132,15 @@ def test_dashboard_lists_upcoming_with_actions_and_past(app, world, client, auth
 def test_other_candidates_booking_is_404_everywhere(world, client, auth):
     login_as(auth, "sam@example.org")
     booking = world["booking"]
-    for url in (f"/interviews/bookings/{booking}", f"/interviews/bookings/{booking}/calendar.ics",
-                f"/interviews/bookings/{booking}/cancel", f"/interviews/bookings/{booking}/reschedule"):
+    for url in (
+        f"/interviews/bookings/{booking}",
+        f"/interviews/bookings/{booking}/calendar.ics",
+        f"/interviews/bookings/{booking}/cancel",
+        f"/interviews/bookings/{booking}/reschedule",
+    ):
         assert client.get(url).status_code == 404, url
     assert client.post(f"/interviews/bookings/{booking}/cancel", data={"reason": "x"}).status_code == 404
-    assert client.post(f"/interviews/bookings/{booking}/reschedule",
-                       data={"slot_id": world["slot"]}).status_code == 404
+    assert client.post(f"/interviews/bookings/{booking}/reschedule", data={"slot_id": world["slot"]}).status_code == 404
 
 
 def test_cancel_and_reschedule_through_the_pages(app, world, client, auth, outbox):
@@ -172,8 +175,9 @@ def test_within_the_cutoff_the_page_says_whom_to_contact(world, client, auth, cl
 def test_admin_cancels_late_with_override(app, world, client, auth, clock):
     clock.shift(timedelta(days=4, hours=12))  # 12 hours before the booked session
     login_as(auth, "admin@example.org")
-    response = client.post(f"/interviews/bookings/{world['booking']}/cancel",
-                           data={"reason": "Phoned in", "override": "y"})
+    response = client.post(
+        f"/interviews/bookings/{world['booking']}/cancel", data={"reason": "Phoned in", "override": "y"}
+    )
     assert response.status_code == 302
     with app.app_context():
         booking = db.session.get(Booking, world["booking"])
@@ -212,8 +216,9 @@ def test_private_feed_lists_upcoming_sessions_and_can_be_replaced(app, world, cl
     auth.logout()
     login_as(auth, "mentor@example.org")
     client.post("/interviews/calendar/address")
-    mentor_feed = re.search(r"/interviews/calendar/([\w-]+)\.ics",
-                            client.get("/account").get_data(as_text=True)).group(0)
+    mentor_feed = re.search(r"/interviews/calendar/([\w-]+)\.ics", client.get("/account").get_data(as_text=True)).group(
+        0
+    )
     assert len(Calendar.from_ical(app.test_client().get(mentor_feed).data).walk("VEVENT")) == 1
 
 
@@ -221,8 +226,16 @@ def test_private_feed_lists_upcoming_sessions_and_can_be_replaced(app, world, cl
 
 
 def series_form(**overrides):
-    data = {"interview_type": "1", "weekdays": ["1", "3"], "window_start": "09:00", "window_end": "12:00",
-            "first_date": "2026-10-12", "last_date": "2026-10-18", "buffer_minutes": "15", "preview": "1"}
+    data = {
+        "interview_type": "1",
+        "weekdays": ["1", "3"],
+        "window_start": "09:00",
+        "window_end": "12:00",
+        "first_date": "2026-10-12",
+        "last_date": "2026-10-18",
+        "buffer_minutes": "15",
+        "preview": "1",
+    }
     data.update(overrides)
     return data
 
@@ -244,12 +257,25 @@ def test_mentor_previews_then_publishes_a_series(app, world, client, auth):
 
 def test_series_form_shows_every_field_error(world, client, auth):
     login_as(auth, "mentor@example.org")
-    html = client.post("/mentor/availability/series", data=series_form(
-        interview_type="0", weekdays=[], window_start="12:00", window_end="09:00", first_date="2026-10-18",
-        last_date="2026-10-12", buffer_minutes="-1")).get_data(as_text=True)
-    for message in ("Choose an interview type.", "Choose at least one weekday.",
-                    "The end of the window must be after its start.",
-                    "The last date must be on or after the first date.", "between 0 and 240 minutes"):
+    html = client.post(
+        "/mentor/availability/series",
+        data=series_form(
+            interview_type="0",
+            weekdays=[],
+            window_start="12:00",
+            window_end="09:00",
+            first_date="2026-10-18",
+            last_date="2026-10-12",
+            buffer_minutes="-1",
+        ),
+    ).get_data(as_text=True)
+    for message in (
+        "Choose an interview type.",
+        "Choose at least one weekday.",
+        "The end of the window must be after its start.",
+        "The last date must be on or after the first date.",
+        "between 0 and 240 minutes",
+    ):
         assert message in html
     missing = client.post("/mentor/availability/series", data={"preview": "1"}).get_data(as_text=True)
     assert "Enter when the window starts." in missing and "Enter the first date." in missing
@@ -257,12 +283,14 @@ def test_series_form_shows_every_field_error(world, client, auth):
 
 def test_mentor_publishes_one_slot_and_sees_it(world, client, auth):
     login_as(auth, "mentor@example.org")
-    response = client.post("/mentor/availability/slot", data={"interview_type": world["type"], "day": "2026-10-20",
-                                                              "start_time": "14:00"})
+    response = client.post(
+        "/mentor/availability/slot", data={"interview_type": world["type"], "day": "2026-10-20", "start_time": "14:00"}
+    )
     assert response.status_code == 302
     assert "Tue 20 Oct 2026, 14:00 BST" in client.get("/mentor/availability").get_data(as_text=True)
-    past = client.post("/mentor/availability/slot", data={"interview_type": world["type"], "day": "2026-09-20",
-                                                          "start_time": "14:00"})
+    past = client.post(
+        "/mentor/availability/slot", data={"interview_type": world["type"], "day": "2026-09-20", "start_time": "14:00"}
+    )
     assert "already passed" in past.get_data(as_text=True)
 
 
@@ -278,12 +306,14 @@ def test_mentor_schedule_shows_candidate_focus_and_records_outcome(world, client
     login_as(auth, "mentor@example.org")
     html = client.get("/mentor/schedule").get_data(as_text=True)
     assert "Jo Lee" in html and "Feature stores, please" in html
-    early = client.post(f"/mentor/bookings/{world['booking']}/outcome", data={"outcome": "completed"},
-                        follow_redirects=True)
+    early = client.post(
+        f"/mentor/bookings/{world['booking']}/outcome", data={"outcome": "completed"}, follow_redirects=True
+    )
     assert "once the session has started" in early.get_data(as_text=True)
     clock.shift(timedelta(days=5, minutes=30))
-    done = client.post(f"/mentor/bookings/{world['booking']}/outcome", data={"outcome": "no_show"},
-                       follow_redirects=True).get_data(as_text=True)
+    done = client.post(
+        f"/mentor/bookings/{world['booking']}/outcome", data={"outcome": "no_show"}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "Jo Lee&#39;s session is marked no-show." in done
 
 
@@ -322,18 +352,23 @@ def test_admin_week_view_shows_open_booked_and_cancelled(app, world, client, aut
 
 def test_admin_publishes_for_a_mentor_and_must_choose_one(world, client, auth):
     login_as(auth, "admin@example.org")
-    missing = client.post("/mentor/availability/slot", data={"interview_type": world["type"], "day": "2026-10-20",
-                                                             "start_time": "14:00"})
+    missing = client.post(
+        "/mentor/availability/slot", data={"interview_type": world["type"], "day": "2026-10-20", "start_time": "14:00"}
+    )
     assert "Choose the mentor these slots are for." in missing.get_data(as_text=True)
-    response = client.post("/mentor/availability/slot", data={"mentor": world["mentor"], "day": "2026-10-20",
-                                                              "interview_type": world["type"], "start_time": "14:00"})
+    response = client.post(
+        "/mentor/availability/slot",
+        data={"mentor": world["mentor"], "day": "2026-10-20", "interview_type": world["type"], "start_time": "14:00"},
+    )
     assert response.status_code == 302 and f"mentor={world['mentor']}" in response.headers["Location"]
 
 
 def test_admin_edits_an_unbooked_slot(world, client, auth):
     login_as(auth, "admin@example.org")
-    response = client.post(f"/admin/schedule/slots/{world['slot']}/edit",
-                           data={"interview_type": world["type"], "day": "2026-10-06", "start_time": "16:00"})
+    response = client.post(
+        f"/admin/schedule/slots/{world['slot']}/edit",
+        data={"interview_type": world["type"], "day": "2026-10-06", "start_time": "16:00"},
+    )
     assert response.status_code == 302
     booked = client.get(f"/admin/schedule/slots/{world['booked']}/edit").get_data(as_text=True)
     assert "This slot is booked" in booked
@@ -341,9 +376,10 @@ def test_admin_edits_an_unbooked_slot(world, client, auth):
 
 def test_admin_bulk_cancel_reports_a_summary(world, client, auth, outbox):
     login_as(auth, "admin@example.org")
-    html = client.post("/admin/schedule/bulk-cancel", data={"mentor": world["mentor"], "first_day": "2026-10-01",
-                                                           "last_day": "2026-10-31", "reason": "Leaving"}
-                       ).get_data(as_text=True)
+    html = client.post(
+        "/admin/schedule/bulk-cancel",
+        data={"mentor": world["mentor"], "first_day": "2026-10-01", "last_day": "2026-10-31", "reason": "Leaving"},
+    ).get_data(as_text=True)
     assert "Cancelled 2 slots of Priya Shah" in html and "1 booking was cancelled" in html
     assert "Leaving" in outbox("jo@example.org")[-1].body_text
     empty = client.post("/admin/schedule/bulk-cancel", data={"mentor": world["mentor"]}).get_data(as_text=True)
@@ -361,4 +397,3 @@ def test_admin_bookings_list_filters_and_counts(app, world, client, auth):
     row = re.search(r"<tr>\s*<td><a href=\"/interviews/bookings/\d+\">.*?</tr>", html, re.S).group(0)
     assert re.search(r"<td>Jo Lee</td>\s*<td>1</td>\s*<td>0</td>", row)
     assert "2 bookings." in client.get(f"/admin/schedule/bookings?candidate={world['other']}").get_data(as_text=True)
-

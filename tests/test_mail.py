@@ -21,8 +21,14 @@ def smtp_port() -> int:
 
 @pytest.fixture
 def settings(smtp_port) -> dict:
-    return {"MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp_port, "SMTP_TIMEOUT": 2,
-            "MAIL_MAX_ATTEMPTS": 4, "SERVER_NAME": "portal.test"}
+    return {
+        "MAIL_BACKEND": "smtp",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": smtp_port,
+        "SMTP_TIMEOUT": 2,
+        "MAIL_MAX_ATTEMPTS": 4,
+        "SERVER_NAME": "portal.test",
+    }
 
 
 @pytest.fixture
@@ -34,9 +40,15 @@ def smtp_server(smtp_port):
 
 def queue_reset_email(app, to="sam@example.org") -> int:
     with app.app_context():
-        row = queue_email(to, OutgoingEmail("Reset your password", "password_reset",
-                                            {"user": {"name": "Sam"}, "reset_url": "http://portal.test/x", "hours": 1},
-                                            category="security"))
+        row = queue_email(
+            to,
+            OutgoingEmail(
+                "Reset your password",
+                "password_reset",
+                {"user": {"name": "Sam"}, "reset_url": "http://portal.test/x", "hours": 1},
+                category="security",
+            ),
+        )
         db.session.commit()
         return row.id
 
@@ -119,8 +131,10 @@ def test_back_off_doubles_and_is_capped():
 
 def test_email_is_written_in_the_callers_transaction(app):
     with app.app_context():
-        queue_email("x@example.org", OutgoingEmail("Welcome", "welcome",
-                                                   {"user": {"name": "X", "timezone": "UTC"}, "home_url": "/"}))
+        queue_email(
+            "x@example.org",
+            OutgoingEmail("Welcome", "welcome", {"user": {"name": "X", "timezone": "UTC"}, "home_url": "/"}),
+        )
         db.session.rollback()
         assert db.session.scalar(sa.select(sa.func.count(OutboxEmail.id))) == 0
 

@@ -15,8 +15,12 @@ def add_notifications(app, user, count: int, link: str | None = None, email: boo
     with app.app_context():
         owner = db.session.merge(user)
         for number in range(count):
-            notify(owner, f"Message {number}", link,
-                   email=OutgoingEmail("Hello", "welcome", {"home_url": "http://localhost/"}) if email else None)
+            notify(
+                owner,
+                f"Message {number}",
+                link,
+                email=OutgoingEmail("Hello", "welcome", {"home_url": "http://localhost/"}) if email else None,
+            )
         db.session.commit()
 
 

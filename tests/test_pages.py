@@ -65,7 +65,7 @@ def test_public_page_has_title_description_and_ordered_headings(client, path):
 
 def test_guide_is_an_original_article_of_the_right_length(client):
     html = client.get("/guide").get_data(as_text=True)
-    assert "<h1 class=\"mb-2\">What does a machine learning engineer actually do?</h1>" in html
+    assert '<h1 class="mb-2">What does a machine learning engineer actually do?</h1>' in html
     article = re.search(r"<article.*?</article>", html, re.S).group(0)
     words = len(re.sub(r"<[^>]+>", " ", article).split())
     assert 900 <= words <= 1400

@@ -26,7 +26,6 @@ def people(app):
     return {"slot": slot_id}
 
 
-
 def emails(app, address):
     with app.app_context():
         return list(db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.to_address == address)))
@@ -75,9 +74,10 @@ def test_admin_lists_emails_and_retries_a_failed_one(app, people):
         from portal.mail import OutgoingEmail, queue_email
 
         with app.test_request_context():
-            row = queue_email("x@example.org", OutgoingEmail("Hello", "welcome",
-                                                             {"user": {"name": "X", "timezone": "UTC"},
-                                                              "home_url": "/"}))
+            row = queue_email(
+                "x@example.org",
+                OutgoingEmail("Hello", "welcome", {"user": {"name": "X", "timezone": "UTC"}, "home_url": "/"}),
+            )
             row.status, row.attempts, row.last_error = "failed", 8, "SMTPServerDisconnected: gone"
             db.session.commit()
             row_id = row.id

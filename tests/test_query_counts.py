@@ -70,18 +70,27 @@ def test_interview_pages_send_the_same_number_of_queries_for_5_and_500_slots(app
         with app.app_context():
             for n in range(first, last):
                 begins = start + timedelta(minutes=20 * n) - (timedelta(days=30) if n % 5 == 0 else timedelta())
-                slot = Slot(mentor_id=mentor_id, interview_type_id=type_id, starts_at=begins,
-                            ends_at=begins + timedelta(minutes=15))
+                slot = Slot(
+                    mentor_id=mentor_id,
+                    interview_type_id=type_id,
+                    starts_at=begins,
+                    ends_at=begins + timedelta(minutes=15),
+                )
                 db.session.add(slot)
                 if n % 3 == 0:
-                    db.session.add(Booking(slot=slot, candidate_id=candidate_id, uid=f"u{n}",
-                                           status="booked" if n % 5 else "completed"))
+                    db.session.add(
+                        Booking(
+                            slot=slot, candidate_id=candidate_id, uid=f"u{n}", status="booked" if n % 5 else "completed"
+                        )
+                    )
             db.session.commit()
 
     week = start.date().isoformat()
-    pages = {"sam@example.org": ["/interviews/slots", "/interviews/bookings"],
-             "mentor@example.org": ["/mentor/schedule", "/mentor/availability"],
-             "admin@example.org": [f"/admin/schedule/?week={week}", "/admin/schedule/bookings"]}
+    pages = {
+        "sam@example.org": ["/interviews/slots", "/interviews/bookings"],
+        "mentor@example.org": ["/mentor/schedule", "/mentor/availability"],
+        "admin@example.org": [f"/admin/schedule/?week={week}", "/admin/schedule/bookings"],
+    }
 
     add_slots(0, 5)
     few = statements_per_page(client, auth, count_queries, pages)
@@ -105,18 +114,35 @@ def test_cv_pages_send_the_same_number_of_queries_for_5_and_500_rows(app, client
         candidate_id, mentor_id = ids
         with app.app_context():
             for n in range(first, last):
-                document = CVDocument(candidate_id=candidate_id, name=f"Version {n}", original_filename="cv.pdf",
-                                      media_type="application/pdf", size_bytes=1000, sha256="0" * 64,
-                                      storage_key=f"key{n:05d}abcdefghijkl", word_count=300)
+                document = CVDocument(
+                    candidate_id=candidate_id,
+                    name=f"Version {n}",
+                    original_filename="cv.pdf",
+                    media_type="application/pdf",
+                    size_bytes=1000,
+                    sha256="0" * 64,
+                    storage_key=f"key{n:05d}abcdefghijkl",
+                    word_count=300,
+                )
                 db.session.add(document)
                 status = ("requested", "claimed", "completed")[n % 3]
-                db.session.add(CVReview(candidate_id=candidate_id, document=document, document_name=document.name,
-                                        target_role="MLE", status=status,
-                                        reviewer_id=None if status == "requested" else mentor_id))
+                db.session.add(
+                    CVReview(
+                        candidate_id=candidate_id,
+                        document=document,
+                        document_name=document.name,
+                        target_role="MLE",
+                        status=status,
+                        reviewer_id=None if status == "requested" else mentor_id,
+                    )
+                )
             db.session.commit()
 
-    pages = {"sam@example.org": ["/cvs/"], "mentor@example.org": ["/reviews/queue"],
-             "admin@example.org": ["/reviews/all", "/reviews/all?status=requested"]}
+    pages = {
+        "sam@example.org": ["/cvs/"],
+        "mentor@example.org": ["/reviews/queue"],
+        "admin@example.org": ["/reviews/all", "/reviews/all?status=requested"],
+    }
 
     add_versions(0, 5)
     few = statements_per_page(client, auth, count_queries, pages)

@@ -19,8 +19,11 @@ CONTENDERS = 20
 
 @pytest.fixture
 def settings() -> dict:
-    return {"LOGIN_RATE_LIMIT": "1000 per minute", "BOOKING_RATE_LIMIT": "1000 per hour",
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": CONTENDERS + 5, "max_overflow": 5, "pool_pre_ping": True}}
+    return {
+        "LOGIN_RATE_LIMIT": "1000 per minute",
+        "BOOKING_RATE_LIMIT": "1000 per hour",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": CONTENDERS + 5, "max_overflow": 5, "pool_pre_ping": True},
+    }
 
 
 def soon(days: float) -> datetime:
@@ -53,10 +56,12 @@ def test_twenty_candidates_booking_one_slot_end_with_one_booking_and_no_500(app)
         assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
         clients.append(client)
 
-    statuses = run_together([
-        (lambda c=client: c.post(f"/interviews/slots/{slot_id}/book", data={"focus_note": "race"}))
-        for client in clients
-    ])
+    statuses = run_together(
+        [
+            (lambda c=client: c.post(f"/interviews/slots/{slot_id}/book", data={"focus_note": "race"}))
+            for client in clients
+        ]
+    )
     codes = sorted(response.status_code for response in statuses)
     assert codes == [302] + [409] * (CONTENDERS - 1)
     losers = [r for r in statuses if r.status_code == 409]
@@ -77,11 +82,17 @@ def test_two_publishes_of_overlapping_slots_at_once_create_one(app):
         client = app.test_client()
         client.post("/login", data={"email": "m@example.org", "password": PASSWORD})
         clients.append(client)
-    responses = run_together([
-        (lambda c=client, minute=minute: c.post("/mentor/availability/slot", data={
-            "interview_type": type_id, "day": day, "start_time": f"10:{minute:02d}"}))
-        for client, minute in zip(clients, (0, 30), strict=True)
-    ])
+    responses = run_together(
+        [
+            (
+                lambda c=client, minute=minute: c.post(
+                    "/mentor/availability/slot",
+                    data={"interview_type": type_id, "day": day, "start_time": f"10:{minute:02d}"},
+                )
+            )
+            for client, minute in zip(clients, (0, 30), strict=True)
+        ]
+    )
     assert sorted(r.status_code for r in responses) == [200, 302]
     refused = next(r for r in responses if r.status_code == 200).get_data(as_text=True)
     assert "clashes" in refused or "a moment ago" in refused

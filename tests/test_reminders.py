@@ -43,8 +43,9 @@ def book(people, starts_at=START):
 
 
 def reminder_emails() -> list[OutboxEmail]:
-    return list(db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.category == "reminders")
-                                   .order_by(OutboxEmail.id)))
+    return list(
+        db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.category == "reminders").order_by(OutboxEmail.id))
+    )
 
 
 def test_reminders_24_hours_and_1_hour_before_for_both_people_in_their_own_zones(people, ctx):
@@ -115,8 +116,11 @@ def test_reminder_email_parsed_back_has_both_parts_headers_and_calendar(app, peo
 def test_each_reminder_is_sent_once_with_two_workers_at_once(app, people, ctx):
     from portal.interviews.models import BookingPolicy
 
-    db.session.add(BookingPolicy(id=1, min_notice_hours=12, horizon_days=60, max_upcoming=20, cancel_cutoff_hours=24,
-                                 max_reschedules=2))
+    db.session.add(
+        BookingPolicy(
+            id=1, min_notice_hours=12, horizon_days=60, max_upcoming=20, cancel_cutoff_hours=24, max_reschedules=2
+        )
+    )
     db.session.commit()
     for day in range(12):
         book(people, START + timedelta(hours=2 * day))
@@ -140,8 +144,9 @@ def test_each_reminder_is_sent_once_with_two_workers_at_once(app, people, ctx):
     for thread in threads:
         thread.join(timeout=60)
     with app.app_context():
-        pending = db.session.scalar(sa.select(sa.func.count(Reminder.id)).where(
-            Reminder.status == "pending", Reminder.due_at <= now))
+        pending = db.session.scalar(
+            sa.select(sa.func.count(Reminder.id)).where(Reminder.status == "pending", Reminder.due_at <= now)
+        )
         sent = db.session.scalar(sa.select(sa.func.count(Reminder.id)).where(Reminder.status == "sent"))
         emails = db.session.scalar(sa.select(sa.func.count(OutboxEmail.id)).where(OutboxEmail.category == "reminders"))
     assert sum(counts) == sent == emails == due == 26 and pending == 0
@@ -199,17 +204,40 @@ def test_two_worker_processes_at_once_send_each_reminder_and_email_exactly_once(
 
             booking = make_booking(slot, candidate)
             for recipient in (candidate.id, mentor.id):
-                reminders.append(Reminder(booking_id=booking.id, recipient_id=recipient, offset_minutes=24 * 60,
-                                          session_starts_at=slot.starts_at, due_at=now - timedelta(minutes=1)))
+                reminders.append(
+                    Reminder(
+                        booking_id=booking.id,
+                        recipient_id=recipient,
+                        offset_minutes=24 * 60,
+                        session_starts_at=slot.starts_at,
+                        due_at=now - timedelta(minutes=1),
+                    )
+                )
         db.session.add_all(reminders)
         db.session.commit()
         db.engine.dispose()
-    env = {**os.environ, "DATABASE_URL": database_uri, "SECRET_KEY": "w" * 40, "MAIL_BACKEND": "console",
-           "UPLOAD_DIR": str(tmp_path), "PUBLIC_URL": "http://portal.test", "FLASK_APP": "wsgi.py",
-           "PORTAL_ENV": "development"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_uri,
+        "SECRET_KEY": "w" * 40,
+        "MAIL_BACKEND": "console",
+        "UPLOAD_DIR": str(tmp_path),
+        "PUBLIC_URL": "http://portal.test",
+        "FLASK_APP": "wsgi.py",
+        "PORTAL_ENV": "development",
+    }
     root = Path(__file__).resolve().parent.parent
-    workers = [subprocess.Popen([sys.executable, "-m", "flask", "worker", "--once"], cwd=root, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "flask", "worker", "--once"],
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outputs = [worker.communicate(timeout=120) for worker in workers]
     assert all(worker.returncode == 0 for worker in workers), outputs
     with app.app_context():

@@ -32,8 +32,10 @@ PROTECTED_URLS = [
     ("/reviews/all", {"admin"}),
 ]
 # Admins open the mentor pages without choosing a mentor: they are sent on to the admin schedule.
-REDIRECTS_FOR = {("/mentor/availability", "admin"): "/admin/schedule/",
-                 ("/mentor/schedule", "admin"): "/admin/schedule/bookings"}
+REDIRECTS_FOR = {
+    ("/mentor/availability", "admin"): "/admin/schedule/",
+    ("/mentor/schedule", "admin"): "/admin/schedule/bookings",
+}
 ROLES = ["anonymous", "candidate", "mentor", "admin"]
 
 
@@ -182,8 +184,9 @@ def test_development_secret_key_is_generated_once_and_kept(monkeypatch, tmp_path
 def test_proxy_fix_trusts_configured_hops_only(monkeypatch, tmp_path):
     monkeypatch.setenv("PROXY_FIX_X_FOR", "1")
     monkeypatch.setenv("PROXY_FIX_X_PROTO", "1")
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}",
-                      "SECRET_KEY": "k" * 40})
+    app = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}", "SECRET_KEY": "k" * 40}
+    )
     seen = {}
 
     @app.route("/whoami")
@@ -220,32 +223,81 @@ OBJECT_URLS = [
 ]
 # Who may open each object URL: 'owner' is the booking's candidate, 'mentor' the slot's mentor.
 OBJECT_ACCESS = {
-    "/interviews/slots/{slot}/book": {"owner": 200, "other_candidate": 200, "mentor": 403, "other_mentor": 403,
-                                      "admin": 403},
-    "/interviews/bookings/{booking}": {"owner": 200, "other_candidate": 404, "mentor": 200, "other_mentor": 404,
-                                       "admin": 200},
-    "/interviews/bookings/{booking}/calendar.ics": {"owner": 200, "other_candidate": 404, "mentor": 200,
-                                                    "other_mentor": 404, "admin": 200},
-    "/interviews/bookings/{booking}/cancel": {"owner": 200, "other_candidate": 404, "mentor": 404,
-                                              "other_mentor": 404, "admin": 200},
-    "/interviews/bookings/{booking}/reschedule": {"owner": 200, "other_candidate": 404, "mentor": 404,
-                                                  "other_mentor": 404, "admin": 200},
-    "/mentor/slots/{slot}/cancel": {"owner": 403, "other_candidate": 403, "mentor": 200, "other_mentor": 404,
-                                    "admin": 200},
-    "/mentor/slots/{slot}/remove": {"owner": 403, "other_candidate": 403, "mentor": 302, "other_mentor": 404,
-                                    "admin": 302},
-    "/mentor/bookings/{booking}/outcome": {"owner": 403, "other_candidate": 403, "mentor": 302, "other_mentor": 404,
-                                           "admin": 302},
-    "/admin/schedule/slots/{slot}/edit": {"owner": 403, "other_candidate": 403, "mentor": 403, "other_mentor": 403,
-                                          "admin": 200},
+    "/interviews/slots/{slot}/book": {
+        "owner": 200,
+        "other_candidate": 200,
+        "mentor": 403,
+        "other_mentor": 403,
+        "admin": 403,
+    },
+    "/interviews/bookings/{booking}": {
+        "owner": 200,
+        "other_candidate": 404,
+        "mentor": 200,
+        "other_mentor": 404,
+        "admin": 200,
+    },
+    "/interviews/bookings/{booking}/calendar.ics": {
+        "owner": 200,
+        "other_candidate": 404,
+        "mentor": 200,
+        "other_mentor": 404,
+        "admin": 200,
+    },
+    "/interviews/bookings/{booking}/cancel": {
+        "owner": 200,
+        "other_candidate": 404,
+        "mentor": 404,
+        "other_mentor": 404,
+        "admin": 200,
+    },
+    "/interviews/bookings/{booking}/reschedule": {
+        "owner": 200,
+        "other_candidate": 404,
+        "mentor": 404,
+        "other_mentor": 404,
+        "admin": 200,
+    },
+    "/mentor/slots/{slot}/cancel": {
+        "owner": 403,
+        "other_candidate": 403,
+        "mentor": 200,
+        "other_mentor": 404,
+        "admin": 200,
+    },
+    "/mentor/slots/{slot}/remove": {
+        "owner": 403,
+        "other_candidate": 403,
+        "mentor": 302,
+        "other_mentor": 404,
+        "admin": 302,
+    },
+    "/mentor/bookings/{booking}/outcome": {
+        "owner": 403,
+        "other_candidate": 403,
+        "mentor": 302,
+        "other_mentor": 404,
+        "admin": 302,
+    },
+    "/admin/schedule/slots/{slot}/edit": {
+        "owner": 403,
+        "other_candidate": 403,
+        "mentor": 403,
+        "other_mentor": 403,
+        "admin": 200,
+    },
 }
-POST_DATA = {"/interviews/bookings/{booking}/cancel": {"reason": ""},
-             "/interviews/bookings/{booking}/reschedule": {"slot_id": "0"},
-             "/mentor/bookings/{booking}/outcome": {"outcome": "completed"}}
-POST_STATUS = {("/interviews/bookings/{booking}/cancel", "owner"): 302,
-               ("/interviews/bookings/{booking}/cancel", "admin"): 302,
-               ("/interviews/bookings/{booking}/reschedule", "owner"): 200,
-               ("/interviews/bookings/{booking}/reschedule", "admin"): 200}
+POST_DATA = {
+    "/interviews/bookings/{booking}/cancel": {"reason": ""},
+    "/interviews/bookings/{booking}/reschedule": {"slot_id": "0"},
+    "/mentor/bookings/{booking}/outcome": {"outcome": "completed"},
+}
+POST_STATUS = {
+    ("/interviews/bookings/{booking}/cancel", "owner"): 302,
+    ("/interviews/bookings/{booking}/cancel", "admin"): 302,
+    ("/interviews/bookings/{booking}/reschedule", "owner"): 200,
+    ("/interviews/bookings/{booking}/reschedule", "admin"): 200,
+}
 
 
 @pytest.mark.parametrize("who", ["anonymous", "owner", "other_candidate", "mentor", "other_mentor", "admin"])
@@ -277,8 +329,11 @@ def test_every_booking_and_slot_url_with_every_relation(app, client, auth, who):
         if who == "anonymous":
             assert response.status_code == 302 and "/login" in response.headers["Location"], url
             continue
-        expected = POST_STATUS.get((template, who), OBJECT_ACCESS[template][who]) if method == "post" else \
-            OBJECT_ACCESS[template][who]
+        expected = (
+            POST_STATUS.get((template, who), OBJECT_ACCESS[template][who])
+            if method == "post"
+            else OBJECT_ACCESS[template][who]
+        )
         assert response.status_code == expected, (method, url, who, response.status_code)
 
 
@@ -292,17 +347,26 @@ def test_every_cv_and_review_url_with_every_relation(app, client, auth, who):
     from tests.factories import make_user
 
     with app.app_context():
-        for role, email in (("candidate", "owner"), ("candidate", "other_candidate"), ("mentor", "mentor"),
-                            ("mentor", "other_mentor"), ("admin", "admin")):
+        for role, email in (
+            ("candidate", "owner"),
+            ("candidate", "other_candidate"),
+            ("mentor", "mentor"),
+            ("mentor", "other_mentor"),
+            ("admin", "admin"),
+        ):
             make_user(role, email=f"{email}@example.org")
     owner = app.test_client()
     owner.post("/login", data={"email": "owner@example.org", "password": "correct horse battery"})
-    owner.post("/cvs/", data={"name": "CV", "file": (io.BytesIO(pdf_with_text(GOOD_CV_LINES)), "cv.pdf")},
-               content_type="multipart/form-data")
+    owner.post(
+        "/cvs/",
+        data={"name": "CV", "file": (io.BytesIO(pdf_with_text(GOOD_CV_LINES)), "cv.pdf")},
+        content_type="multipart/form-data",
+    )
     with app.app_context():
         document_id = db.session.scalar(sa.select(CVDocument.id))
-    review_id = int(owner.post(f"/cvs/{document_id}", data={"target_role": "MLE"}).headers["Location"]
-                    .rsplit("/", 1)[1])
+    review_id = int(
+        owner.post(f"/cvs/{document_id}", data={"target_role": "MLE"}).headers["Location"].rsplit("/", 1)[1]
+    )
     reviewer = app.test_client()
     reviewer.post("/login", data={"email": "mentor@example.org", "password": "correct horse battery"})
     assert reviewer.post(f"/reviews/{review_id}/claim").status_code == 302
@@ -310,12 +374,21 @@ def test_every_cv_and_review_url_with_every_relation(app, client, auth, who):
         auth.login(f"{who}@example.org")
     expected = {
         # url: {who: status}
-        f"/cvs/{document_id}": {"owner": 200, "other_candidate": 404, "mentor": 403, "other_mentor": 403,
-                                "admin": 403},
-        f"/cvs/{document_id}/download": {"owner": 200, "other_candidate": 404, "mentor": 200, "other_mentor": 404,
-                                         "admin": 200},
-        f"/reviews/{review_id}": {"owner": 200, "other_candidate": 404, "mentor": 200, "other_mentor": 404,
-                                  "admin": 200},
+        f"/cvs/{document_id}": {"owner": 200, "other_candidate": 404, "mentor": 403, "other_mentor": 403, "admin": 403},
+        f"/cvs/{document_id}/download": {
+            "owner": 200,
+            "other_candidate": 404,
+            "mentor": 200,
+            "other_mentor": 404,
+            "admin": 200,
+        },
+        f"/reviews/{review_id}": {
+            "owner": 200,
+            "other_candidate": 404,
+            "mentor": 200,
+            "other_mentor": 404,
+            "admin": 200,
+        },
     }
     for url, statuses in expected.items():
         response = client.get(url)
@@ -324,16 +397,41 @@ def test_every_cv_and_review_url_with_every_relation(app, client, auth, who):
         else:
             assert response.status_code == statuses[who], (url, who, response.status_code)
     posts = {
-        f"/cvs/{document_id}/delete": {"owner": 302, "other_candidate": 404, "mentor": 403, "other_mentor": 403,
-                                       "admin": 403},
-        f"/cvs/{document_id}/current": {"owner": 302, "other_candidate": 404, "mentor": 403, "other_mentor": 403,
-                                        "admin": 403},
-        f"/reviews/{review_id}/withdraw": {"owner": 302, "other_candidate": 404, "mentor": 403,
-                                           "other_mentor": 403, "admin": 403},
-        f"/reviews/{review_id}/release": {"owner": 403, "other_candidate": 403, "mentor": 302,
-                                          "other_mentor": 404, "admin": 302},
-        f"/reviews/{review_id}/assign": {"owner": 403, "other_candidate": 403, "mentor": 403, "other_mentor": 403,
-                                         "admin": 302},
+        f"/cvs/{document_id}/delete": {
+            "owner": 302,
+            "other_candidate": 404,
+            "mentor": 403,
+            "other_mentor": 403,
+            "admin": 403,
+        },
+        f"/cvs/{document_id}/current": {
+            "owner": 302,
+            "other_candidate": 404,
+            "mentor": 403,
+            "other_mentor": 403,
+            "admin": 403,
+        },
+        f"/reviews/{review_id}/withdraw": {
+            "owner": 302,
+            "other_candidate": 404,
+            "mentor": 403,
+            "other_mentor": 403,
+            "admin": 403,
+        },
+        f"/reviews/{review_id}/release": {
+            "owner": 403,
+            "other_candidate": 403,
+            "mentor": 302,
+            "other_mentor": 404,
+            "admin": 302,
+        },
+        f"/reviews/{review_id}/assign": {
+            "owner": 403,
+            "other_candidate": 403,
+            "mentor": 403,
+            "other_mentor": 403,
+            "admin": 302,
+        },
     }
     for url, statuses in posts.items():
         response = client.post(url, data={"mentor": "0"})

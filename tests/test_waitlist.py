@@ -35,13 +35,23 @@ def world(ctx):
     mentor = make_user("mentor", email="mentor@example.org", name="Priya Shah")
     other_mentor = make_user("mentor", email="tom@example.org", name="Tom Okafor")
     a, b, c = (make_user(email=f"{name}@example.org", name=name.title()) for name in ("ana", "ben", "cat"))
-    return {"type": kind, "other_type": other_kind, "mentor": mentor, "other_mentor": other_mentor,
-            "a": a, "b": b, "c": c}
+    return {
+        "type": kind,
+        "other_type": other_kind,
+        "mentor": mentor,
+        "other_mentor": other_mentor,
+        "a": a,
+        "b": b,
+        "c": c,
+    }
 
 
 def offers_to(address: str) -> list[OutboxEmail]:
-    return list(db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.to_address == address,
-                                                                OutboxEmail.category == "waitlist")))
+    return list(
+        db.session.scalars(
+            sa.select(OutboxEmail).where(OutboxEmail.to_address == address, OutboxEmail.category == "waitlist")
+        )
+    )
 
 
 def held(slot) -> Booking | None:
@@ -170,8 +180,11 @@ def _world_outside_a_request(app) -> dict:
     with app.app_context():
         kind = make_interview_type()
         mentor = make_user("mentor", email="mentor@example.org")
-        ids = {"type": kind.id, "mentor": mentor.id,
-               **{key: make_user(email=f"{key}@example.org", name=key.title()).id for key in ("ana", "ben")}}
+        ids = {
+            "type": kind.id,
+            "mentor": mentor.id,
+            **{key: make_user(email=f"{key}@example.org", name=key.title()).id for key in ("ana", "ben")},
+        }
         make_user("admin", email="admin@example.org")
         ids["slot"] = make_slot(mentor, datetime.now(UTC) + timedelta(days=3), kind).id
     return ids
@@ -194,9 +207,10 @@ def test_the_holder_and_someone_else_at_once_only_the_holder_gets_it(app):
         barrier.wait(timeout=10)
         results[name] = client.post(url, data=data)
 
-    threads = [threading.Thread(target=post, args=("other", other, f"/interviews/slots/{ids['slot']}/book", {})),
-               threading.Thread(target=post, args=("holder", holder, f"/waitlist/offers/{hold_id}",
-                                                   {"focus_note": "mine"}))]
+    threads = [
+        threading.Thread(target=post, args=("other", other, f"/interviews/slots/{ids['slot']}/book", {})),
+        threading.Thread(target=post, args=("holder", holder, f"/waitlist/offers/{hold_id}", {"focus_note": "mine"})),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -204,8 +218,9 @@ def test_the_holder_and_someone_else_at_once_only_the_holder_gets_it(app):
     assert results["other"].status_code == 409
     assert results["holder"].status_code == 302
     with app.app_context():
-        live = db.session.scalars(sa.select(Booking).where(Booking.slot_id == ids["slot"],
-                                                           Booking.status == "booked")).all()
+        live = db.session.scalars(
+            sa.select(Booking).where(Booking.slot_id == ids["slot"], Booking.status == "booked")
+        ).all()
         assert [b.candidate_id for b in live] == [ids["ben"]]
 
 

@@ -20,12 +20,26 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def record(actor: User, action: str, target_type: str, target_id: Any, summary: str,
-           before: dict | None = None, after: dict | None = None) -> AuditEvent:
+def record(
+    actor: User,
+    action: str,
+    target_type: str,
+    target_id: Any,
+    summary: str,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> AuditEvent:
     """Add an audit row to the current transaction (it commits or rolls back with the action)."""
-    event = AuditEvent(actor_id=actor.id, actor_name=actor.name, action=action, target_type=target_type,
-                       target_id=None if target_id is None else str(target_id), summary=summary[:500],
-                       before=_plain(before), after=_plain(after))
+    event = AuditEvent(
+        actor_id=actor.id,
+        actor_name=actor.name,
+        action=action,
+        target_type=target_type,
+        target_id=None if target_id is None else str(target_id),
+        summary=summary[:500],
+        before=_plain(before),
+        after=_plain(after),
+    )
     db.session.add(event)
     return event
 

@@ -37,37 +37,63 @@ def save_page(slug: str, title: str, description: str, body: str, by: User) -> P
         if not pairs or any(not answer for _, answer in pairs):
             raise DomainError("Every question needs an answer.", field="body")
     before = page_source(slug)
-    revision = PageRevision(slug=slug, title=title[:200], description=description[:300], body=body + "\n",
-                            author_id=by.id)
+    revision = PageRevision(
+        slug=slug, title=title[:200], description=description[:300], body=body + "\n", author_id=by.id
+    )
     db.session.add(revision)
     db.session.flush()
-    record(by, "content.edited", "page", slug, f"{CONTENT_SLUGS[slug]} edited (revision {revision.id})",
-           {"revision_id": before.revision_id, "title": before.title},
-           {"revision_id": revision.id, "title": revision.title})
+    record(
+        by,
+        "content.edited",
+        "page",
+        slug,
+        f"{CONTENT_SLUGS[slug]} edited (revision {revision.id})",
+        {"revision_id": before.revision_id, "title": before.title},
+        {"revision_id": revision.id, "title": revision.title},
+    )
     return revision
 
 
 def restore_revision(revision: PageRevision, by: User) -> PageRevision:
     """Make an earlier revision current again, as a new revision."""
     current = page_source(revision.slug)
-    restored = PageRevision(slug=revision.slug, title=revision.title, description=revision.description,
-                            body=revision.body, author_id=by.id, restored_from_id=revision.id)
+    restored = PageRevision(
+        slug=revision.slug,
+        title=revision.title,
+        description=revision.description,
+        body=revision.body,
+        author_id=by.id,
+        restored_from_id=revision.id,
+    )
     db.session.add(restored)
     db.session.flush()
-    record(by, "content.restored", "page", revision.slug,
-           f"{CONTENT_SLUGS[revision.slug]}: revision {revision.id} restored as {restored.id}",
-           {"revision_id": current.revision_id}, {"revision_id": restored.id, "restored_from": revision.id})
+    record(
+        by,
+        "content.restored",
+        "page",
+        revision.slug,
+        f"{CONTENT_SLUGS[revision.slug]}: revision {revision.id} restored as {restored.id}",
+        {"revision_id": current.revision_id},
+        {"revision_id": restored.id, "restored_from": revision.id},
+    )
     return restored
 
 
 def revisions(slug: str) -> list[PageRevision]:
-    return list(db.session.scalars(sa.select(PageRevision).options(joinedload(PageRevision.author))
-                                   .where(PageRevision.slug == slug).order_by(PageRevision.id.desc())))
+    return list(
+        db.session.scalars(
+            sa.select(PageRevision)
+            .options(joinedload(PageRevision.author))
+            .where(PageRevision.slug == slug)
+            .order_by(PageRevision.id.desc())
+        )
+    )
 
 
 def last_edits() -> dict[str, PageRevision]:
     """The newest revision of each page (one query)."""
     newest = sa.select(sa.func.max(PageRevision.id)).group_by(PageRevision.slug).scalar_subquery()
-    rows = db.session.scalars(sa.select(PageRevision).options(joinedload(PageRevision.author))
-                              .where(PageRevision.id.in_(newest)))
+    rows = db.session.scalars(
+        sa.select(PageRevision).options(joinedload(PageRevision.author)).where(PageRevision.id.in_(newest))
+    )
     return {row.slug: row for row in rows}

@@ -27,11 +27,17 @@ class RoleForm(FlaskForm):
 
 class PageForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
-    description = StringField("Meta description", validators=[Length(max=300, message="At most 300 characters.")],
-                              description="What search engines show under the title (120–160 characters is ideal).")
-    body = TextAreaField("Content (Markdown)", validators=[DataRequired("The page cannot be empty.")],
-                         description="## for headings, - for lists, **bold**, [text](https://link). No HTML.",
-                         render_kw={"rows": 24})
+    description = StringField(
+        "Meta description",
+        validators=[Length(max=300, message="At most 300 characters.")],
+        description="What search engines show under the title (120–160 characters is ideal).",
+    )
+    body = TextAreaField(
+        "Content (Markdown)",
+        validators=[DataRequired("The page cannot be empty.")],
+        description="## for headings, - for lists, **bold**, [text](https://link). No HTML.",
+        render_kw={"rows": 24},
+    )
     preview = SubmitField("Preview")
     save = SubmitField("Save")
 
@@ -51,8 +57,13 @@ class FaqForm(FlaskForm):
 
 
 def _hours(label: str, low: int, high: int) -> IntegerField:
-    return IntegerField(label, validators=[InputRequired(f"Enter a whole number from {low} to {high}."),
-                                           NumberRange(low, high, f"Enter a whole number from {low} to {high}.")])
+    return IntegerField(
+        label,
+        validators=[
+            InputRequired(f"Enter a whole number from {low} to {high}."),
+            NumberRange(low, high, f"Enter a whole number from {low} to {high}."),
+        ],
+    )
 
 
 class PolicyForm(FlaskForm):
@@ -66,9 +77,13 @@ class PolicyForm(FlaskForm):
 
 class InterviewTypeForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=120)])
-    duration_minutes = IntegerField("Duration (minutes)", validators=[
-        InputRequired("Enter the duration in minutes."), NumberRange(15, 240, "The duration must be from 15 to 240 "
-                                                                            "minutes.")])
+    duration_minutes = IntegerField(
+        "Duration (minutes)",
+        validators=[
+            InputRequired("Enter the duration in minutes."),
+            NumberRange(15, 240, "The duration must be from 15 to 240 minutes."),
+        ],
+    )
     description = TextAreaField("Description", validators=[Length(max=1000)])
     active = BooleanField("Offered for new slots", default=True)
     submit = SubmitField("Save")

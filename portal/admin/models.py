@@ -12,16 +12,23 @@ from portal.auth.models import User
 from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
 
-CONTENT_SLUGS = {"guide": "The MLE guide", "faq": "FAQ", "offer": "Career-services offer (home page)",
-                 "privacy": "Privacy notice", "accessibility": "Accessibility statement"}
+CONTENT_SLUGS = {
+    "guide": "The MLE guide",
+    "faq": "FAQ",
+    "offer": "Career-services offer (home page)",
+    "privacy": "Privacy notice",
+    "accessibility": "Accessibility statement",
+}
 
 
 class AuditEvent(db.Model):
     """Who did what to what, with the values before and after; written in the transaction of the action."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (sa.Index("ix_audit_events_created", "created_at"),
-                      sa.Index("ix_audit_events_action_created", "action", "created_at"))
+    __table_args__ = (
+        sa.Index("ix_audit_events_created", "created_at"),
+        sa.Index("ix_audit_events_action_created", "action", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
@@ -41,9 +48,10 @@ class PageRevision(db.Model):
     """One saved version of a public page's Markdown; the newest is what visitors see."""
 
     __tablename__ = "page_revisions"
-    __table_args__ = (sa.Index("ix_page_revisions_slug_id", "slug", "id"),
-                      sa.CheckConstraint("slug IN ('guide', 'faq', 'offer', 'privacy', 'accessibility')",
-                                         name="slug_known"))
+    __table_args__ = (
+        sa.Index("ix_page_revisions_slug_id", "slug", "id"),
+        sa.CheckConstraint("slug IN ('guide', 'faq', 'offer', 'privacy', 'accessibility')", name="slug_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(20))

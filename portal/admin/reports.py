@@ -44,9 +44,12 @@ def bookings_per_week(start: datetime, end: datetime, zone_name: str) -> list[tu
     """Bookings whose session falls in each week (from Monday, in the viewer's zone) of the range; empty weeks
     included."""
     counts: Counter[date] = Counter()
-    rows = db.session.execute(sa.select(Slot.starts_at).join(Booking, Booking.slot_id == Slot.id)
-                              .where(Slot.starts_at >= start, Slot.starts_at < end)
-                              .execution_options(yield_per=2000))
+    rows = db.session.execute(
+        sa.select(Slot.starts_at)
+        .join(Booking, Booking.slot_id == Slot.id)
+        .where(Slot.starts_at >= start, Slot.starts_at < end)
+        .execution_options(yield_per=2000)
+    )
     for (starts_at,) in rows:
         counts[week_start(to_local(starts_at, zone_name).date())] += 1
     weeks = []
@@ -64,7 +67,9 @@ def utilisation(start: datetime, end: datetime) -> list[tuple[str, int, int]]:
         sa.select(User.name, sa.func.count(Slot.id).filter(live), sa.func.count(Slot.id))
         .join(Slot, Slot.mentor_id == User.id)
         .where(Slot.starts_at >= start, Slot.starts_at < end, Slot.status == "open")
-        .group_by(User.id, User.name).order_by(User.name))
+        .group_by(User.id, User.name)
+        .order_by(User.name)
+    )
     return [(name, int(booked), int(offered)) for name, booked, offered in rows]
 
 
@@ -72,62 +77,135 @@ def outcome_rates(start: datetime, end: datetime) -> dict[str, float | int | Non
     """Of the sessions in the range that have taken place: completed and no-show shares; of every booking made
     for the range: the share cancelled late."""
     row = db.session.execute(
-        sa.select(sa.func.count(Booking.id).filter(Booking.status == "completed"),
-                  sa.func.count(Booking.id).filter(Booking.status == "no_show"),
-                  sa.func.count(Booking.id).filter(Booking.status.in_(LIVE), Slot.starts_at <= utcnow()),
-                  sa.func.count(Booking.id).filter(Booking.late_cancellation.is_(True)),
-                  sa.func.count(Booking.id))
-        .join(Slot, Slot.id == Booking.slot_id).where(Slot.starts_at >= start, Slot.starts_at < end)).one()
+        sa.select(
+            sa.func.count(Booking.id).filter(Booking.status == "completed"),
+            sa.func.count(Booking.id).filter(Booking.status == "no_show"),
+            sa.func.count(Booking.id).filter(Booking.status.in_(LIVE), Slot.starts_at <= utcnow()),
+            sa.func.count(Booking.id).filter(Booking.late_cancellation.is_(True)),
+            sa.func.count(Booking.id),
+        )
+        .join(Slot, Slot.id == Booking.slot_id)
+        .where(Slot.starts_at >= start, Slot.starts_at < end)
+    ).one()
     completed, no_show, held, late, total = (int(value) for value in row)
-    return {"completed": completed, "no_show": no_show, "held": held, "late": late, "total": total,
-            "completion_rate": completed / held if held else None, "no_show_rate": no_show / held if held else None,
-            "late_cancel_rate": late / total if total else None}
+    return {
+        "completed": completed,
+        "no_show": no_show,
+        "held": held,
+        "late": late,
+        "total": total,
+        "completion_rate": completed / held if held else None,
+        "no_show_rate": no_show / held if held else None,
+        "late_cancel_rate": late / total if total else None,
+    }
 
 
 def median_review_turnaround(start: datetime, end: datetime) -> float | None:
     """Median hours from request to published feedback, for reviews completed in the range."""
-    rows = db.session.execute(sa.select(CVReview.created_at, CVReview.completed_at)
-                              .where(CVReview.status == "completed", CVReview.completed_at >= start,
-                                     CVReview.completed_at < end))
+    rows = db.session.execute(
+        sa.select(CVReview.created_at, CVReview.completed_at).where(
+            CVReview.status == "completed", CVReview.completed_at >= start, CVReview.completed_at < end
+        )
+    )
     hours = [(done - asked).total_seconds() / 3600 for asked, done in rows if done and asked]
     return statistics.median(hours) if hours else None
 
 
 def dashboard(start: datetime, end: datetime, zone_name: str) -> dict:
-    return {"weeks": bookings_per_week(start, end, zone_name), "utilisation": utilisation(start, end),
-            "rates": outcome_rates(start, end), "turnaround": median_review_turnaround(start, end),
-            "rubric": criterion_averages(start, end), "ratings": mentor_ratings(start, end)}
+    return {
+        "weeks": bookings_per_week(start, end, zone_name),
+        "utilisation": utilisation(start, end),
+        "rates": outcome_rates(start, end),
+        "turnaround": median_review_turnaround(start, end),
+        "rubric": criterion_averages(start, end),
+        "ratings": mentor_ratings(start, end),
+    }
 
 
 # CSV exports ----------------------------------------------------------------------------------------------
 
+
 def _bookings_rows(start: datetime, end: datetime):
     mentor = aliased(User)
     candidate = aliased(User)
-    header = ("booking_id", "session_start_utc", "session_end_utc", "interview_type", "mentor", "candidate",
-              "candidate_email", "status", "late_cancellation", "reschedules", "focus_note", "booked_at_utc",
-              "cancelled_at_utc", "cancel_reason")
-    statement = (sa.select(Booking.id, Slot.starts_at, Slot.ends_at, InterviewType.name, mentor.name, candidate.name,
-                           candidate.email, Booking.status, Booking.late_cancellation, Booking.reschedule_count,
-                           Booking.focus_note, Booking.created_at, Booking.cancelled_at, Booking.cancel_reason)
-                 .join(Slot, Slot.id == Booking.slot_id).join(InterviewType, InterviewType.id == Slot.interview_type_id)
-                 .join(mentor, mentor.id == Slot.mentor_id).join(candidate, candidate.id == Booking.candidate_id)
-                 .where(Slot.starts_at >= start, Slot.starts_at < end).order_by(Slot.starts_at, Booking.id))
+    header = (
+        "booking_id",
+        "session_start_utc",
+        "session_end_utc",
+        "interview_type",
+        "mentor",
+        "candidate",
+        "candidate_email",
+        "status",
+        "late_cancellation",
+        "reschedules",
+        "focus_note",
+        "booked_at_utc",
+        "cancelled_at_utc",
+        "cancel_reason",
+    )
+    statement = (
+        sa.select(
+            Booking.id,
+            Slot.starts_at,
+            Slot.ends_at,
+            InterviewType.name,
+            mentor.name,
+            candidate.name,
+            candidate.email,
+            Booking.status,
+            Booking.late_cancellation,
+            Booking.reschedule_count,
+            Booking.focus_note,
+            Booking.created_at,
+            Booking.cancelled_at,
+            Booking.cancel_reason,
+        )
+        .join(Slot, Slot.id == Booking.slot_id)
+        .join(InterviewType, InterviewType.id == Slot.interview_type_id)
+        .join(mentor, mentor.id == Slot.mentor_id)
+        .join(candidate, candidate.id == Booking.candidate_id)
+        .where(Slot.starts_at >= start, Slot.starts_at < end)
+        .order_by(Slot.starts_at, Booking.id)
+    )
     return header, statement
 
 
 def _reviews_rows(start: datetime, end: datetime):
     reviewer = aliased(User)
     candidate = aliased(User)
-    header = ("review_id", "candidate", "candidate_email", "document", "target_role", "status", "verdict", "reviewer",
-              "requested_at_utc", "claimed_at_utc", "completed_at_utc")
-    statement = (sa.select(CVReview.id, candidate.name, candidate.email, CVReview.document_name, CVReview.target_role,
-                           CVReview.status, CVReview.verdict, reviewer.name, CVReview.created_at, CVReview.claimed_at,
-                           CVReview.completed_at)
-                 .join(candidate, candidate.id == CVReview.candidate_id)
-                 .outerjoin(reviewer, reviewer.id == CVReview.reviewer_id)
-                 .where(CVReview.created_at >= start, CVReview.created_at < end).order_by(CVReview.created_at,
-                                                                                          CVReview.id))
+    header = (
+        "review_id",
+        "candidate",
+        "candidate_email",
+        "document",
+        "target_role",
+        "status",
+        "verdict",
+        "reviewer",
+        "requested_at_utc",
+        "claimed_at_utc",
+        "completed_at_utc",
+    )
+    statement = (
+        sa.select(
+            CVReview.id,
+            candidate.name,
+            candidate.email,
+            CVReview.document_name,
+            CVReview.target_role,
+            CVReview.status,
+            CVReview.verdict,
+            reviewer.name,
+            CVReview.created_at,
+            CVReview.claimed_at,
+            CVReview.completed_at,
+        )
+        .join(candidate, candidate.id == CVReview.candidate_id)
+        .outerjoin(reviewer, reviewer.id == CVReview.reviewer_id)
+        .where(CVReview.created_at >= start, CVReview.created_at < end)
+        .order_by(CVReview.created_at, CVReview.id)
+    )
     return header, statement
 
 
@@ -135,16 +213,39 @@ def _feedback_rows(start: datetime, end: datetime):
     mentor = aliased(User)
     candidate = aliased(User)
     scores = [getattr(SessionFeedback, c.column) for c in CRITERIA]
-    header = ("feedback_id", "booking_id", "session_start_utc", "interview_type", "mentor", "candidate",
-              *(c.column for c in CRITERIA), "readiness", "published_at_utc", "edited_at_utc")
-    statement = (sa.select(SessionFeedback.id, Booking.id, Slot.starts_at, InterviewType.name, mentor.name,
-                           candidate.name, *scores, SessionFeedback.readiness, SessionFeedback.published_at,
-                           SessionFeedback.edited_at)
-                 .join(Booking, Booking.id == SessionFeedback.booking_id).join(Slot, Slot.id == Booking.slot_id)
-                 .join(InterviewType, InterviewType.id == Slot.interview_type_id)
-                 .join(mentor, mentor.id == Slot.mentor_id).join(candidate, candidate.id == Booking.candidate_id)
-                 .where(SessionFeedback.status == "published", Slot.starts_at >= start, Slot.starts_at < end)
-                 .order_by(Slot.starts_at, SessionFeedback.id))
+    header = (
+        "feedback_id",
+        "booking_id",
+        "session_start_utc",
+        "interview_type",
+        "mentor",
+        "candidate",
+        *(c.column for c in CRITERIA),
+        "readiness",
+        "published_at_utc",
+        "edited_at_utc",
+    )
+    statement = (
+        sa.select(
+            SessionFeedback.id,
+            Booking.id,
+            Slot.starts_at,
+            InterviewType.name,
+            mentor.name,
+            candidate.name,
+            *scores,
+            SessionFeedback.readiness,
+            SessionFeedback.published_at,
+            SessionFeedback.edited_at,
+        )
+        .join(Booking, Booking.id == SessionFeedback.booking_id)
+        .join(Slot, Slot.id == Booking.slot_id)
+        .join(InterviewType, InterviewType.id == Slot.interview_type_id)
+        .join(mentor, mentor.id == Slot.mentor_id)
+        .join(candidate, candidate.id == Booking.candidate_id)
+        .where(SessionFeedback.status == "published", Slot.starts_at >= start, Slot.starts_at < end)
+        .order_by(Slot.starts_at, SessionFeedback.id)
+    )
     return header, statement
 
 

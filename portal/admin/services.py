@@ -22,15 +22,17 @@ USER_SORTS = {"name": User.name, "email": User.email, "joined": User.created_at,
 USER_STATUSES = ("active", "deactivated")
 
 
-def users_query(search: str = "", role: str | None = None, status: str | None = None, sort: str = "name",
-                descending: bool = False) -> sa.Select:
+def users_query(
+    search: str = "", role: str | None = None, status: str | None = None, sort: str = "name", descending: bool = False
+) -> sa.Select:
     """Users matching a name or email fragment, a role and a status, in a stable order."""
     statement = sa.select(User)
     search = search.strip().lower()
     if search:
         pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        statement = statement.where(sa.or_(sa.func.lower(User.name).like(pattern, escape="\\"),
-                                           User.email.like(pattern, escape="\\")))
+        statement = statement.where(
+            sa.or_(sa.func.lower(User.name).like(pattern, escape="\\"), User.email.like(pattern, escape="\\"))
+        )
     if role in ROLES:
         statement = statement.where(User.role == role)
     if status in USER_STATUSES:
@@ -48,32 +50,64 @@ def user_activity(user: User) -> dict:
     from portal.cvs.models import CVDocument, CVReview
     from portal.feedback.models import SessionFeedback
 
-    bookings = db.session.scalars(
-        sa.select(Booking).join(Booking.slot)
-        .options(joinedload(Booking.slot).joinedload(Slot.mentor), joinedload(Booking.slot).joinedload(
-            Slot.interview_type), joinedload(Booking.candidate))
-        .where(sa.or_(Booking.candidate_id == user.id, Slot.mentor_id == user.id))
-        .order_by(Slot.starts_at.desc()).limit(100)).unique().all()
-    documents = db.session.scalars(sa.select(CVDocument).where(CVDocument.candidate_id == user.id)
-                                   .order_by(CVDocument.created_at.desc())).all()
-    reviews = db.session.scalars(sa.select(CVReview).options(joinedload(CVReview.candidate),
-                                                             joinedload(CVReview.reviewer))
-                                 .where(sa.or_(CVReview.candidate_id == user.id, CVReview.reviewer_id == user.id))
-                                 .order_by(CVReview.created_at.desc()).limit(100)).unique().all()
+    bookings = (
+        db.session.scalars(
+            sa.select(Booking)
+            .join(Booking.slot)
+            .options(
+                joinedload(Booking.slot).joinedload(Slot.mentor),
+                joinedload(Booking.slot).joinedload(Slot.interview_type),
+                joinedload(Booking.candidate),
+            )
+            .where(sa.or_(Booking.candidate_id == user.id, Slot.mentor_id == user.id))
+            .order_by(Slot.starts_at.desc())
+            .limit(100)
+        )
+        .unique()
+        .all()
+    )
+    documents = db.session.scalars(
+        sa.select(CVDocument).where(CVDocument.candidate_id == user.id).order_by(CVDocument.created_at.desc())
+    ).all()
+    reviews = (
+        db.session.scalars(
+            sa.select(CVReview)
+            .options(joinedload(CVReview.candidate), joinedload(CVReview.reviewer))
+            .where(sa.or_(CVReview.candidate_id == user.id, CVReview.reviewer_id == user.id))
+            .order_by(CVReview.created_at.desc())
+            .limit(100)
+        )
+        .unique()
+        .all()
+    )
     feedback = db.session.scalars(
-        sa.select(SessionFeedback).join(SessionFeedback.booking)
-        .where(sa.or_(Booking.candidate_id == user.id, SessionFeedback.mentor_id == user.id),
-               SessionFeedback.status == "published")
-        .order_by(SessionFeedback.published_at.desc()).limit(100)).all()
+        sa.select(SessionFeedback)
+        .join(SessionFeedback.booking)
+        .where(
+            sa.or_(Booking.candidate_id == user.id, SessionFeedback.mentor_id == user.id),
+            SessionFeedback.status == "published",
+        )
+        .order_by(SessionFeedback.published_at.desc())
+        .limit(100)
+    ).all()
     counts = db.session.execute(
-        sa.select(sa.func.count(Booking.id).filter(Booking.status == "no_show"),
-                  sa.func.count(Booking.id).filter(Booking.late_cancellation.is_(True)))
-        .where(Booking.candidate_id == user.id)).one()
-    return {"bookings": bookings, "documents": documents, "reviews": reviews, "feedback": feedback,
-            "no_shows": counts[0], "late_cancellations": counts[1]}
+        sa.select(
+            sa.func.count(Booking.id).filter(Booking.status == "no_show"),
+            sa.func.count(Booking.id).filter(Booking.late_cancellation.is_(True)),
+        ).where(Booking.candidate_id == user.id)
+    ).one()
+    return {
+        "bookings": bookings,
+        "documents": documents,
+        "reviews": reviews,
+        "feedback": feedback,
+        "no_shows": counts[0],
+        "late_cancellations": counts[1],
+    }
 
 
 # Roles and status -----------------------------------------------------------------------------------------
+
 
 def _lock_admins() -> int:
     """Lock the active admins' rows (PostgreSQL; SQLite runs BEGIN IMMEDIATE) and count them."""
@@ -95,28 +129,50 @@ def change_role(user: User, role: str, by: User) -> None:
         raise DomainError(f"{user.name} is already a {role}.", field="role")
     _guard_last_admin(user, becomes_admin=role == "admin", stays_active=True)
     if user.is_mentor and role != "mentor":
-        busy = db.session.scalar(sa.select(sa.func.count(Slot.id)).where(
-            Slot.mentor_id == user.id, Slot.status == "open", Slot.starts_at > utcnow()))
+        busy = db.session.scalar(
+            sa.select(sa.func.count(Slot.id)).where(
+                Slot.mentor_id == user.id, Slot.status == "open", Slot.starts_at > utcnow()
+            )
+        )
         if busy:
-            raise DomainError(f"{user.name} still has {busy} open future slot{'s' if busy != 1 else ''}. Cancel them "
-                              "first (Schedule, then Cancel a date range), so that booked candidates are told.",
-                              field="role")
+            raise DomainError(
+                f"{user.name} still has {busy} open future slot{'s' if busy != 1 else ''}. Cancel them "
+                "first (Schedule, then Cancel a date range), so that booked candidates are told.",
+                field="role",
+            )
     before = user.role
     user.role = role
     user.end_all_sessions()  # the new role's pages and menus apply from the next login
-    record(by, "user.role_changed", "user", user.id, f"{user.name}: role {before} → {role}",
-           {"role": before}, {"role": role})
+    record(
+        by,
+        "user.role_changed",
+        "user",
+        user.id,
+        f"{user.name}: role {before} → {role}",
+        {"role": before},
+        {"role": role},
+    )
 
 
 def future_bookings(user: User) -> list[Booking]:
     """Live future bookings the user is part of, as candidate or as mentor."""
-    return list(db.session.scalars(
-        sa.select(Booking).join(Booking.slot)
-        .options(joinedload(Booking.slot).joinedload(Slot.mentor), joinedload(Booking.slot).joinedload(
-            Slot.interview_type), joinedload(Booking.candidate))
-        .where(Booking.status == "booked", Slot.starts_at > utcnow(),
-               sa.or_(Booking.candidate_id == user.id, Slot.mentor_id == user.id))
-        .order_by(Slot.starts_at)).unique())
+    return list(
+        db.session.scalars(
+            sa.select(Booking)
+            .join(Booking.slot)
+            .options(
+                joinedload(Booking.slot).joinedload(Slot.mentor),
+                joinedload(Booking.slot).joinedload(Slot.interview_type),
+                joinedload(Booking.candidate),
+            )
+            .where(
+                Booking.status == "booked",
+                Slot.starts_at > utcnow(),
+                sa.or_(Booking.candidate_id == user.id, Slot.mentor_id == user.id),
+            )
+            .order_by(Slot.starts_at)
+        ).unique()
+    )
 
 
 def deactivate(user: User, by: User) -> int:
@@ -135,15 +191,22 @@ def deactivate(user: User, by: User) -> int:
         else:
             cancel_slot(booking.slot, reason, by)
     if user.is_mentor:
-        for slot in db.session.scalars(sa.select(Slot).where(Slot.mentor_id == user.id, Slot.status == "open",
-                                                             Slot.starts_at > utcnow())):
+        for slot in db.session.scalars(
+            sa.select(Slot).where(Slot.mentor_id == user.id, Slot.status == "open", Slot.starts_at > utcnow())
+        ):
             slot.status = "cancelled"
             slot.cancelled_at = utcnow()
     user.active = False
     user.end_all_sessions()
-    record(by, "user.deactivated", "user", user.id,
-           f"{user.name} deactivated; {len(bookings)} future booking(s) cancelled",
-           {"active": True}, {"active": False, "cancelled_bookings": [b.id for b in bookings]})
+    record(
+        by,
+        "user.deactivated",
+        "user",
+        user.id,
+        f"{user.name} deactivated; {len(bookings)} future booking(s) cancelled",
+        {"active": True},
+        {"active": False, "cancelled_bookings": [b.id for b in bookings]},
+    )
     return len(bookings)
 
 
@@ -156,12 +219,20 @@ def reactivate(user: User, by: User) -> None:
 
 # Invitations ---------------------------------------------------------------------------------------------
 
+
 def invite(by: User, email: str, name: str, role: str = "mentor") -> Invitation:
     from portal.auth.services import invite_user
 
     invitation = invite_user(by, email, name, role)
-    record(by, "invitation.sent", "invitation", invitation.id, f"Invited {invitation.name} ({invitation.email}) "
-           f"as {role}", None, {"email": invitation.email, "role": role})
+    record(
+        by,
+        "invitation.sent",
+        "invitation",
+        invitation.id,
+        f"Invited {invitation.name} ({invitation.email}) as {role}",
+        None,
+        {"email": invitation.email, "role": role},
+    )
     return invitation
 
 
@@ -175,12 +246,29 @@ def resend_invitation(invitation: Invitation, by: User) -> Invitation:
     invitation.token_digest = digest
     invitation.revoked_at = None
     invitation.expires_at = utcnow() + timedelta(days=days)
-    queue_email(invitation.email, OutgoingEmail(
-        f"You are invited to join Career Services as a {invitation.role}", "invitation",
-        {"invitation": invitation, "inviter": by, "days": days,
-         "accept_url": url_for("auth.accept_invitation", token=token, _external=True)}, category="security"))
-    record(by, "invitation.resent", "invitation", invitation.id, f"Invitation to {invitation.email} sent again",
-           before, {"expires_at": invitation.expires_at, "revoked_at": None})
+    queue_email(
+        invitation.email,
+        OutgoingEmail(
+            f"You are invited to join Career Services as a {invitation.role}",
+            "invitation",
+            {
+                "invitation": invitation,
+                "inviter": by,
+                "days": days,
+                "accept_url": url_for("auth.accept_invitation", token=token, _external=True),
+            },
+            category="security",
+        ),
+    )
+    record(
+        by,
+        "invitation.resent",
+        "invitation",
+        invitation.id,
+        f"Invitation to {invitation.email} sent again",
+        before,
+        {"expires_at": invitation.expires_at, "revoked_at": None},
+    )
     return invitation
 
 
@@ -190,14 +278,26 @@ def revoke_invitation(invitation: Invitation, by: User) -> None:
     if invitation.revoked_at is not None:
         raise DomainError("This invitation has already been revoked.")
     invitation.revoked_at = utcnow()
-    record(by, "invitation.revoked", "invitation", invitation.id, f"Invitation to {invitation.email} revoked",
-           {"revoked_at": None}, {"revoked_at": invitation.revoked_at})
+    record(
+        by,
+        "invitation.revoked",
+        "invitation",
+        invitation.id,
+        f"Invitation to {invitation.email} revoked",
+        {"revoked_at": None},
+        {"revoked_at": invitation.revoked_at},
+    )
 
 
 # Booking policy and interview types -------------------------------------------------------------------------
 
-POLICY_LIMITS = {"min_notice_hours": (0, 168), "horizon_days": (1, 365), "max_upcoming": (1, 20),
-                 "cancel_cutoff_hours": (0, 168), "max_reschedules": (0, 10)}
+POLICY_LIMITS = {
+    "min_notice_hours": (0, 168),
+    "horizon_days": (1, 365),
+    "max_upcoming": (1, 20),
+    "cancel_cutoff_hours": (0, 168),
+    "max_reschedules": (0, 10),
+}
 
 
 def update_policy(values: dict[str, int], by: User) -> BookingPolicy:
@@ -215,9 +315,15 @@ def update_policy(values: dict[str, int], by: User) -> BookingPolicy:
     for name, value in after.items():
         setattr(policy, name, value)
     changed = {name: after[name] for name in after if before[name] != after[name]}
-    record(by, "policy.changed", "booking_policy", 1,
-           "Booking policy: " + (", ".join(f"{k} {before[k]} → {v}" for k, v in changed.items()) or "no change"),
-           before, after)
+    record(
+        by,
+        "policy.changed",
+        "booking_policy",
+        1,
+        "Booking policy: " + (", ".join(f"{k} {before[k]} → {v}" for k, v in changed.items()) or "no change"),
+        before,
+        after,
+    )
     db.session.flush()
     return policy
 
@@ -232,20 +338,38 @@ def save_interview_type(interview_type: InterviewType | None, values: dict, by: 
     clash = db.session.scalar(sa.select(InterviewType.id).where(sa.func.lower(InterviewType.name) == name.lower()))
     if clash is not None and (interview_type is None or clash != interview_type.id):
         raise DomainError("Another interview type already has this name.", field="name")
-    fields = {"name": name, "duration_minutes": duration, "description": (values.get("description") or "").strip(),
-              "active": bool(values.get("active"))}
+    fields = {
+        "name": name,
+        "duration_minutes": duration,
+        "description": (values.get("description") or "").strip(),
+        "active": bool(values.get("active")),
+    }
     if interview_type is None:
         interview_type = InterviewType(**fields)
         db.session.add(interview_type)
         db.session.flush()
-        record(by, "interview_type.created", "interview_type", interview_type.id, f"Interview type “{name}” created",
-               None, fields)
+        record(
+            by,
+            "interview_type.created",
+            "interview_type",
+            interview_type.id,
+            f"Interview type “{name}” created",
+            None,
+            fields,
+        )
     else:
         before = {key: getattr(interview_type, key) for key in fields}
         for key, value in fields.items():
             setattr(interview_type, key, value)
-        record(by, "interview_type.changed", "interview_type", interview_type.id, f"Interview type “{name}” changed",
-               before, fields)
+        record(
+            by,
+            "interview_type.changed",
+            "interview_type",
+            interview_type.id,
+            f"Interview type “{name}” changed",
+            before,
+            fields,
+        )
     return interview_type
 
 

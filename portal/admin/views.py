@@ -55,20 +55,32 @@ def index():
 
 # People ----------------------------------------------------------------------------------------------------
 
+
 @bp.route("/users")
 def users():
     args = request.args
-    filters = {"q": args.get("q", "")[:100], "role": args.get("role") if args.get("role") in ROLE_LABELS else None,
-               "status": args.get("status") if args.get("status") in services.USER_STATUSES else None,
-               "sort": args.get("sort") if args.get("sort") in services.USER_SORTS else "name",
-               "order": "desc" if args.get("order") == "desc" else "asc"}
-    statement = services.users_query(filters["q"], filters["role"], filters["status"], filters["sort"],
-                                     filters["order"] == "desc")
+    filters = {
+        "q": args.get("q", "")[:100],
+        "role": args.get("role") if args.get("role") in ROLE_LABELS else None,
+        "status": args.get("status") if args.get("status") in services.USER_STATUSES else None,
+        "sort": args.get("sort") if args.get("sort") in services.USER_SORTS else "name",
+        "order": "desc" if args.get("order") == "desc" else "asc",
+    }
+    statement = services.users_query(
+        filters["q"], filters["role"], filters["status"], filters["sort"], filters["order"] == "desc"
+    )
     pagination = db.paginate(statement, per_page=PER_PAGE, error_out=False)
     invitations = db.session.scalars(services.recent_invitations_query()).all()
-    return render_template("admin/users.html", pagination=pagination, filters=filters, roles=ROLE_LABELS,
-                           invitations=invitations, now=utcnow(), form=EmptyForm(),
-                           query_args={k: v for k, v in filters.items() if v})
+    return render_template(
+        "admin/users.html",
+        pagination=pagination,
+        filters=filters,
+        roles=ROLE_LABELS,
+        invitations=invitations,
+        now=utcnow(),
+        form=EmptyForm(),
+        query_args={k: v for k, v in filters.items() if v},
+    )
 
 
 def _user(user_id: int) -> User:
@@ -79,8 +91,9 @@ def _user(user_id: int) -> User:
 def user(user_id: int):
     person = _user(user_id)
     form = RoleForm(role=person.role)
-    return render_template("admin/user.html", person=person, form=form, button_form=EmptyForm(),
-                           **services.user_activity(person))
+    return render_template(
+        "admin/user.html", person=person, form=form, button_form=EmptyForm(), **services.user_activity(person)
+    )
 
 
 @bp.route("/users/<int:user_id>/role", methods=["POST"])
@@ -110,11 +123,13 @@ def deactivate(user_id: int):
             db.session.rollback()
             flash(error.message, "danger")
         else:
-            flash(f"{person.name} is deactivated and logged out everywhere; {cancelled} future booking"
-                  f"{'s were' if cancelled != 1 else ' was'} cancelled with a notice.", "success")
+            flash(
+                f"{person.name} is deactivated and logged out everywhere; {cancelled} future booking"
+                f"{'s were' if cancelled != 1 else ' was'} cancelled with a notice.",
+                "success",
+            )
         return redirect(url_for("admin.user", user_id=user_id))
-    return render_template("admin/deactivate.html", person=person, bookings=services.future_bookings(person),
-                           form=form)
+    return render_template("admin/deactivate.html", person=person, bookings=services.future_bookings(person), form=form)
 
 
 @bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
@@ -142,8 +157,11 @@ def invite():
         except DomainError as error:
             show_error(form, error)
         else:
-            flash(f"Invitation sent to {invitation.email}. The link works for "
-                  f"{current_app.config['INVITATION_DAYS']} days.", "success")
+            flash(
+                f"Invitation sent to {invitation.email}. The link works for "
+                f"{current_app.config['INVITATION_DAYS']} days.",
+                "success",
+            )
             return redirect(url_for("admin.users"))
     return render_template("admin/invite.html", form=form)
 
@@ -174,6 +192,7 @@ def revoke_invitation(invitation_id: int):
 
 # Content ---------------------------------------------------------------------------------------------------
 
+
 @bp.route("/content")
 def content_list():
     return render_template("admin/content_list.html", pages=CONTENT_SLUGS, last=content.last_edits())
@@ -190,8 +209,11 @@ def edit_page(slug: str):
     if _slug(slug) == "faq":
         return edit_faq()
     source = page_source(slug)
-    form = PageForm(data={"title": source.title, "description": source.description, "body": source.body}
-                    if request.method == "GET" else None)
+    form = PageForm(
+        data={"title": source.title, "description": source.description, "body": source.body}
+        if request.method == "GET"
+        else None
+    )
     preview = None
     if form.validate_on_submit():
         if form.save.data:
@@ -204,30 +226,41 @@ def edit_page(slug: str):
                 flash(f"{CONTENT_SLUGS[slug]} saved. Visitors see the new version now.", "success")
                 return redirect(url_for("admin.edit_page", slug=slug))
         preview = render_markdown(form.body.data)
-    return render_template("admin/content_edit.html", slug=slug, label=CONTENT_SLUGS[slug], form=form,
-                           preview=preview, source=source)
+    return render_template(
+        "admin/content_edit.html", slug=slug, label=CONTENT_SLUGS[slug], form=form, preview=preview, source=source
+    )
 
 
 def edit_faq():
     source = page_source("faq")
     if request.method == "GET":
         pairs = content.faq_pairs(source)
-        form = FaqForm(data={"title": source.title, "description": source.description,
-                             "questions": [{"question": q, "answer": a, "position": i}
-                                           for i, (q, a) in enumerate(pairs, start=1)]})
+        form = FaqForm(
+            data={
+                "title": source.title,
+                "description": source.description,
+                "questions": [{"question": q, "answer": a, "position": i} for i, (q, a) in enumerate(pairs, start=1)],
+            }
+        )
         form.questions.append_entry({"position": len(pairs) + 1})
     else:
         form = FaqForm()
     preview = None
     if form.validate_on_submit():
         entries = [entry.form for entry in form.questions.entries]
-        incomplete = [f for f in entries
-                      if bool((f.question.data or "").strip()) != bool((f.answer.data or "").strip())]
+        incomplete = [
+            f for f in entries if bool((f.question.data or "").strip()) != bool((f.answer.data or "").strip())
+        ]
         for item in incomplete:
             item.question.errors = [*item.question.errors, "Give both a question and its answer, or leave both empty."]
-        ordered = sorted(((f.position.data or 100, index, f) for index, f in enumerate(entries)
-                          if (f.question.data or "").strip() and (f.answer.data or "").strip()),
-                         key=lambda triple: triple[:2])
+        ordered = sorted(
+            (
+                (f.position.data or 100, index, f)
+                for index, f in enumerate(entries)
+                if (f.question.data or "").strip() and (f.answer.data or "").strip()
+            ),
+            key=lambda triple: triple[:2],
+        )
         pairs = [(f.question.data.strip(), f.answer.data.strip()) for _, _, f in ordered]
         body = content.faq_markdown(pairs) if pairs else ""
         if not pairs:
@@ -247,9 +280,14 @@ def edit_faq():
 
 @bp.route("/content/<slug>/revisions")
 def revisions(slug: str):
-    return render_template("admin/revisions.html", slug=_slug(slug), label=CONTENT_SLUGS[slug],
-                           revisions=content.revisions(slug), form=EmptyForm(),
-                           current=page_source(slug).revision_id)
+    return render_template(
+        "admin/revisions.html",
+        slug=_slug(slug),
+        label=CONTENT_SLUGS[slug],
+        revisions=content.revisions(slug),
+        form=EmptyForm(),
+        current=page_source(slug).revision_id,
+    )
 
 
 @bp.route("/content/revisions/<int:revision_id>/restore", methods=["POST"])
@@ -264,6 +302,7 @@ def restore_revision(revision_id: int):
 
 
 # Booking policy and interview types ----------------------------------------------------------------------------
+
 
 @bp.route("/policy", methods=["GET", "POST"])
 def policy():
@@ -293,9 +332,16 @@ def interview_type(type_id: int | None = None):
     form = InterviewTypeForm(obj=item if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
-            saved = services.save_interview_type(item, {"name": form.name.data, "active": form.active.data,
-                                                        "duration_minutes": form.duration_minutes.data,
-                                                        "description": form.description.data}, current_user)
+            saved = services.save_interview_type(
+                item,
+                {
+                    "name": form.name.data,
+                    "active": form.active.data,
+                    "duration_minutes": form.duration_minutes.data,
+                    "description": form.description.data,
+                },
+                current_user,
+            )
             db.session.commit()
         except DomainError as error:
             show_error(form, error)
@@ -306,6 +352,7 @@ def interview_type(type_id: int | None = None):
 
 
 # Reports -----------------------------------------------------------------------------------------------------
+
 
 def _report_range() -> tuple[date, date, list[str]]:
     problems: list[str] = []
@@ -325,26 +372,56 @@ def report_dashboard():
     start, end = local_day_bounds(first, last, current_user.timezone)
     data = reports.dashboard(start, end, current_user.timezone)
     charts = {
-        "weeks": bar_chart("chart-weeks", "Bookings per week",
-                           [(f"Week of {monday.day} {monday:%b}", count, str(count))
-                            for monday, count in data["weeks"]]),
-        "utilisation": bar_chart("chart-utilisation", "Slot utilisation per mentor",
-                                 [(name, booked / offered if offered else 0,
-                                   f"{booked}/{offered} ({booked / offered:.0%})" if offered else "no slots")
-                                  for name, booked, offered in data["utilisation"]], maximum=1),
-        "rubric": bar_chart("chart-rubric", "Average rubric score per criterion (1 to 5)",
-                            [(name, average or 0, f"{average:.2f}" if average is not None else "not scored")
-                             for name, average, _ in data["rubric"]], maximum=5),
-        "ratings": bar_chart("chart-ratings", "Average rating per mentor (1 to 5)",
-                             [(name, average, f"{average:.2f} ({count})") for name, average, count in data["ratings"]],
-                             maximum=5),
+        "weeks": bar_chart(
+            "chart-weeks",
+            "Bookings per week",
+            [(f"Week of {monday.day} {monday:%b}", count, str(count)) for monday, count in data["weeks"]],
+        ),
+        "utilisation": bar_chart(
+            "chart-utilisation",
+            "Slot utilisation per mentor",
+            [
+                (
+                    name,
+                    booked / offered if offered else 0,
+                    f"{booked}/{offered} ({booked / offered:.0%})" if offered else "no slots",
+                )
+                for name, booked, offered in data["utilisation"]
+            ],
+            maximum=1,
+        ),
+        "rubric": bar_chart(
+            "chart-rubric",
+            "Average rubric score per criterion (1 to 5)",
+            [
+                (name, average or 0, f"{average:.2f}" if average is not None else "not scored")
+                for name, average, _ in data["rubric"]
+            ],
+            maximum=5,
+        ),
+        "ratings": bar_chart(
+            "chart-ratings",
+            "Average rating per mentor (1 to 5)",
+            [(name, average, f"{average:.2f} ({count})") for name, average, count in data["ratings"]],
+            maximum=5,
+        ),
     }
     week_rows = [(monday.isoformat(), count) for monday, count in data["weeks"]]
     rating_rows = [(name, f"{average:.2f}", count) for name, average, count in data["ratings"]]
-    rubric_rows = [(name, f"{average:.2f}" if average is not None else "—", count)
-                   for name, average, count in data["rubric"]]
-    return render_template("admin/reports.html", first=first, last=last, problems=problems, charts=charts,
-                           week_rows=week_rows, rating_rows=rating_rows, rubric_rows=rubric_rows, **data)
+    rubric_rows = [
+        (name, f"{average:.2f}" if average is not None else "—", count) for name, average, count in data["rubric"]
+    ]
+    return render_template(
+        "admin/reports.html",
+        first=first,
+        last=last,
+        problems=problems,
+        charts=charts,
+        week_rows=week_rows,
+        rating_rows=rating_rows,
+        rubric_rows=rubric_rows,
+        **data,
+    )
 
 
 @bp.route("/reports/<kind>.csv")
@@ -354,12 +431,15 @@ def export_csv(kind: str):
     first, last, _ = _report_range()
     start, end = local_day_bounds(first, last, current_user.timezone)
     filename = f"{kind}-{first.isoformat()}-to-{last.isoformat()}.csv"
-    return Response(stream_with_context(reports.stream_csv(kind, start, end)), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                             "Cache-Control": "private, no-store"})
+    return Response(
+        stream_with_context(reports.stream_csv(kind, start, end)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "private, no-store"},
+    )
 
 
 # Mail ------------------------------------------------------------------------------------------------------
+
 
 @bp.route("/mail")
 def mail():
@@ -369,11 +449,15 @@ def mail():
     statement = sa.select(OutboxEmail).order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc())
     if status:
         statement = statement.where(OutboxEmail.status == status)
-    counts = dict(db.session.execute(sa.select(OutboxEmail.status, sa.func.count(OutboxEmail.id))
-                                     .group_by(OutboxEmail.status)).all())
+    counts = dict(
+        db.session.execute(
+            sa.select(OutboxEmail.status, sa.func.count(OutboxEmail.id)).group_by(OutboxEmail.status)
+        ).all()
+    )
     pagination = db.paginate(statement, per_page=PER_PAGE, error_out=False)
-    return render_template("admin/mail.html", pagination=pagination, status=status, counts=counts,
-                           statuses=STATUSES, form=EmptyForm())
+    return render_template(
+        "admin/mail.html", pagination=pagination, status=status, counts=counts, statuses=STATUSES, form=EmptyForm()
+    )
 
 
 @bp.route("/mail/<int:email_id>/retry", methods=["POST"])
@@ -387,8 +471,15 @@ def retry_mail(email_id: int):
     try:
         before = {"status": row.status, "attempts": row.attempts}
         retry_now(row)
-        record(current_user, "mail.retried", "outbox_email", row.id, f"Email to {row.to_address} queued again",
-               before, {"status": "queued", "attempts": 0})
+        record(
+            current_user,
+            "mail.retried",
+            "outbox_email",
+            row.id,
+            f"Email to {row.to_address} queued again",
+            before,
+            {"status": "queued", "attempts": 0},
+        )
         db.session.commit()
         flash(f"The email to {row.to_address} is queued again; the worker sends it within a minute.", "success")
     except ValueError as error:
@@ -398,6 +489,7 @@ def retry_mail(email_id: int):
 
 
 # Audit log --------------------------------------------------------------------------------------------------
+
 
 @bp.route("/audit")
 def audit():
@@ -415,7 +507,18 @@ def audit():
     pagination = db.paginate(statement, per_page=PER_PAGE, error_out=False)
     actions = db.session.scalars(sa.select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
     admins = db.session.scalars(sa.select(User).where(User.role == "admin").order_by(User.name)).all()
-    filters = {"action": action, "actor": actor, "from": first.isoformat() if first else "",
-               "to": last.isoformat() if last else ""}
-    return render_template("admin/audit.html", pagination=pagination, actions=actions, admins=admins,
-                           filters=filters, problems=problems, query_args={k: v for k, v in filters.items() if v})
+    filters = {
+        "action": action,
+        "actor": actor,
+        "from": first.isoformat() if first else "",
+        "to": last.isoformat() if last else "",
+    }
+    return render_template(
+        "admin/audit.html",
+        pagination=pagination,
+        actions=actions,
+        admins=admins,
+        filters=filters,
+        problems=problems,
+        query_args={k: v for k, v in filters.items() if v},
+    )

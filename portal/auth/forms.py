@@ -41,10 +41,11 @@ class NewPasswordMixin:
 def _email_field(label: str = "Email address") -> EmailField:
     return EmailField(
         label,
-        validators=[DataRequired("Enter your email address."),
-                    Length(max=254, message="Email address must be 254 characters or fewer."),
-                    Email("Enter an email address in the correct format, like name@example.com.",
-                          check_deliverability=False)],
+        validators=[
+            DataRequired("Enter your email address."),
+            Length(max=254, message="Email address must be 254 characters or fewer."),
+            Email("Enter an email address in the correct format, like name@example.com.", check_deliverability=False),
+        ],
         render_kw={"autocomplete": "email", "spellcheck": "false"},
     )
 
@@ -68,7 +69,6 @@ class RegistrationForm(NewPasswordMixin, FlaskForm):
         validators=[DataRequired("You must agree to the privacy notice to create an account.")],
     )
     submit = SubmitField("Create account")
-
 
 
 class LoginForm(FlaskForm):

@@ -48,8 +48,14 @@ def _check_new_password(password: str, email: str) -> None:
         raise DomainError(problem, field="password")
 
 
-def create_user(email: str, name: str, password: str, role: str = "candidate",
-                timezone: str = DEFAULT_TIMEZONE, check_password: bool = True) -> User:
+def create_user(
+    email: str,
+    name: str,
+    password: str,
+    role: str = "candidate",
+    timezone: str = DEFAULT_TIMEZONE,
+    check_password: bool = True,
+) -> User:
     """A new account; raises DomainError when the email is taken or the password is refused."""
     email = normalise_email(email)
     if role not in ROLES:
@@ -60,15 +66,15 @@ def create_user(email: str, name: str, password: str, role: str = "candidate",
         _check_new_password(password, email)
     if find_user_by_email(email) is not None:
         raise DomainError("An account with this email address already exists. Log in instead.", field="email")
-    user = User(email=email, name=name.strip(), password_hash=hash_password(password), role=role,
-                timezone=timezone)
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password), role=role, timezone=timezone)
     try:
         with db.session.begin_nested():
             db.session.add(user)
             db.session.flush()
     except sa.exc.IntegrityError as error:
-        raise DomainError("An account with this email address already exists. Log in instead.",
-                          field="email") from error
+        raise DomainError(
+            "An account with this email address already exists. Log in instead.", field="email"
+        ) from error
     return user
 
 
@@ -80,8 +86,9 @@ def register_candidate(email: str, name: str, password: str, timezone: str) -> U
         user,
         "Welcome! Start by reading the guide or booking a mock interview.",
         url_for("pages.home"),
-        email=OutgoingEmail("Welcome to Career Services", "welcome",
-                            {"home_url": url_for("pages.home", _external=True)}),
+        email=OutgoingEmail(
+            "Welcome to Career Services", "welcome", {"home_url": url_for("pages.home", _external=True)}
+        ),
     )
     return user
 
@@ -184,8 +191,14 @@ def invite_user(invited_by: User, email: str, name: str, role: str = "mentor") -
         earlier.revoked_at = now
     token, digest = new_token()
     days = current_app.config["INVITATION_DAYS"]
-    invitation = Invitation(email=email, name=name.strip(), role=role, token_digest=digest,
-                            invited_by_id=invited_by.id, expires_at=now + timedelta(days=days))
+    invitation = Invitation(
+        email=email,
+        name=name.strip(),
+        role=role,
+        token_digest=digest,
+        invited_by_id=invited_by.id,
+        expires_at=now + timedelta(days=days),
+    )
     db.session.add(invitation)
     db.session.flush()
     queue_email(
@@ -193,8 +206,12 @@ def invite_user(invited_by: User, email: str, name: str, role: str = "mentor") -
         OutgoingEmail(
             f"You are invited to join Career Services as a {role}",
             "invitation",
-            {"invitation": invitation, "inviter": invited_by, "days": days,
-             "accept_url": url_for("auth.accept_invitation", token=token, _external=True)},
+            {
+                "invitation": invitation,
+                "inviter": invited_by,
+                "days": days,
+                "accept_url": url_for("auth.accept_invitation", token=token, _external=True),
+            },
             category="security",
         ),
     )
@@ -204,8 +221,10 @@ def invite_user(invited_by: User, email: str, name: str, role: str = "mentor") -
 def usable_invitation(token: str) -> Invitation:
     invitation = db.session.scalar(sa.select(Invitation).where(Invitation.token_digest == token_digest(token)))
     if invitation is None or invitation.status(utcnow()) != "pending":
-        raise InvalidToken("This invitation link has expired, was withdrawn or has already been used. "
-                           "Ask the career services team for a new one.")
+        raise InvalidToken(
+            "This invitation link has expired, was withdrawn or has already been used. "
+            "Ask the career services team for a new one."
+        )
     return invitation
 
 

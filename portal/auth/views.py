@@ -52,8 +52,7 @@ def register():
     form = RegistrationForm()
     if form.validate_on_submit():
         try:
-            user = services.register_candidate(form.email.data, form.name.data, form.password.data,
-                                               form.timezone.data)
+            user = services.register_candidate(form.email.data, form.name.data, form.password.data, form.timezone.data)
             db.session.commit()
         except DomainError as error:
             show_error(form, error)
@@ -114,8 +113,9 @@ def reset_password(token: str):
     try:
         services.check_reset_token(token)
     except DomainError as error:
-        return render_template("auth/token_invalid.html", message=error.message,
-                               title="Password reset link not valid"), 400
+        return render_template(
+            "auth/token_invalid.html", message=error.message, title="Password reset link not valid"
+        ), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
@@ -168,8 +168,7 @@ def accept_invitation(token: str):
     try:
         invitation = services.usable_invitation(token)
     except DomainError as error:
-        return render_template("auth/token_invalid.html", message=error.message,
-                               title="Invitation link not valid"), 400
+        return render_template("auth/token_invalid.html", message=error.message, title="Invitation link not valid"), 400
     form = AcceptInvitationForm()
     if form.validate_on_submit():
         try:

@@ -59,11 +59,52 @@ EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-
 PHONE = re.compile(r"(?<![\w.])(?:\+|00)?\(?\d[\d ().-]{8,18}\d(?![\w.])")
 UK_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b")
 PLACES = (
-    "London", "Manchester", "Birmingham", "Leeds", "Liverpool", "Sheffield", "Bristol", "Newcastle", "Nottingham",
-    "Leicester", "Coventry", "Bradford", "Cambridge", "Oxford", "Reading", "Brighton", "Southampton", "Portsmouth",
-    "Plymouth", "Exeter", "Bath", "York", "Hull", "Derby", "Stoke", "Norwich", "Milton Keynes", "Luton",
-    "Sunderland", "Middlesbrough", "Guildford", "Cardiff", "Swansea", "Newport", "Edinburgh", "Glasgow", "Aberdeen",
-    "Dundee", "Stirling", "Inverness", "Belfast", "Derry", "United Kingdom", "England", "Scotland", "Wales",
+    "London",
+    "Manchester",
+    "Birmingham",
+    "Leeds",
+    "Liverpool",
+    "Sheffield",
+    "Bristol",
+    "Newcastle",
+    "Nottingham",
+    "Leicester",
+    "Coventry",
+    "Bradford",
+    "Cambridge",
+    "Oxford",
+    "Reading",
+    "Brighton",
+    "Southampton",
+    "Portsmouth",
+    "Plymouth",
+    "Exeter",
+    "Bath",
+    "York",
+    "Hull",
+    "Derby",
+    "Stoke",
+    "Norwich",
+    "Milton Keynes",
+    "Luton",
+    "Sunderland",
+    "Middlesbrough",
+    "Guildford",
+    "Cardiff",
+    "Swansea",
+    "Newport",
+    "Edinburgh",
+    "Glasgow",
+    "Aberdeen",
+    "Dundee",
+    "Stirling",
+    "Inverness",
+    "Belfast",
+    "Derry",
+    "United Kingdom",
+    "England",
+    "Scotland",
+    "Wales",
     "Northern Ireland",
 )
 PLACE = re.compile(r"\b(?:" + "|".join(re.escape(place) for place in PLACES) + r")\b|\bUK\b")
@@ -80,11 +121,19 @@ NOT_PORTFOLIOS = {"asp.net", "ado.net", "vb.net", "socket.io"}  # technologies, 
 
 PYTHON = re.compile(r"\bpython(?:\d(?:\.\d+)?)?\b", re.IGNORECASE)
 SQL_NAMES = {
-    "sql": "SQL", "postgresql": "PostgreSQL", "postgres": "PostgreSQL", "mysql": "MySQL", "bigquery": "BigQuery",
-    "snowflake": "Snowflake", "sqlite": "SQLite", "sql server": "SQL Server", "redshift": "Redshift",
+    "sql": "SQL",
+    "postgresql": "PostgreSQL",
+    "postgres": "PostgreSQL",
+    "mysql": "MySQL",
+    "bigquery": "BigQuery",
+    "snowflake": "Snowflake",
+    "sqlite": "SQLite",
+    "sql server": "SQL Server",
+    "redshift": "Redshift",
 }
-SQL = re.compile(r"\b(?:" + "|".join(re.escape(name) for name in sorted(SQL_NAMES, key=len, reverse=True)) + r")\b",
-                 re.IGNORECASE)
+SQL = re.compile(
+    r"\b(?:" + "|".join(re.escape(name) for name in sorted(SQL_NAMES, key=len, reverse=True)) + r")\b", re.IGNORECASE
+)
 
 PRODUCTION_SIGNS: dict[str, re.Pattern[str]] = {
     "APIs": re.compile(r"\b(?:APIs?|FastAPI|Flask)\b|\bREST(?:ful)?\b", re.IGNORECASE),
@@ -187,8 +236,11 @@ def _contact(text: str) -> CheckItem:
     has_phone = _has_phone(text)
     has_place = bool(PLACE.search(text) or UK_POSTCODE.search(text))
     passed = has_email and (has_phone or has_place)
-    found = [name for name, present in (("email", has_email), ("phone number", has_phone), ("location", has_place))
-             if present]
+    found = [
+        name
+        for name, present in (("email", has_email), ("phone number", has_phone), ("location", has_place))
+        if present
+    ]
     missing = []
     if not has_email:
         missing.append("No email address found.")
@@ -210,8 +262,9 @@ def _profile_links(text: str, links: Iterable[str]) -> list[str]:
         host = re.sub(r"^https?://", "", lowered).split("/")[0].removeprefix("www.")
         if host in NOT_PORTFOLIOS:
             continue
-        name = next((label for domain, label in KNOWN_PROFILES.items()
-                     if host == domain or host.endswith("." + domain)), None)
+        name = next(
+            (label for domain, label in KNOWN_PROFILES.items() if host == domain or host.endswith("." + domain)), None
+        )
         found[name or host] = None
     return list(found)
 
@@ -223,8 +276,9 @@ def _links(text: str, links: Iterable[str]) -> CheckItem:
         if not {"GitHub", "GitLab"} & set(found):
             detail += " Consider adding your GitHub too, so employers can read your code."
         return CheckItem("links", "GitHub, portfolio or LinkedIn", True, detail, WHY["links"])
-    return CheckItem("links", "GitHub, portfolio or LinkedIn", False,
-                     "No GitHub, portfolio or LinkedIn link found.", WHY["links"])
+    return CheckItem(
+        "links", "GitHub, portfolio or LinkedIn", False, "No GitHub, portfolio or LinkedIn link found.", WHY["links"]
+    )
 
 
 def _python(text: str) -> CheckItem:
@@ -257,11 +311,14 @@ def _production(text: str) -> CheckItem:
     if len(signs) >= MIN_PRODUCTION_SIGNS:
         return CheckItem("production", title, True, f"Found: {_listing(signs)}.", WHY["production"])
     if signs:
-        detail = (f"Found only: {signs[0]}. Show more of how your models were deployed and run, "
-                  "for example APIs, pipelines, monitoring, cloud or Docker.")
+        detail = (
+            f"Found only: {signs[0]}. Show more of how your models were deployed and run, "
+            "for example APIs, pipelines, monitoring, cloud or Docker."
+        )
     else:
-        detail = ("No sign of deployed work found: no APIs, pipelines, monitoring, cloud, Docker or deployment "
-                  "mentioned.")
+        detail = (
+            "No sign of deployed work found: no APIs, pipelines, monitoring, cloud, Docker or deployment mentioned."
+        )
     return CheckItem("production", title, False, detail, WHY["production"])
 
 
@@ -274,8 +331,9 @@ def _numbers(text: str) -> CheckItem:
     title = "Measurable results"
     if len(results) >= MIN_MEASURED_RESULTS:
         examples = _listing(results[:3])
-        return CheckItem("numbers", title, True, f"Found {len(results)} measurable results, such as {examples}.",
-                         WHY["numbers"])
+        return CheckItem(
+            "numbers", title, True, f"Found {len(results)} measurable results, such as {examples}.", WHY["numbers"]
+        )
     if results:
         detail = f"Found only one measurable result ({results[0]}). Add numbers to more of your achievements."
     else:

@@ -56,28 +56,41 @@ def seed_cvs(candidate: User, reviewer: User) -> int:
     """Two CV versions for the candidate: the first reviewed, the second waiting in the queue (once)."""
     if db.session.scalar(sa.select(sa.func.count(CVDocument.id)).where(CVDocument.candidate_id == candidate.id)):
         return 0
-    first = services.upload_cv(candidate, "ML engineer CV, October", "sam-taylor-cv-october.docx",
-                               io.BytesIO(_docx(FIRST_VERSION)))
+    first = services.upload_cv(
+        candidate, "ML engineer CV, October", "sam-taylor-cv-october.docx", io.BytesIO(_docx(FIRST_VERSION))
+    )
     first.created_at = utcnow() - timedelta(days=20)
-    review = CVReview(candidate_id=candidate.id, cv_document_id=first.id, document_name=first.name,
-                      target_role="Junior ML engineer in London", questions="Does my analyst background read as "
-                      "relevant for ML engineering roles?", status="completed", reviewer_id=reviewer.id,
-                      claimed_at=utcnow() - timedelta(days=18), completed_at=utcnow() - timedelta(days=17),
-                      verdict="changes_required",
-                      comment_summary="Lead with the engineering you have done, not the analysis.",
-                      comment_experience="Say what your work changed, with numbers.",
-                      comment_skills="Good core list. Add the tools you use to deploy and monitor.",
-                      comment_projects="A notebook alone does not show production skills: serve the model.",
-                      comment_presentation="Clean and readable. Add links to your GitHub and LinkedIn.",
-                      strengths="Strong Python and SQL, and a real business problem in the churn project.",
-                      improvement_1="Deploy the churn model behind an API and describe it.",
-                      improvement_2="Quantify the impact of your analyst work.",
-                      improvement_3="Add GitHub and LinkedIn links to the header.",
-                      created_at=utcnow() - timedelta(days=19))
+    review = CVReview(
+        candidate_id=candidate.id,
+        cv_document_id=first.id,
+        document_name=first.name,
+        target_role="Junior ML engineer in London",
+        questions="Does my analyst background read as relevant for ML engineering roles?",
+        status="completed",
+        reviewer_id=reviewer.id,
+        claimed_at=utcnow() - timedelta(days=18),
+        completed_at=utcnow() - timedelta(days=17),
+        verdict="changes_required",
+        comment_summary="Lead with the engineering you have done, not the analysis.",
+        comment_experience="Say what your work changed, with numbers.",
+        comment_skills="Good core list. Add the tools you use to deploy and monitor.",
+        comment_projects="A notebook alone does not show production skills: serve the model.",
+        comment_presentation="Clean and readable. Add links to your GitHub and LinkedIn.",
+        strengths="Strong Python and SQL, and a real business problem in the churn project.",
+        improvement_1="Deploy the churn model behind an API and describe it.",
+        improvement_2="Quantify the impact of your analyst work.",
+        improvement_3="Add GitHub and LinkedIn links to the header.",
+        created_at=utcnow() - timedelta(days=19),
+    )
     db.session.add(review)
     db.session.flush()
-    second = services.upload_cv(candidate, "ML engineer CV, November", "sam-taylor-cv-november.docx",
-                                io.BytesIO(_docx(SECOND_VERSION)))
-    services.request_review(candidate, second, "Junior ML engineer in London",
-                            "I deployed the churn model as you suggested. Is the projects section clearer now?")
+    second = services.upload_cv(
+        candidate, "ML engineer CV, November", "sam-taylor-cv-november.docx", io.BytesIO(_docx(SECOND_VERSION))
+    )
+    services.request_review(
+        candidate,
+        second,
+        "Junior ML engineer in London",
+        "I deployed the churn model as you suggested. Is the projects section clearer now?",
+    )
     return 2

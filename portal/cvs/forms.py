@@ -12,21 +12,32 @@ from portal.forms import choices, to_id
 
 
 class UploadForm(FlaskForm):
-    name = StringField("Name this version", validators=[DataRequired("Name this version, for example "
-                                                                     "'ML engineer CV, November'."),
-                                                        Length(max=120, message="At most 120 characters.")],
-                       description="For example: ML engineer CV, November.")
-    file = FileField("CV file", validators=[FileRequired("Choose a file to upload.")],
-                     description="PDF or Word (.docx), up to 5 MB.")
+    name = StringField(
+        "Name this version",
+        validators=[
+            DataRequired("Name this version, for example 'ML engineer CV, November'."),
+            Length(max=120, message="At most 120 characters."),
+        ],
+        description="For example: ML engineer CV, November.",
+    )
+    file = FileField(
+        "CV file", validators=[FileRequired("Choose a file to upload.")], description="PDF or Word (.docx), up to 5 MB."
+    )
     submit = SubmitField("Upload")
 
 
 class ReviewRequestForm(FlaskForm):
-    target_role = StringField("Role you are applying for", validators=[
-        DataRequired("Say which role you are aiming for."), Length(max=200, message="At most 200 characters.")],
-        description="For example: Junior ML engineer at a fintech in London.")
-    questions = TextAreaField("Questions for the reviewer (optional)", validators=[
-        Length(max=2000, message="At most 2,000 characters.")])
+    target_role = StringField(
+        "Role you are applying for",
+        validators=[
+            DataRequired("Say which role you are aiming for."),
+            Length(max=200, message="At most 200 characters."),
+        ],
+        description="For example: Junior ML engineer at a fintech in London.",
+    )
+    questions = TextAreaField(
+        "Questions for the reviewer (optional)", validators=[Length(max=2000, message="At most 2,000 characters.")]
+    )
     submit = SubmitField("Ask for a review")
 
 
@@ -39,8 +50,9 @@ def _improvement(label: str) -> StringField:
 
 
 class FeedbackForm(FlaskForm):
-    verdict = RadioField("Overall verdict", choices=choices(VERDICTS.items()), validators=[Optional()],
-                         validate_choice=True)
+    verdict = RadioField(
+        "Overall verdict", choices=choices(VERDICTS.items()), validators=[Optional()], validate_choice=True
+    )
     comment_summary = _comment(dict(SECTIONS)["comment_summary"])
     comment_experience = _comment(dict(SECTIONS)["comment_experience"])
     comment_skills = _comment(dict(SECTIONS)["comment_skills"])

@@ -12,8 +12,12 @@ from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
 
 REVIEW_STATUSES = ("requested", "claimed", "completed", "withdrawn")
-REVIEW_STATUS_LABELS = {"requested": "Waiting for a mentor", "claimed": "In review", "completed": "Reviewed",
-                        "withdrawn": "Withdrawn"}
+REVIEW_STATUS_LABELS = {
+    "requested": "Waiting for a mentor",
+    "claimed": "In review",
+    "completed": "Reviewed",
+    "withdrawn": "Withdrawn",
+}
 OPEN_REVIEW_STATUSES = ("requested", "claimed")
 VERDICTS = {"approved": "Approved", "changes_suggested": "Changes suggested", "changes_required": "Changes required"}
 SECTIONS = (
@@ -32,8 +36,13 @@ class CVDocument(db.Model):
     __table_args__ = (
         sa.CheckConstraint("size_bytes > 0", name="size_positive"),
         # At most one current version per candidate.
-        sa.Index("uq_cv_documents_current", "candidate_id", unique=True,
-                 sqlite_where=sa.text("is_current"), postgresql_where=sa.text("is_current")),
+        sa.Index(
+            "uq_cv_documents_current",
+            "candidate_id",
+            unique=True,
+            sqlite_where=sa.text("is_current"),
+            postgresql_where=sa.text("is_current"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,14 +77,20 @@ class CVReview(db.Model):
     __tablename__ = "cv_reviews"
     __table_args__ = (
         sa.CheckConstraint("status IN ('requested', 'claimed', 'completed', 'withdrawn')", name="status_known"),
-        sa.CheckConstraint("verdict IS NULL OR verdict IN ('approved', 'changes_suggested', 'changes_required')",
-                           name="verdict_known"),
-        sa.CheckConstraint("status = 'requested' OR status = 'withdrawn' OR reviewer_id IS NOT NULL",
-                           name="claimed_has_reviewer"),
+        sa.CheckConstraint(
+            "verdict IS NULL OR verdict IN ('approved', 'changes_suggested', 'changes_required')", name="verdict_known"
+        ),
+        sa.CheckConstraint(
+            "status = 'requested' OR status = 'withdrawn' OR reviewer_id IS NOT NULL", name="claimed_has_reviewer"
+        ),
         # One open request per CV version.
-        sa.Index("uq_cv_reviews_open_document", "cv_document_id", unique=True,
-                 sqlite_where=sa.text("status IN ('requested', 'claimed')"),
-                 postgresql_where=sa.text("status IN ('requested', 'claimed')")),
+        sa.Index(
+            "uq_cv_reviews_open_document",
+            "cv_document_id",
+            unique=True,
+            sqlite_where=sa.text("status IN ('requested', 'claimed')"),
+            postgresql_where=sa.text("status IN ('requested', 'claimed')"),
+        ),
         sa.Index("ix_cv_reviews_status_created", "status", "created_at"),
     )
 
@@ -125,5 +140,9 @@ class CVReview(db.Model):
         """The candidate, the reviewer, any mentor while it waits in the queue, and admins."""
         if not user.is_authenticated:
             return False
-        return (user.is_admin or user.id == self.candidate_id or user.id == self.reviewer_id
-                or (user.is_mentor and self.status == "requested"))
+        return (
+            user.is_admin
+            or user.id == self.candidate_id
+            or user.id == self.reviewer_id
+            or (user.is_mentor and self.status == "requested")
+        )

@@ -21,8 +21,14 @@ from portal.mail import OutgoingEmail
 from portal.notifications.services import notify
 from portal.storage import storage_for
 
-FEEDBACK_FIELDS = ("verdict", *(name for name, _ in SECTIONS), "strengths", "improvement_1", "improvement_2",
-                   "improvement_3")
+FEEDBACK_FIELDS = (
+    "verdict",
+    *(name for name, _ in SECTIONS),
+    "strengths",
+    "improvement_1",
+    "improvement_2",
+    "improvement_3",
+)
 
 
 class ReviewStateError(DomainError):
@@ -30,6 +36,7 @@ class ReviewStateError(DomainError):
 
 
 # Versions ----------------------------------------------------------------------------------------------
+
 
 def max_upload_bytes() -> int:
     return int(current_app.config["CV_MAX_BYTES"])
@@ -56,13 +63,25 @@ def upload_cv(candidate: User, name: str, filename: str, stream: BinaryIO) -> CV
     inspected = inspect_upload(data)
     stored = storage_for(current_app).save(io.BytesIO(data))
     try:
-        db.session.execute(sa.update(CVDocument).where(CVDocument.candidate_id == candidate.id,
-                                                       CVDocument.is_current.is_(True)).values(is_current=False))
-        document = CVDocument(candidate_id=candidate.id, name=name.strip()[:120], media_type=inspected.media_type,
-                              original_filename=(filename or f"cv.{inspected.extension}")[:255],
-                              size_bytes=stored.size, sha256=stored.sha256, storage_key=stored.key,
-                              page_count=inspected.page_count, word_count=inspected.word_count,
-                              extracted_text=inspected.text, links="\n".join(inspected.links), is_current=True)
+        db.session.execute(
+            sa.update(CVDocument)
+            .where(CVDocument.candidate_id == candidate.id, CVDocument.is_current.is_(True))
+            .values(is_current=False)
+        )
+        document = CVDocument(
+            candidate_id=candidate.id,
+            name=name.strip()[:120],
+            media_type=inspected.media_type,
+            original_filename=(filename or f"cv.{inspected.extension}")[:255],
+            size_bytes=stored.size,
+            sha256=stored.sha256,
+            storage_key=stored.key,
+            page_count=inspected.page_count,
+            word_count=inspected.word_count,
+            extracted_text=inspected.text,
+            links="\n".join(inspected.links),
+            is_current=True,
+        )
         db.session.add(document)
         db.session.flush()
     except Exception:
@@ -72,16 +91,22 @@ def upload_cv(candidate: User, name: str, filename: str, stream: BinaryIO) -> CV
 
 
 def candidate_documents(candidate: User) -> list[CVDocument]:
-    return list(db.session.scalars(sa.select(CVDocument).where(CVDocument.candidate_id == candidate.id)
-                                   .order_by(CVDocument.created_at.desc(), CVDocument.id.desc())))
+    return list(
+        db.session.scalars(
+            sa.select(CVDocument)
+            .where(CVDocument.candidate_id == candidate.id)
+            .order_by(CVDocument.created_at.desc(), CVDocument.id.desc())
+        )
+    )
 
 
 def latest_reviews(document_ids: list[int]) -> dict[int, CVReview]:
     """The newest review of each document (one query)."""
     if not document_ids:
         return {}
-    reviews = db.session.scalars(sa.select(CVReview).where(CVReview.cv_document_id.in_(document_ids))
-                                 .order_by(CVReview.created_at, CVReview.id))
+    reviews = db.session.scalars(
+        sa.select(CVReview).where(CVReview.cv_document_id.in_(document_ids)).order_by(CVReview.created_at, CVReview.id)
+    )
     return {review.cv_document_id: review for review in reviews}
 
 
@@ -100,24 +125,33 @@ def can_download(document: CVDocument, user: User) -> bool:
         return True
     if not user.is_mentor:
         return False
-    reviewing = sa.select(CVReview.id).where(CVReview.cv_document_id == document.id, CVReview.reviewer_id == user.id,
-                                             CVReview.status.in_(("claimed", "completed")))
-    booked = (sa.select(Booking.id).join(Booking.slot)
-              .where(Booking.cv_document_id == document.id, Slot.mentor_id == user.id,
-                     Booking.status.in_(SESSION_STATUSES)))
+    reviewing = sa.select(CVReview.id).where(
+        CVReview.cv_document_id == document.id,
+        CVReview.reviewer_id == user.id,
+        CVReview.status.in_(("claimed", "completed")),
+    )
+    booked = (
+        sa.select(Booking.id)
+        .join(Booking.slot)
+        .where(Booking.cv_document_id == document.id, Slot.mentor_id == user.id, Booking.status.in_(SESSION_STATUSES))
+    )
     return db.session.scalar(sa.select(sa.exists(reviewing) | sa.exists(booked))) or False
 
 
 def set_current(document: CVDocument) -> None:
-    db.session.execute(sa.update(CVDocument).where(CVDocument.candidate_id == document.candidate_id,
-                                                   CVDocument.id != document.id).values(is_current=False))
+    db.session.execute(
+        sa.update(CVDocument)
+        .where(CVDocument.candidate_id == document.candidate_id, CVDocument.id != document.id)
+        .values(is_current=False)
+    )
     document.is_current = True
 
 
 def delete_document(document: CVDocument) -> str:
     """Delete a version's row (reviews keep their feedback); returns the storage key to remove after commit."""
-    open_review = db.session.scalar(sa.select(CVReview).where(CVReview.cv_document_id == document.id,
-                                                              CVReview.status.in_(OPEN_REVIEW_STATUSES)))
+    open_review = db.session.scalar(
+        sa.select(CVReview).where(CVReview.cv_document_id == document.id, CVReview.status.in_(OPEN_REVIEW_STATUSES))
+    )
     if open_review is not None:
         if open_review.status == "claimed":
             raise DomainError("A mentor is reviewing this version. You can delete it once the review is published.")
@@ -130,8 +164,12 @@ def delete_document(document: CVDocument) -> str:
     db.session.delete(document)
     db.session.flush()
     if was_current:
-        newest = db.session.scalar(sa.select(CVDocument).where(CVDocument.candidate_id == candidate_id)
-                                   .order_by(CVDocument.created_at.desc(), CVDocument.id.desc()).limit(1))
+        newest = db.session.scalar(
+            sa.select(CVDocument)
+            .where(CVDocument.candidate_id == candidate_id)
+            .order_by(CVDocument.created_at.desc(), CVDocument.id.desc())
+            .limit(1)
+        )
         if newest is not None:
             newest.is_current = True
     return key
@@ -139,17 +177,29 @@ def delete_document(document: CVDocument) -> str:
 
 # Review workflow ----------------------------------------------------------------------------------------
 
+
 def request_review(candidate: User, document: CVDocument, target_role: str, questions: str) -> CVReview:
     """Ask for a review of one version; linked to the candidate's last completed review of another version."""
     if document.candidate_id != candidate.id:
         raise NotFound("No such CV.")
     previous = db.session.scalar(
-        sa.select(CVReview).where(CVReview.candidate_id == candidate.id, CVReview.status == "completed",
-                                  CVReview.cv_document_id != document.id)
-        .order_by(CVReview.completed_at.desc(), CVReview.id.desc()).limit(1))
-    review = CVReview(candidate_id=candidate.id, cv_document_id=document.id, document_name=document.name,
-                      target_role=target_role.strip()[:200], questions=(questions or "").strip()[:2000],
-                      previous_review_id=previous.id if previous else None)
+        sa.select(CVReview)
+        .where(
+            CVReview.candidate_id == candidate.id,
+            CVReview.status == "completed",
+            CVReview.cv_document_id != document.id,
+        )
+        .order_by(CVReview.completed_at.desc(), CVReview.id.desc())
+        .limit(1)
+    )
+    review = CVReview(
+        candidate_id=candidate.id,
+        cv_document_id=document.id,
+        document_name=document.name,
+        target_role=target_role.strip()[:200],
+        questions=(questions or "").strip()[:2000],
+        previous_review_id=previous.id if previous else None,
+    )
     try:
         with db.session.begin_nested():
             db.session.add(review)
@@ -162,8 +212,11 @@ def request_review(candidate: User, document: CVDocument, target_role: str, ques
 def _transition(review: CVReview, allowed: tuple[str, ...], message: str, **values) -> None:
     """Move the review on only if it is still in an allowed state: the database decides between two at once."""
     result = db.session.execute(
-        sa.update(CVReview).where(CVReview.id == review.id, CVReview.status.in_(allowed))
-        .values(updated_at=utcnow(), **values).execution_options(synchronize_session=False))
+        sa.update(CVReview)
+        .where(CVReview.id == review.id, CVReview.status.in_(allowed))
+        .values(updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         raise ReviewStateError(message)
     db.session.refresh(review)
@@ -172,15 +225,25 @@ def _transition(review: CVReview, allowed: tuple[str, ...], message: str, **valu
 def withdraw_review(review: CVReview, by: User) -> None:
     if by.id != review.candidate_id:
         raise NotFound("No such review.")
-    _transition(review, ("requested",), "A mentor has already started this review, so it can no longer be withdrawn.",
-                status="withdrawn")
+    _transition(
+        review,
+        ("requested",),
+        "A mentor has already started this review, so it can no longer be withdrawn.",
+        status="withdrawn",
+    )
 
 
 def claim_review(review: CVReview, mentor: User) -> None:
     if not mentor.is_mentor:
         raise DomainError("Only mentors review CVs.")
-    _transition(review, ("requested",), "Another mentor claimed this review a moment ago.",
-                status="claimed", reviewer_id=mentor.id, claimed_at=utcnow())
+    _transition(
+        review,
+        ("requested",),
+        "Another mentor claimed this review a moment ago.",
+        status="claimed",
+        reviewer_id=mentor.id,
+        claimed_at=utcnow(),
+    )
 
 
 def assign_review(review: CVReview, mentor: User | None, by: User) -> None:
@@ -190,12 +253,28 @@ def assign_review(review: CVReview, mentor: User | None, by: User) -> None:
     if mentor is None or not mentor.is_mentor or not mentor.active:
         raise DomainError("Choose a mentor.", field="mentor")
     before = {"status": review.status, "reviewer_id": review.reviewer_id}
-    _transition(review, OPEN_REVIEW_STATUSES, "This review is finished or withdrawn; it cannot be assigned.",
-                status="claimed", reviewer_id=mentor.id, claimed_at=utcnow())
-    record(by, "review.assigned", "cv_review", review.id, f"CV review of {review.candidate.name} assigned to "
-           f"{mentor.name}", before, {"status": "claimed", "reviewer_id": mentor.id})
-    notify(mentor, f"{by.name} assigned you a CV review: {review.candidate.name}, {review.target_role}.",
-           url_for("reviews.review", review_id=review.id))
+    _transition(
+        review,
+        OPEN_REVIEW_STATUSES,
+        "This review is finished or withdrawn; it cannot be assigned.",
+        status="claimed",
+        reviewer_id=mentor.id,
+        claimed_at=utcnow(),
+    )
+    record(
+        by,
+        "review.assigned",
+        "cv_review",
+        review.id,
+        f"CV review of {review.candidate.name} assigned to {mentor.name}",
+        before,
+        {"status": "claimed", "reviewer_id": mentor.id},
+    )
+    notify(
+        mentor,
+        f"{by.name} assigned you a CV review: {review.candidate.name}, {review.target_role}.",
+        url_for("reviews.review", review_id=review.id),
+    )
 
 
 def release_review(review: CVReview, by: User) -> None:
@@ -203,8 +282,17 @@ def release_review(review: CVReview, by: User) -> None:
     if not (by.is_admin or by.id == review.reviewer_id):
         raise NotFound("No such review.")
     blank = {name: "" for name in FEEDBACK_FIELDS if name != "verdict"}
-    _transition(review, ("claimed",), "Only a review in progress can be released.", status="requested",
-                reviewer_id=None, claimed_at=None, verdict=None, draft_saved_at=None, **blank)
+    _transition(
+        review,
+        ("claimed",),
+        "Only a review in progress can be released.",
+        status="requested",
+        reviewer_id=None,
+        claimed_at=None,
+        verdict=None,
+        draft_saved_at=None,
+        **blank,
+    )
 
 
 def save_feedback(review: CVReview, by: User, values: dict[str, str], publish: bool) -> None:
@@ -212,8 +300,11 @@ def save_feedback(review: CVReview, by: User, values: dict[str, str], publish: b
     if by.id != review.reviewer_id:
         raise NotFound("No such review.")
     if review.status != "claimed":
-        raise ReviewStateError("This review has already been published." if review.status == "completed"
-                               else "Claim this review before writing feedback.")
+        raise ReviewStateError(
+            "This review has already been published."
+            if review.status == "completed"
+            else "Claim this review before writing feedback."
+        )
     for name in FEEDBACK_FIELDS:
         if name in values:
             setattr(review, name, (values[name] or "").strip() if name != "verdict" else (values[name] or None))
@@ -226,20 +317,28 @@ def save_feedback(review: CVReview, by: User, values: dict[str, str], publish: b
         raise DomainError("Choose an overall verdict before publishing.", field="verdict")
     if not review.improvements:
         raise DomainError("Give at least one improvement before publishing.", field="improvement_1")
-    _transition(review, ("claimed",), "This review has already been published.", status="completed",
-                completed_at=utcnow())
-    notify(review.candidate, f"{by.name} reviewed your CV “{review.document_name}”: {review.verdict_label}.",
-           url_for("reviews.review", review_id=review.id),
-           email=OutgoingEmail(f"Your CV review is ready: {review.verdict_label}", "cv_review_published",
-                               {"review": review, "url": url_for("reviews.review", review_id=review.id,
-                                                                 _external=True)},
-                               category="feedback"))
+    _transition(
+        review, ("claimed",), "This review has already been published.", status="completed", completed_at=utcnow()
+    )
+    notify(
+        review.candidate,
+        f"{by.name} reviewed your CV “{review.document_name}”: {review.verdict_label}.",
+        url_for("reviews.review", review_id=review.id),
+        email=OutgoingEmail(
+            f"Your CV review is ready: {review.verdict_label}",
+            "cv_review_published",
+            {"review": review, "url": url_for("reviews.review", review_id=review.id, _external=True)},
+            category="feedback",
+        ),
+    )
 
 
 def load_review(review_id: int, user: User) -> CVReview:
-    review = db.session.get(CVReview, review_id, options=[joinedload(CVReview.candidate),
-                                                          joinedload(CVReview.reviewer),
-                                                          joinedload(CVReview.document)])
+    review = db.session.get(
+        CVReview,
+        review_id,
+        options=[joinedload(CVReview.candidate), joinedload(CVReview.reviewer), joinedload(CVReview.document)],
+    )
     if review is None or not review.can_view(user):
         raise NotFound("No such review.")
     return review
@@ -247,19 +346,29 @@ def load_review(review_id: int, user: User) -> CVReview:
 
 def queue_query() -> sa.Select:
     """Waiting requests, oldest first."""
-    return (sa.select(CVReview).options(joinedload(CVReview.candidate), joinedload(CVReview.document))
-            .where(CVReview.status == "requested").order_by(CVReview.created_at, CVReview.id))
+    return (
+        sa.select(CVReview)
+        .options(joinedload(CVReview.candidate), joinedload(CVReview.document))
+        .where(CVReview.status == "requested")
+        .order_by(CVReview.created_at, CVReview.id)
+    )
 
 
 def reviewer_query(mentor: User) -> sa.Select:
-    return (sa.select(CVReview).options(joinedload(CVReview.candidate), joinedload(CVReview.document))
-            .where(CVReview.reviewer_id == mentor.id).order_by(CVReview.status != "claimed",
-                                                               CVReview.updated_at.desc()))
+    return (
+        sa.select(CVReview)
+        .options(joinedload(CVReview.candidate), joinedload(CVReview.document))
+        .where(CVReview.reviewer_id == mentor.id)
+        .order_by(CVReview.status != "claimed", CVReview.updated_at.desc())
+    )
 
 
 def all_reviews_query(status: str | None = None) -> sa.Select:
-    statement = (sa.select(CVReview).options(joinedload(CVReview.candidate), joinedload(CVReview.reviewer))
-                 .order_by(CVReview.created_at.desc(), CVReview.id.desc()))
+    statement = (
+        sa.select(CVReview)
+        .options(joinedload(CVReview.candidate), joinedload(CVReview.reviewer))
+        .order_by(CVReview.created_at.desc(), CVReview.id.desc())
+    )
     if status:
         statement = statement.where(CVReview.status == status)
     return statement

@@ -51,8 +51,13 @@ def index():
             return redirect(url_for("cvs.detail", document_id=document.id))
     documents = services.candidate_documents(current_user)
     reviews = services.latest_reviews([d.id for d in documents])
-    return render_template("cvs/index.html", form=form, documents=documents, reviews=reviews,
-                           max_size=services.size_label(services.max_upload_bytes()))
+    return render_template(
+        "cvs/index.html",
+        form=form,
+        documents=documents,
+        reviews=reviews,
+        max_size=services.size_label(services.max_upload_bytes()),
+    )
 
 
 @bp.route("/<int:document_id>", methods=["GET", "POST"])
@@ -68,15 +73,25 @@ def detail(document_id: int):
             show_error(form, error)
             document = _own_document(document_id)
         else:
-            flash("Review requested. A mentor will pick it up soon; we will tell you when the feedback is ready.",
-                  "success")
+            flash(
+                "Review requested. A mentor will pick it up soon; we will tell you when the feedback is ready.",
+                "success",
+            )
             return redirect(url_for("reviews.review", review_id=review.id))
-    reviews = db.session.scalars(sa.select(CVReview).where(CVReview.cv_document_id == document.id)
-                                 .order_by(CVReview.created_at.desc())).all()
+    reviews = db.session.scalars(
+        sa.select(CVReview).where(CVReview.cv_document_id == document.id).order_by(CVReview.created_at.desc())
+    ).all()
     has_open = any(r.status in ("requested", "claimed") for r in reviews)
     checks = check_cv(document.extracted_text, document.page_count, links=document.links.splitlines())
-    return render_template("cvs/detail.html", document=document, checks=checks,
-                           reviews=reviews, form=form, has_open=has_open, button_form=EmptyForm())
+    return render_template(
+        "cvs/detail.html",
+        document=document,
+        checks=checks,
+        reviews=reviews,
+        form=form,
+        has_open=has_open,
+        button_form=EmptyForm(),
+    )
 
 
 @bp.route("/<int:document_id>/download")
@@ -90,8 +105,15 @@ def download(document_id: int):
         stream = storage_for(current_app).open(document.storage_key)
     except FileNotFoundError:
         abort(404)
-    response = send_file(stream, mimetype=document.media_type, as_attachment=True,
-                         download_name=document.original_filename, max_age=0, conditional=False, etag=False)
+    response = send_file(
+        stream,
+        mimetype=document.media_type,
+        as_attachment=True,
+        download_name=document.original_filename,
+        max_age=0,
+        conditional=False,
+        etag=False,
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -130,6 +152,7 @@ def delete(document_id: int):
 
 # Reviews ------------------------------------------------------------------------------------------------
 
+
 def _review(review_id: int) -> CVReview:
     try:
         return services.load_review(review_id, current_user)
@@ -155,20 +178,36 @@ def review(review_id: int):
                 show_error(form, error)
                 item = _review(review_id)
             else:
-                flash("Feedback published. The candidate has been told." if form.publish.data
-                      else "Draft saved. Only you can see it until you publish.", "success")
+                flash(
+                    "Feedback published. The candidate has been told."
+                    if form.publish.data
+                    else "Draft saved. Only you can see it until you publish.",
+                    "success",
+                )
                 return redirect(url_for("reviews.review", review_id=item.id))
     previous = item.previous_review
     diff = []
-    if ((is_reviewer or current_user.is_admin) and previous is not None and previous.document is not None
-            and item.document is not None):
+    if (
+        (is_reviewer or current_user.is_admin)
+        and previous is not None
+        and previous.document is not None
+        and item.document is not None
+    ):
         diff = text_diff(previous.document.extracted_text, item.document.extracted_text)
     show_feedback = item.status == "completed" or current_user.id == item.reviewer_id or current_user.is_admin
-    return render_template("cvs/review.html", review=item, form=form, is_reviewer=is_reviewer, previous=previous,
-                           diff=diff, diff_counts=diff_summary(diff) if diff else (0, 0), sections=SECTIONS,
-                           show_feedback=show_feedback, button_form=EmptyForm(),
-                           can_download=item.document is not None and services.can_download(item.document,
-                                                                                            current_user))
+    return render_template(
+        "cvs/review.html",
+        review=item,
+        form=form,
+        is_reviewer=is_reviewer,
+        previous=previous,
+        diff=diff,
+        diff_counts=diff_summary(diff) if diff else (0, 0),
+        sections=SECTIONS,
+        show_feedback=show_feedback,
+        button_form=EmptyForm(),
+        can_download=item.document is not None and services.can_download(item.document, current_user),
+    )
 
 
 def _button_action(review_id: int, action, success: str, target: str | None = None):
@@ -200,16 +239,22 @@ def claim(review_id: int):
     if item is None or not item.can_view(current_user):
         flash("Another mentor claimed this review a moment ago.", "warning")
         return redirect(url_for("reviews.queue"))
-    return _button_action(review_id, lambda r: services.claim_review(r, current_user),
-                          "You are reviewing this CV. Save drafts as you go; publish when ready.")
+    return _button_action(
+        review_id,
+        lambda r: services.claim_review(r, current_user),
+        "You are reviewing this CV. Save drafts as you go; publish when ready.",
+    )
 
 
 @reviews_bp.route("/<int:review_id>/release", methods=["POST"])
 @role_required("mentor", "admin")
 def release(review_id: int):
-    return _button_action(review_id, lambda r: services.release_review(r, current_user),
-                          "Review handed back to the queue.",
-                          url_for("reviews.queue") if current_user.is_mentor else url_for("reviews.all_reviews"))
+    return _button_action(
+        review_id,
+        lambda r: services.release_review(r, current_user),
+        "Review handed back to the queue.",
+        url_for("reviews.queue") if current_user.is_mentor else url_for("reviews.all_reviews"),
+    )
 
 
 @reviews_bp.route("/queue")
@@ -217,8 +262,9 @@ def release(review_id: int):
 def queue():
     waiting = db.session.scalars(services.queue_query()).unique().all()
     mine = db.session.scalars(services.reviewer_query(current_user)).unique().all()
-    return render_template("cvs/queue.html", waiting=waiting, mine=mine, now=utcnow(), form=EmptyForm(),
-                           too_long=WAITING_TOO_LONG)
+    return render_template(
+        "cvs/queue.html", waiting=waiting, mine=mine, now=utcnow(), form=EmptyForm(), too_long=WAITING_TOO_LONG
+    )
 
 
 @reviews_bp.route("/all")
@@ -226,13 +272,21 @@ def queue():
 def all_reviews():
     status = request.args.get("status") if request.args.get("status") in REVIEW_STATUS_LABELS else None
     pagination = db.paginate(services.all_reviews_query(status), per_page=50, error_out=False)
-    mentors = db.session.scalars(sa.select(User).where(User.role == "mentor", User.active.is_(True))
-                                 .order_by(User.name)).all()
+    mentors = db.session.scalars(
+        sa.select(User).where(User.role == "mentor", User.active.is_(True)).order_by(User.name)
+    ).all()
     form = AssignForm()
     form.mentor.choices = choices([(0, "Choose a mentor")] + [(m.id, m.name) for m in mentors])
-    return render_template("cvs/admin_reviews.html", pagination=pagination, status=status,
-                           statuses=REVIEW_STATUS_LABELS, now=utcnow(), too_long=WAITING_TOO_LONG, form=form,
-                           button_form=EmptyForm())
+    return render_template(
+        "cvs/admin_reviews.html",
+        pagination=pagination,
+        status=status,
+        statuses=REVIEW_STATUS_LABELS,
+        now=utcnow(),
+        too_long=WAITING_TOO_LONG,
+        form=form,
+        button_form=EmptyForm(),
+    )
 
 
 @reviews_bp.route("/<int:review_id>/assign", methods=["POST"])

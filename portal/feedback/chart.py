@@ -34,16 +34,19 @@ def _marker(shape: str, x: float, y: float, colour: str, label: str) -> str:
     if shape == "diamond":
         points = f"{x:.1f},{y - 5:.1f} {x + 5:.1f},{y:.1f} {x:.1f},{y + 5:.1f} {x - 5:.1f},{y:.1f}"
         return f'<polygon points="{points}" fill="{colour}">{title}</polygon>'
-    return (f'<path d="M{x - 4:.1f},{y - 4:.1f} L{x + 4:.1f},{y + 4:.1f} M{x - 4:.1f},{y + 4:.1f} '
-            f'L{x + 4:.1f},{y - 4:.1f}" stroke="{colour}" stroke-width="2.5">{title}</path>')
+    return (
+        f'<path d="M{x - 4:.1f},{y - 4:.1f} L{x + 4:.1f},{y + 4:.1f} M{x - 4:.1f},{y + 4:.1f} '
+        f'L{x + 4:.1f},{y - 4:.1f}" stroke="{colour}" stroke-width="2.5">{title}</path>'
+    )
 
 
 def score_y(score: float) -> float:
     return TOP + (5 - score) / 4 * (HEIGHT - TOP - BOTTOM)
 
 
-def progress_chart(series: dict[str, list[tuple[datetime, int]]], zone_name: str, chart_id: str = "progress-chart"
-                   ) -> Markup:
+def progress_chart(
+    series: dict[str, list[tuple[datetime, int]]], zone_name: str, chart_id: str = "progress-chart"
+) -> Markup:
     """An SVG line per criterion: x is the session date (in order), y the score from 1 to 5."""
     dates = sorted({when for points in series.values() for when, _ in points})
     if not dates:
@@ -60,14 +63,19 @@ def progress_chart(series: dict[str, list[tuple[datetime, int]]], zone_name: str
     ]
     for score in range(1, 6):
         y = score_y(score)
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid" '
-                     'stroke="#d0d5da" stroke-width="1"/>')
-        parts.append(f'<text x="{LEFT - 10}" y="{y + 4:.1f}" text-anchor="end" font-size="12" '
-                     f'fill="#333333">{score}</text>')
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid" '
+            'stroke="#d0d5da" stroke-width="1"/>'
+        )
+        parts.append(
+            f'<text x="{LEFT - 10}" y="{y + 4:.1f}" text-anchor="end" font-size="12" fill="#333333">{score}</text>'
+        )
     for when, x in x_of.items():
         local = to_local(when, zone_name)
-        parts.append(f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle" font-size="12" '
-                     f'fill="#333333">{local.day} {local:%b}</text>')
+        parts.append(
+            f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle" font-size="12" '
+            f'fill="#333333">{local.day} {local:%b}</text>'
+        )
     for criterion in CRITERIA:
         points = series.get(criterion.key) or []
         if not points:

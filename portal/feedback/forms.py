@@ -13,15 +13,16 @@ NOT_ASSESSED = 0
 
 
 def _score_field(criterion) -> RadioField:
-    options = [(NOT_ASSESSED, "Not assessed")] + [(score, f"{score}: {text}")
-                                                  for score, text in enumerate(criterion.descriptors, start=1)]
-    return RadioField(criterion.name, coerce=to_id, choices=choices(options), default=NOT_ASSESSED,
-                      validators=[Optional()])
+    options = [(NOT_ASSESSED, "Not assessed")] + [
+        (score, f"{score}: {text}") for score, text in enumerate(criterion.descriptors, start=1)
+    ]
+    return RadioField(
+        criterion.name, coerce=to_id, choices=choices(options), default=NOT_ASSESSED, validators=[Optional()]
+    )
 
 
 def _text(label: str, hint: str) -> TextAreaField:
-    return TextAreaField(label, description=hint,
-                         validators=[Length(max=5000, message="At most 5,000 characters.")])
+    return TextAreaField(label, description=hint, validators=[Length(max=5000, message="At most 5,000 characters.")])
 
 
 class FeedbackForm(FlaskForm):
@@ -39,15 +40,25 @@ class FeedbackForm(FlaskForm):
 
     def values(self) -> dict:
         data = {c.column: (self[c.column].data or None) for c in CRITERIA}
-        data.update(strengths=self.strengths.data, improvements=self.improvements.data,
-                    next_steps=self.next_steps.data, readiness=self.readiness.data or None)
+        data.update(
+            strengths=self.strengths.data,
+            improvements=self.improvements.data,
+            next_steps=self.next_steps.data,
+            readiness=self.readiness.data or None,
+        )
         return data
 
 
 class RatingForm(FlaskForm):
-    score = RadioField("How useful was this session?", coerce=to_id, validators=[InputRequired("Choose a rating.")],
-                       choices=choices([(5, "5: Excellent"), (4, "4: Good"), (3, "3: Fair"), (2, "2: Poor"),
-                                        (1, "1: Not useful")]))
-    comment = TextAreaField("Comment (optional)", description="Only the career services team reads this.",
-                            validators=[Length(max=2000, message="At most 2,000 characters.")])
+    score = RadioField(
+        "How useful was this session?",
+        coerce=to_id,
+        validators=[InputRequired("Choose a rating.")],
+        choices=choices([(5, "5: Excellent"), (4, "4: Good"), (3, "3: Fair"), (2, "2: Poor"), (1, "1: Not useful")]),
+    )
+    comment = TextAreaField(
+        "Comment (optional)",
+        description="Only the career services team reads this.",
+        validators=[Length(max=2000, message="At most 2,000 characters.")],
+    )
     submit = SubmitField("Send rating")

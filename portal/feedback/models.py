@@ -15,8 +15,10 @@ from portal.interviews.models import Booking
 
 
 def _score_checks() -> tuple[sa.CheckConstraint, ...]:
-    return tuple(sa.CheckConstraint(f"{c.column} IS NULL OR {c.column} BETWEEN 1 AND 5", name=f"{c.column}_range")
-                 for c in CRITERIA)
+    return tuple(
+        sa.CheckConstraint(f"{c.column} IS NULL OR {c.column} BETWEEN 1 AND 5", name=f"{c.column}_range")
+        for c in CRITERIA
+    )
 
 
 class FeedbackContent:

@@ -30,9 +30,15 @@ class FeedbackRefused(DomainError):
 
 def load_session(booking_id: int, user: User) -> tuple[Booking, SessionFeedback | None]:
     """A booking its candidate, its mentor or an admin may open, with its feedback; NotFound for anyone else."""
-    booking = db.session.get(Booking, booking_id, options=[joinedload(Booking.slot).joinedload(Slot.mentor),
-                                                            joinedload(Booking.slot).joinedload(Slot.interview_type),
-                                                            joinedload(Booking.candidate)])
+    booking = db.session.get(
+        Booking,
+        booking_id,
+        options=[
+            joinedload(Booking.slot).joinedload(Slot.mentor),
+            joinedload(Booking.slot).joinedload(Slot.interview_type),
+            joinedload(Booking.candidate),
+        ],
+    )
     if booking is None or not booking.can_view(user):
         raise NotFound("No such session.")
     feedback = db.session.scalar(sa.select(SessionFeedback).where(SessionFeedback.booking_id == booking.id))
@@ -45,9 +51,11 @@ def check_can_write(booking: Booking, mentor: User) -> None:
     if mentor.id != booking.slot.mentor_id:
         raise NotFound("No such session.")
     if booking.status not in FEEDBACK_STATUSES:
-        raise FeedbackRefused("This session was cancelled or the candidate did not attend, so it takes no feedback."
-                              if booking.status != "no_show" else
-                              "The candidate did not attend this session, so it takes no feedback.")
+        raise FeedbackRefused(
+            "This session was cancelled or the candidate did not attend, so it takes no feedback."
+            if booking.status != "no_show"
+            else "The candidate did not attend this session, so it takes no feedback."
+        )
     if booking.slot.starts_at > utcnow():
         raise FeedbackRefused("You can write feedback once the session has started.")
 
@@ -62,9 +70,15 @@ def save_feedback(booking: Booking, mentor: User, values: dict, publish: bool) -
     was_published = feedback.is_published
     if was_published:
         # Keep the text the candidate has seen before it changes.
-        db.session.add(FeedbackRevision(feedback_id=feedback.id, version=feedback.version,
-                                        published_at=feedback.edited_at or feedback.published_at,
-                                        replaced_by_id=mentor.id, **feedback.content()))
+        db.session.add(
+            FeedbackRevision(
+                feedback_id=feedback.id,
+                version=feedback.version,
+                published_at=feedback.edited_at or feedback.published_at,
+                replaced_by_id=mentor.id,
+                **feedback.content(),
+            )
+        )
     for name in CONTENT_FIELDS:
         value = values.get(name)
         if name.startswith("score_"):
@@ -99,20 +113,34 @@ def save_feedback(booking: Booking, mentor: User, values: dict, publish: bool) -
     if publish or was_published:
         edited = " (updated)" if was_published else ""
         slot = booking.slot
-        notify(booking.candidate,
-               f"{mentor.name} published feedback{edited} on your {slot.interview_type.name} session.",
-               url_for("feedback.session", booking_id=booking.id),
-               email=OutgoingEmail(f"Your interview feedback{edited}: {slot.interview_type.name}", "feedback_published",
-                                   {"booking": booking, "feedback": feedback, "edited": was_published,
-                                    "readiness": READINESS[feedback.readiness],
-                                    "url": url_for("feedback.session", booking_id=booking.id, _external=True)},
-                                   category="feedback"))
+        notify(
+            booking.candidate,
+            f"{mentor.name} published feedback{edited} on your {slot.interview_type.name} session.",
+            url_for("feedback.session", booking_id=booking.id),
+            email=OutgoingEmail(
+                f"Your interview feedback{edited}: {slot.interview_type.name}",
+                "feedback_published",
+                {
+                    "booking": booking,
+                    "feedback": feedback,
+                    "edited": was_published,
+                    "readiness": READINESS[feedback.readiness],
+                    "url": url_for("feedback.session", booking_id=booking.id, _external=True),
+                },
+                category="feedback",
+            ),
+        )
     return feedback
 
 
 def revisions(feedback: SessionFeedback) -> list[FeedbackRevision]:
-    return list(db.session.scalars(sa.select(FeedbackRevision).where(FeedbackRevision.feedback_id == feedback.id)
-                                   .order_by(FeedbackRevision.version.desc())))
+    return list(
+        db.session.scalars(
+            sa.select(FeedbackRevision)
+            .where(FeedbackRevision.feedback_id == feedback.id)
+            .order_by(FeedbackRevision.version.desc())
+        )
+    )
 
 
 def rate_session(booking: Booking, candidate: User, score: int, comment: str) -> SessionRating:
@@ -121,14 +149,18 @@ def rate_session(booking: Booking, candidate: User, score: int, comment: str) ->
         raise NotFound("No such session.")
     if booking.status not in FEEDBACK_STATUSES:
         raise FeedbackRefused("Only a session that took place can be rated.")
-    published = db.session.scalar(sa.select(SessionFeedback.id).where(SessionFeedback.booking_id == booking.id,
-                                                                       SessionFeedback.status == "published"))
+    published = db.session.scalar(
+        sa.select(SessionFeedback.id).where(
+            SessionFeedback.booking_id == booking.id, SessionFeedback.status == "published"
+        )
+    )
     if published is None and booking.slot.ends_at > utcnow():
         raise FeedbackRefused("You can rate the session once it is over.")
     if not isinstance(score, int) or not 1 <= score <= 5:
         raise DomainError("Choose a rating from 1 to 5.", field="score")
-    rating = SessionRating(booking_id=booking.id, candidate_id=candidate.id, score=score,
-                           comment=(comment or "").strip()[:2000])
+    rating = SessionRating(
+        booking_id=booking.id, candidate_id=candidate.id, score=score, comment=(comment or "").strip()[:2000]
+    )
     try:
         with db.session.begin_nested():
             db.session.add(rating)
@@ -146,11 +178,17 @@ def awaiting_feedback_query(mentor_id: int | None = None, older_than: timedelta 
     """Sessions that have started, took place, and have no published feedback; oldest first."""
     cutoff = utcnow() - (older_than or timedelta())
     published = sa.exists().where(SessionFeedback.booking_id == Booking.id, SessionFeedback.status == "published")
-    statement = (sa.select(Booking).join(Booking.slot)
-                 .options(contains_eager(Booking.slot).joinedload(Slot.interview_type),
-                          contains_eager(Booking.slot).joinedload(Slot.mentor), joinedload(Booking.candidate))
-                 .where(Booking.status.in_(FEEDBACK_STATUSES), Slot.starts_at <= cutoff, ~published)
-                 .order_by(Slot.starts_at, Booking.id))
+    statement = (
+        sa.select(Booking)
+        .join(Booking.slot)
+        .options(
+            contains_eager(Booking.slot).joinedload(Slot.interview_type),
+            contains_eager(Booking.slot).joinedload(Slot.mentor),
+            joinedload(Booking.candidate),
+        )
+        .where(Booking.status.in_(FEEDBACK_STATUSES), Slot.starts_at <= cutoff, ~published)
+        .order_by(Slot.starts_at, Booking.id)
+    )
     if mentor_id is not None:
         statement = statement.where(Slot.mentor_id == mentor_id)
     return statement
@@ -159,11 +197,17 @@ def awaiting_feedback_query(mentor_id: int | None = None, older_than: timedelta 
 def draft_booking_ids(booking_ids: list[int]) -> set[int]:
     if not booking_ids:
         return set()
-    return set(db.session.scalars(sa.select(SessionFeedback.booking_id).where(
-        SessionFeedback.booking_id.in_(booking_ids), SessionFeedback.status == "draft")))
+    return set(
+        db.session.scalars(
+            sa.select(SessionFeedback.booking_id).where(
+                SessionFeedback.booking_id.in_(booking_ids), SessionFeedback.status == "draft"
+            )
+        )
+    )
 
 
 # Progress ------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class TimelineEntry:
@@ -176,32 +220,55 @@ class TimelineEntry:
 
 def published_feedback(candidate: User) -> list[SessionFeedback]:
     """The candidate's published interview feedback, oldest first, with session, type and mentor (one query)."""
-    return list(db.session.scalars(
-        sa.select(SessionFeedback).join(SessionFeedback.booking).join(Booking.slot)
-        .options(contains_eager(SessionFeedback.booking).contains_eager(Booking.slot)
-                 .joinedload(Slot.interview_type),
-                 contains_eager(SessionFeedback.booking).contains_eager(Booking.slot).joinedload(Slot.mentor))
-        .where(Booking.candidate_id == candidate.id, SessionFeedback.status == "published")
-        .order_by(Slot.starts_at, SessionFeedback.id)).unique())
+    return list(
+        db.session.scalars(
+            sa.select(SessionFeedback)
+            .join(SessionFeedback.booking)
+            .join(Booking.slot)
+            .options(
+                contains_eager(SessionFeedback.booking).contains_eager(Booking.slot).joinedload(Slot.interview_type),
+                contains_eager(SessionFeedback.booking).contains_eager(Booking.slot).joinedload(Slot.mentor),
+            )
+            .where(Booking.candidate_id == candidate.id, SessionFeedback.status == "published")
+            .order_by(Slot.starts_at, SessionFeedback.id)
+        ).unique()
+    )
 
 
 def progress(candidate: User) -> dict:
     """Everything the progress page shows: timeline, chart series, latest readiness, what to practise next."""
     feedback = published_feedback(candidate)
     reviews = db.session.scalars(
-        sa.select(CVReview).options(joinedload(CVReview.reviewer))
+        sa.select(CVReview)
+        .options(joinedload(CVReview.reviewer))
         .where(CVReview.candidate_id == candidate.id, CVReview.status == "completed")
-        .order_by(CVReview.completed_at)).all()
-    timeline = [TimelineEntry(item.booking.slot.starts_at, "interview",
-                              f"{item.booking.slot.interview_type.name} with {item.booking.slot.mentor.name}",
-                              READINESS.get(item.readiness or "", ""),
-                              url_for("feedback.session", booking_id=item.booking_id)) for item in feedback]
-    timeline += [TimelineEntry(review.completed_at or review.updated_at, "cv", f"CV review: {review.document_name}",
-                               review.verdict_label, url_for("reviews.review", review_id=review.id))
-                 for review in reviews]
+        .order_by(CVReview.completed_at)
+    ).all()
+    timeline = [
+        TimelineEntry(
+            item.booking.slot.starts_at,
+            "interview",
+            f"{item.booking.slot.interview_type.name} with {item.booking.slot.mentor.name}",
+            READINESS.get(item.readiness or "", ""),
+            url_for("feedback.session", booking_id=item.booking_id),
+        )
+        for item in feedback
+    ]
+    timeline += [
+        TimelineEntry(
+            review.completed_at or review.updated_at,
+            "cv",
+            f"CV review: {review.document_name}",
+            review.verdict_label,
+            url_for("reviews.review", review_id=review.id),
+        )
+        for review in reviews
+    ]
     timeline.sort(key=lambda entry: entry.at, reverse=True)
-    series = {c.key: [(item.booking.slot.starts_at, item.score(c.key)) for item in feedback
-                      if item.score(c.key) is not None] for c in CRITERIA}
+    series = {
+        c.key: [(item.booking.slot.starts_at, item.score(c.key)) for item in feedback if item.score(c.key) is not None]
+        for c in CRITERIA
+    }
     latest = feedback[-1] if feedback else None
     focus = lowest_recent(series)
     return {"feedback": feedback, "timeline": timeline, "series": series, "latest": latest, "focus": focus}
@@ -209,12 +276,16 @@ def progress(candidate: User) -> dict:
 
 def lowest_recent(series: dict[str, list[tuple[datetime, int]]], recent: int = 3) -> list[tuple[str, float]]:
     """The three criteria with the lowest average over their last `recent` scores."""
-    averages = [(key, sum(score for _, score in points[-recent:]) / len(points[-recent:]))
-                for key, points in series.items() if points]
+    averages = [
+        (key, sum(score for _, score in points[-recent:]) / len(points[-recent:]))
+        for key, points in series.items()
+        if points
+    ]
     return sorted(averages, key=lambda pair: (pair[1], pair[0]))[:3]
 
 
 # Admin overview -------------------------------------------------------------------------------------------
+
 
 def _sessions_between(statement: sa.Select, start: datetime | None, end: datetime | None) -> sa.Select:
     if start is not None:
@@ -226,24 +297,35 @@ def _sessions_between(statement: sa.Select, start: datetime | None, end: datetim
 
 def mentor_ratings(start: datetime | None = None, end: datetime | None = None) -> list[tuple[str, float, int]]:
     """(mentor name, average rating, number of ratings) for sessions in a range (default: all), best first."""
-    statement = (sa.select(User.name, sa.func.avg(SessionRating.score), sa.func.count(SessionRating.id))
-                 .join(Booking, Booking.id == SessionRating.booking_id).join(Slot, Slot.id == Booking.slot_id)
-                 .join(User, User.id == Slot.mentor_id).group_by(User.id, User.name)
-                 .order_by(sa.func.avg(SessionRating.score).desc(), User.name))
+    statement = (
+        sa.select(User.name, sa.func.avg(SessionRating.score), sa.func.count(SessionRating.id))
+        .join(Booking, Booking.id == SessionRating.booking_id)
+        .join(Slot, Slot.id == Booking.slot_id)
+        .join(User, User.id == Slot.mentor_id)
+        .group_by(User.id, User.name)
+        .order_by(sa.func.avg(SessionRating.score).desc(), User.name)
+    )
     rows = db.session.execute(_sessions_between(statement, start, end))
     return [(name, float(average), int(count)) for name, average, count in rows]
 
 
-def criterion_averages(start: datetime | None = None, end: datetime | None = None
-                       ) -> list[tuple[str, float | None, int]]:
+def criterion_averages(
+    start: datetime | None = None, end: datetime | None = None
+) -> list[tuple[str, float | None, int]]:
     """(criterion, average score, number of scores) over published feedback on sessions in a range (one query)."""
     columns = []
     for criterion in CRITERIA:
         column = getattr(SessionFeedback, criterion.column)
         columns += [sa.func.avg(column), sa.func.count(column)]
-    statement = (sa.select(*columns).select_from(SessionFeedback)
-                 .join(Booking, Booking.id == SessionFeedback.booking_id).join(Slot, Slot.id == Booking.slot_id)
-                 .where(SessionFeedback.status == "published"))
+    statement = (
+        sa.select(*columns)
+        .select_from(SessionFeedback)
+        .join(Booking, Booking.id == SessionFeedback.booking_id)
+        .join(Slot, Slot.id == Booking.slot_id)
+        .where(SessionFeedback.status == "published")
+    )
     row = db.session.execute(_sessions_between(statement, start, end)).one()
-    return [(criterion.name, float(row[2 * i]) if row[2 * i] is not None else None, int(row[2 * i + 1]))
-            for i, criterion in enumerate(CRITERIA)]
+    return [
+        (criterion.name, float(row[2 * i]) if row[2 * i] is not None else None, int(row[2 * i + 1]))
+        for i, criterion in enumerate(CRITERIA)
+    ]

@@ -26,9 +26,12 @@ def _session(booking_id: int):
 
 
 def _can_rate(booking, feedback, rating) -> bool:
-    return (current_user.id == booking.candidate_id and rating is None
-            and booking.status in services.FEEDBACK_STATUSES
-            and (feedback is not None or booking.slot.ends_at <= utcnow()))
+    return (
+        current_user.id == booking.candidate_id
+        and rating is None
+        and booking.status in services.FEEDBACK_STATUSES
+        and (feedback is not None or booking.slot.ends_at <= utcnow())
+    )
 
 
 @bp.route("/sessions/<int:booking_id>", methods=["GET", "POST"])
@@ -58,17 +61,33 @@ def session(booking_id: int):
                 show_error(form, error)
                 booking, feedback = _session(booking_id)
             else:
-                flash("Feedback updated; the candidate sees the new version." if saved.version > 1 else
-                      "Feedback published. The candidate has been told." if publishing else
-                      "Draft saved. The candidate cannot see it until you publish.", "success")
+                flash(
+                    "Feedback updated; the candidate sees the new version."
+                    if saved.version > 1
+                    else "Feedback published. The candidate has been told."
+                    if publishing
+                    else "Draft saved. The candidate cannot see it until you publish.",
+                    "success",
+                )
                 return redirect(url_for("feedback.session", booking_id=booking.id))
-    rating = services.rating_for(booking) if (current_user.is_admin or current_user.id == booking.candidate_id) \
-        else None
+    rating = (
+        services.rating_for(booking) if (current_user.is_admin or current_user.id == booking.candidate_id) else None
+    )
     history = services.revisions(feedback) if feedback and (is_mentor or current_user.is_admin) else []
-    return render_template("feedback/session.html", booking=booking, feedback=feedback, form=form,
-                           is_mentor=is_mentor, problem=problem, criteria=CRITERIA, readiness=READINESS,
-                           markdown=render_markdown, history=history, rating=rating,
-                           rating_form=RatingForm() if _can_rate(booking, feedback, rating) else None)
+    return render_template(
+        "feedback/session.html",
+        booking=booking,
+        feedback=feedback,
+        form=form,
+        is_mentor=is_mentor,
+        problem=problem,
+        criteria=CRITERIA,
+        readiness=READINESS,
+        markdown=render_markdown,
+        history=history,
+        rating=rating,
+        rating_form=RatingForm() if _can_rate(booking, feedback, rating) else None,
+    )
 
 
 @bp.route("/sessions/<int:booking_id>/rate", methods=["POST"])
@@ -96,9 +115,15 @@ def rate(booking_id: int):
 @role_required("candidate")
 def progress():
     data = services.progress(current_user)
-    return render_template("feedback/progress.html", **data, criteria=CRITERIA, criteria_by_key=CRITERIA_BY_KEY,
-                           readiness=READINESS, chart=chart.progress_chart(data["series"], current_user.timezone),
-                           legend=chart.legend())
+    return render_template(
+        "feedback/progress.html",
+        **data,
+        criteria=CRITERIA,
+        criteria_by_key=CRITERIA_BY_KEY,
+        readiness=READINESS,
+        chart=chart.progress_chart(data["series"], current_user.timezone),
+        legend=chart.legend(),
+    )
 
 
 @bp.route("/to-write")
@@ -112,7 +137,15 @@ def pending():
 @bp.route("/overview")
 @role_required("admin")
 def overview():
-    overdue = db.session.scalars(services.awaiting_feedback_query(older_than=services.OVERDUE_AFTER)
-                                 .limit(200)).unique().all()
-    return render_template("feedback/overview.html", overdue=overdue, ratings=services.mentor_ratings(),
-                           averages=services.criterion_averages(), now=utcnow())
+    overdue = (
+        db.session.scalars(services.awaiting_feedback_query(older_than=services.OVERDUE_AFTER).limit(200))
+        .unique()
+        .all()
+    )
+    return render_template(
+        "feedback/overview.html",
+        overdue=overdue,
+        ratings=services.mentor_ratings(),
+        averages=services.criterion_averages(),
+        now=utcnow(),
+    )

@@ -40,26 +40,48 @@ def week():
     monday = chosen - timedelta(days=chosen.weekday())
     start, end = services.local_day_bounds(monday, monday + timedelta(days=6), current_user.timezone)
     mentor_id, type_id = int_arg("mentor"), int_arg("type")
-    statement = (sa.select(Slot).options(joinedload(Slot.mentor), joinedload(Slot.interview_type))
-                 .where(Slot.starts_at >= start, Slot.starts_at < end).order_by(Slot.starts_at, Slot.id))
+    statement = (
+        sa.select(Slot)
+        .options(joinedload(Slot.mentor), joinedload(Slot.interview_type))
+        .where(Slot.starts_at >= start, Slot.starts_at < end)
+        .order_by(Slot.starts_at, Slot.id)
+    )
     if mentor_id:
         statement = statement.where(Slot.mentor_id == mentor_id)
     if type_id:
         statement = statement.where(Slot.interview_type_id == type_id)
     slots = db.session.scalars(statement).all()
-    bookings = {b.slot_id: b for b in db.session.scalars(
-        sa.select(Booking).options(joinedload(Booking.candidate))
-        .where(Booking.slot_id.in_([s.id for s in slots]), Booking.status.in_(LIVE_BOOKING_STATUSES))
-    )} if slots else {}
+    bookings = (
+        {
+            b.slot_id: b
+            for b in db.session.scalars(
+                sa.select(Booking)
+                .options(joinedload(Booking.candidate))
+                .where(Booking.slot_id.in_([s.id for s in slots]), Booking.status.in_(LIVE_BOOKING_STATUSES))
+            )
+        }
+        if slots
+        else {}
+    )
     days = [(monday + timedelta(days=n), []) for n in range(7)]
     for slot in slots:
         days[(to_local(slot.starts_at, current_user.timezone).date() - monday).days][1].append(slot)
     filters = {"mentor": mentor_id, "type": type_id}
-    return render_template("interviews/admin_week.html", days=days, bookings=bookings, monday=monday,
-                           previous_week=monday - timedelta(days=7), next_week=monday + timedelta(days=7),
-                           mentors=_mentors(), types=_types(), filters=filters, problems=problems,
-                           nav_args={key: value for key, value in filters.items() if value},
-                           form=EmptyForm(), today=to_local(utcnow(), current_user.timezone).date())
+    return render_template(
+        "interviews/admin_week.html",
+        days=days,
+        bookings=bookings,
+        monday=monday,
+        previous_week=monday - timedelta(days=7),
+        next_week=monday + timedelta(days=7),
+        mentors=_mentors(),
+        types=_types(),
+        filters=filters,
+        problems=problems,
+        nav_args={key: value for key, value in filters.items() if value},
+        form=EmptyForm(),
+        today=to_local(utcnow(), current_user.timezone).date(),
+    )
 
 
 @bp.route("/slots/<int:slot_id>/edit", methods=["GET", "POST"])
@@ -85,8 +107,9 @@ def edit_slot(slot_id: int):
         else:
             flash("Slot updated.", "success")
             return redirect(url_for("schedule.week", week=to_local(slot.starts_at, current_user.timezone).date()))
-    return render_template("interviews/admin_edit_slot.html", slot=slot, form=form,
-                           booked=availability.live_booking(slot) is not None)
+    return render_template(
+        "interviews/admin_edit_slot.html", slot=slot, form=form, booked=availability.live_booking(slot) is not None
+    )
 
 
 @bp.route("/bulk-cancel", methods=["GET", "POST"])
@@ -103,14 +126,20 @@ def bulk_cancel():
             form.mentor.errors = ["Choose a mentor."]
         else:
             try:
-                slots, bookings = availability.bulk_cancel(mentor, form.first_day.data, form.last_day.data,
-                                                           form.reason.data, current_user)
+                slots, bookings = availability.bulk_cancel(
+                    mentor, form.first_day.data, form.last_day.data, form.reason.data, current_user
+                )
                 db.session.commit()
             except DomainError as error:
                 show_error(form, error)
             else:
-                summary = {"mentor": mentor.name, "slots": slots, "bookings": bookings,
-                           "first": form.first_day.data, "last": form.last_day.data}
+                summary = {
+                    "mentor": mentor.name,
+                    "slots": slots,
+                    "bookings": bookings,
+                    "first": form.first_day.data,
+                    "last": form.last_day.data,
+                }
     return render_template("interviews/admin_bulk_cancel.html", form=form, summary=summary)
 
 
@@ -122,10 +151,16 @@ def bookings():
     mentor_id, candidate_id = int_arg("mentor"), int_arg("candidate")
     first, last = date_arg("from", problems, "From"), date_arg("to", problems, "To")
     start, end = services.local_day_bounds(first, last, current_user.timezone)
-    statement = (sa.select(Booking).join(Booking.slot)
-                 .options(joinedload(Booking.candidate), joinedload(Booking.slot).joinedload(Slot.mentor),
-                          joinedload(Booking.slot).joinedload(Slot.interview_type))
-                 .order_by(Slot.starts_at.desc(), Booking.id.desc()))
+    statement = (
+        sa.select(Booking)
+        .join(Booking.slot)
+        .options(
+            joinedload(Booking.candidate),
+            joinedload(Booking.slot).joinedload(Slot.mentor),
+            joinedload(Booking.slot).joinedload(Slot.interview_type),
+        )
+        .order_by(Slot.starts_at.desc(), Booking.id.desc())
+    )
     if status:
         statement = statement.where(Booking.status == status)
     if mentor_id:
@@ -139,8 +174,21 @@ def bookings():
     pagination = db.paginate(statement, per_page=50, error_out=False)
     counts = services.candidate_reliability([b.candidate_id for b in pagination.items])
     candidates = db.session.scalars(sa.select(User).where(User.role == "candidate").order_by(User.name)).all()
-    filters = {"status": status, "mentor": mentor_id, "candidate": candidate_id,
-               "from": first.isoformat() if first else None, "to": last.isoformat() if last else None}
-    return render_template("interviews/admin_bookings.html", pagination=pagination, counts=counts,
-                           mentors=_mentors(), candidates=candidates, statuses=BOOKING_STATUS_LABELS,
-                           filters=filters, query_args={k: v for k, v in filters.items() if v}, problems=problems)
+    filters = {
+        "status": status,
+        "mentor": mentor_id,
+        "candidate": candidate_id,
+        "from": first.isoformat() if first else None,
+        "to": last.isoformat() if last else None,
+    }
+    return render_template(
+        "interviews/admin_bookings.html",
+        pagination=pagination,
+        counts=counts,
+        mentors=_mentors(),
+        candidates=candidates,
+        statuses=BOOKING_STATUS_LABELS,
+        filters=filters,
+        query_args={k: v for k, v in filters.items() if v},
+        problems=problems,
+    )

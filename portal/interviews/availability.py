@@ -42,11 +42,15 @@ def local_to_utc(day: date, at: time, zone_name: str, field: str | None = None) 
     if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
         raise DomainError(
             f"{at:%H:%M} on {day:%A} {day.day} {day:%B %Y} does not exist in {zone_name}: the clocks go forward "
-            "that night. Choose another time.", field=field)
+            "that night. Choose another time.",
+            field=field,
+        )
     note = None
     if first.utcoffset() != second.utcoffset():
-        note = (f"{at:%H:%M} on {day:%A} {day.day} {day:%B %Y} happens twice in {zone_name} (the clocks go back); "
-                f"we used the first one, {first.tzname()}.")
+        note = (
+            f"{at:%H:%M} on {day:%A} {day.day} {day:%B %Y} happens twice in {zone_name} (the clocks go back); "
+            f"we used the first one, {first.tzname()}."
+        )
     return first.astimezone(UTC), note
 
 
@@ -79,8 +83,16 @@ def plan_single(mentor: User, type_id: int, day: date, at: time) -> tuple[Interv
     return interview_type, [PlannedSlot(starts_at, starts_at + interview_type.duration, note)]
 
 
-def plan_series(mentor: User, type_id: int, weekdays: set[int], window_start: time, window_end: time,
-                first_date: date, last_date: date, buffer_minutes: int) -> tuple[InterviewType, list[PlannedSlot]]:
+def plan_series(
+    mentor: User,
+    type_id: int,
+    weekdays: set[int],
+    window_start: time,
+    window_end: time,
+    first_date: date,
+    last_date: date,
+    buffer_minutes: int,
+) -> tuple[InterviewType, list[PlannedSlot]]:
     """The slots a weekly series would create: local wall times kept across clock changes, all in the future."""
     interview_type = _active_type(type_id)
     if not weekdays:
@@ -94,8 +106,9 @@ def plan_series(mentor: User, type_id: int, weekdays: set[int], window_start: ti
         raise DomainError("The end of the window must be after its start.", field="window_end")
     window = datetime.combine(first_date, window_end) - datetime.combine(first_date, window_start)
     if window < interview_type.duration:
-        raise DomainError(f"The window is shorter than one {interview_type.duration_minutes}-minute session.",
-                          field="window_end")
+        raise DomainError(
+            f"The window is shorter than one {interview_type.duration_minutes}-minute session.", field="window_end"
+        )
     if not 0 <= buffer_minutes <= 240:
         raise DomainError("The buffer must be between 0 and 240 minutes.", field="buffer_minutes")
     if (last_date - first_date).days > 366:
@@ -114,8 +127,11 @@ def plan_series(mentor: User, type_id: int, weekdays: set[int], window_start: ti
                 if starts_at > now:
                     planned.append(PlannedSlot(starts_at, starts_at + interview_type.duration, note))
                 if len(planned) > MAX_SERIES_SLOTS:
-                    raise DomainError(f"This series would create more than {MAX_SERIES_SLOTS} slots. "
-                                      "Shorten the date range or choose fewer weekdays.", field="last_date")
+                    raise DomainError(
+                        f"This series would create more than {MAX_SERIES_SLOTS} slots. "
+                        "Shorten the date range or choose fewer weekdays.",
+                        field="last_date",
+                    )
                 wall += step
         day += timedelta(days=1)
     if not planned:
@@ -129,9 +145,11 @@ def find_clash(mentor_id: int, planned: list[PlannedSlot], ignore_slot_id: int |
         return None
     earliest = min(p.starts_at for p in planned)
     latest = max(p.ends_at for p in planned)
-    statement = sa.select(Slot).where(
-        Slot.mentor_id == mentor_id, Slot.status == "open", Slot.starts_at < latest, Slot.ends_at > earliest
-    ).order_by(Slot.starts_at)
+    statement = (
+        sa.select(Slot)
+        .where(Slot.mentor_id == mentor_id, Slot.status == "open", Slot.starts_at < latest, Slot.ends_at > earliest)
+        .order_by(Slot.starts_at)
+    )
     if ignore_slot_id is not None:
         statement = statement.where(Slot.id != ignore_slot_id)
     existing = db.session.scalars(statement).all()
@@ -143,18 +161,34 @@ def find_clash(mentor_id: int, planned: list[PlannedSlot], ignore_slot_id: int |
 
 
 def _clash_message(slot: Slot, viewer_zone: str) -> str:
-    return (f"This clashes with an existing slot on {format_local(slot.starts_at, viewer_zone)} "
-            f"({slot.interview_type.name}). Nothing was created.")
+    return (
+        f"This clashes with an existing slot on {format_local(slot.starts_at, viewer_zone)} "
+        f"({slot.interview_type.name}). Nothing was created."
+    )
 
 
-def publish_slots(mentor: User, interview_type: InterviewType, planned: list[PlannedSlot], created_by: User,
-                  series: SlotSeries | None = None) -> list[Slot]:
+def publish_slots(
+    mentor: User,
+    interview_type: InterviewType,
+    planned: list[PlannedSlot],
+    created_by: User,
+    series: SlotSeries | None = None,
+) -> list[Slot]:
     """Create every planned slot or none: a clash with an open slot raises SlotClash."""
     clash = find_clash(mentor.id, planned)
     if clash is not None:
         raise SlotClash(_clash_message(clash, created_by.timezone))
-    slots = [Slot(mentor_id=mentor.id, interview_type_id=interview_type.id, starts_at=p.starts_at, ends_at=p.ends_at,
-                  series=series, created_by_id=created_by.id) for p in planned]
+    slots = [
+        Slot(
+            mentor_id=mentor.id,
+            interview_type_id=interview_type.id,
+            starts_at=p.starts_at,
+            ends_at=p.ends_at,
+            series=series,
+            created_by_id=created_by.id,
+        )
+        for p in planned
+    ]
     try:
         with db.session.begin_nested():
             if series is not None:
@@ -166,19 +200,46 @@ def publish_slots(mentor: User, interview_type: InterviewType, planned: list[Pla
     from portal.waitlist.services import offer_slots
 
     offer_slots(slots)
-    record_if_admin_for_other(created_by, mentor.id, "slot.created", "slot", slots[0].id if len(slots) == 1 else None,
-                              f"{len(slots)} slot(s) published for {mentor.name}", None,
-                              {"mentor_id": mentor.id, "slot_ids": [slot.id for slot in slots],
-                               "starts_at": [slot.starts_at for slot in slots]})
+    record_if_admin_for_other(
+        created_by,
+        mentor.id,
+        "slot.created",
+        "slot",
+        slots[0].id if len(slots) == 1 else None,
+        f"{len(slots)} slot(s) published for {mentor.name}",
+        None,
+        {
+            "mentor_id": mentor.id,
+            "slot_ids": [slot.id for slot in slots],
+            "starts_at": [slot.starts_at for slot in slots],
+        },
+    )
     return slots
 
 
-def new_series(mentor: User, interview_type: InterviewType, weekdays: set[int], window_start: time, window_end: time,
-               first_date: date, last_date: date, buffer_minutes: int, created_by: User) -> SlotSeries:
-    return SlotSeries(mentor_id=mentor.id, interview_type_id=interview_type.id, timezone=mentor.timezone,
-                      weekdays=",".join(str(d) for d in sorted(weekdays)), window_start=window_start,
-                      window_end=window_end, first_date=first_date, last_date=last_date,
-                      buffer_minutes=buffer_minutes, created_by_id=created_by.id)
+def new_series(
+    mentor: User,
+    interview_type: InterviewType,
+    weekdays: set[int],
+    window_start: time,
+    window_end: time,
+    first_date: date,
+    last_date: date,
+    buffer_minutes: int,
+    created_by: User,
+) -> SlotSeries:
+    return SlotSeries(
+        mentor_id=mentor.id,
+        interview_type_id=interview_type.id,
+        timezone=mentor.timezone,
+        weekdays=",".join(str(d) for d in sorted(weekdays)),
+        window_start=window_start,
+        window_end=window_end,
+        first_date=first_date,
+        last_date=last_date,
+        buffer_minutes=buffer_minutes,
+        created_by_id=created_by.id,
+    )
 
 
 def live_booking(slot: Slot) -> Booking | None:
@@ -204,9 +265,16 @@ def remove_slot(slot: Slot, by: User) -> None:
     lapse_holds_on(slot)
     slot.status = "cancelled"
     slot.cancelled_at = utcnow()
-    record_if_admin_for_other(by, slot.mentor_id, "slot.cancelled", "slot", slot.id,
-                              f"Unbooked slot of {slot.mentor.name} removed", {"status": "open"},
-                              {"status": "cancelled"})
+    record_if_admin_for_other(
+        by,
+        slot.mentor_id,
+        "slot.cancelled",
+        "slot",
+        slot.id,
+        f"Unbooked slot of {slot.mentor.name} removed",
+        {"status": "open"},
+        {"status": "cancelled"},
+    )
 
 
 def cancel_slot(slot: Slot, reason: str, by: User) -> Booking | None:
@@ -226,10 +294,16 @@ def cancel_slot(slot: Slot, reason: str, by: User) -> Booking | None:
     slot.status = "cancelled"
     slot.cancel_reason = reason or None
     slot.cancelled_at = now
-    record_if_admin_for_other(by, slot.mentor_id, "slot.cancelled", "slot", slot.id,
-                              f"Slot of {slot.mentor.name} cancelled" + (" with its booking" if booking else ""),
-                              {"status": "open"}, {"status": "cancelled", "reason": reason,
-                                                   "booking_id": booking.id if booking else None})
+    record_if_admin_for_other(
+        by,
+        slot.mentor_id,
+        "slot.cancelled",
+        "slot",
+        slot.id,
+        f"Slot of {slot.mentor.name} cancelled" + (" with its booking" if booking else ""),
+        {"status": "open"},
+        {"status": "cancelled", "reason": reason, "booking_id": booking.id if booking else None},
+    )
     if booking is not None:
         booking.status = "cancelled"
         booking.cancel_reason = reason
@@ -240,7 +314,9 @@ def cancel_slot(slot: Slot, reason: str, by: User) -> Booking | None:
         when = format_local(slot.starts_at, booking.candidate.timezone)
         who = "the mentor" if by.id == slot.mentor_id else "the career services team"
         notify_booking_change(
-            booking, booking.candidate, f"Session cancelled by {who}: {slot.interview_type.name}, {when}",
+            booking,
+            booking.candidate,
+            f"Session cancelled by {who}: {slot.interview_type.name}, {when}",
             f"Your {slot.interview_type.name} session on {when} was cancelled by {who}: {reason}",
             url_for("interviews.slots", type=slot.interview_type_id),
         )
@@ -260,9 +336,16 @@ def edit_slot(slot: Slot, type_id: int, day: date, at: time, by: User) -> Slot:
     before = {"interview_type_id": slot.interview_type_id, "starts_at": slot.starts_at}
     slot.interview_type_id = interview_type.id
     slot.starts_at, slot.ends_at = planned[0].starts_at, planned[0].ends_at
-    record_if_admin_for_other(by, slot.mentor_id, "slot.changed", "slot", slot.id,
-                              f"Slot of {slot.mentor.name} changed", before,
-                              {"interview_type_id": slot.interview_type_id, "starts_at": slot.starts_at})
+    record_if_admin_for_other(
+        by,
+        slot.mentor_id,
+        "slot.changed",
+        "slot",
+        slot.id,
+        f"Slot of {slot.mentor.name} changed",
+        before,
+        {"interview_type_id": slot.interview_type_id, "starts_at": slot.starts_at},
+    )
     try:
         with db.session.begin_nested():
             db.session.flush()
@@ -282,8 +365,15 @@ def bulk_cancel(mentor: User, first_day: date, last_day: date, reason: str, by: 
     start = datetime.combine(first_day, time.min, tz).astimezone(UTC)
     end = datetime.combine(last_day + timedelta(days=1), time.min, tz).astimezone(UTC)
     slots = db.session.scalars(
-        sa.select(Slot).where(Slot.mentor_id == mentor.id, Slot.status == "open", Slot.starts_at >= start,
-                              Slot.starts_at < end, Slot.starts_at > utcnow()).order_by(Slot.starts_at)
+        sa.select(Slot)
+        .where(
+            Slot.mentor_id == mentor.id,
+            Slot.status == "open",
+            Slot.starts_at >= start,
+            Slot.starts_at < end,
+            Slot.starts_at > utcnow(),
+        )
+        .order_by(Slot.starts_at)
     ).all()
     bookings = sum(1 for slot in slots if cancel_slot(slot, reason, by) is not None)
     return len(slots), bookings

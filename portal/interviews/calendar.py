@@ -59,16 +59,21 @@ def booking_ics(booking: Booking) -> bytes:
 
 
 def booking_attachment(booking: Booking) -> Attachment:
-    return Attachment("interview.ics", f"text/calendar; method={booking_method(booking)}",
-                      booking_ics(booking).decode("utf-8"))
+    return Attachment(
+        "interview.ics", f"text/calendar; method={booking_method(booking)}", booking_ics(booking).decode("utf-8")
+    )
 
 
 def feed_bookings(user: User) -> list[Booking]:
     """A user's upcoming live sessions: as candidate, or as the mentor of the slot."""
     statement = (
-        sa.select(Booking).join(Booking.slot)
-        .options(contains_eager(Booking.slot).joinedload(Slot.interview_type),
-                 contains_eager(Booking.slot).joinedload(Slot.mentor), joinedload(Booking.candidate))
+        sa.select(Booking)
+        .join(Booking.slot)
+        .options(
+            contains_eager(Booking.slot).joinedload(Slot.interview_type),
+            contains_eager(Booking.slot).joinedload(Slot.mentor),
+            joinedload(Booking.candidate),
+        )
         .where(Booking.status == "booked", Slot.starts_at > utcnow())
         .order_by(Slot.starts_at)
     )

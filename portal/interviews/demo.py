@@ -15,12 +15,21 @@ from portal.interviews.models import Booking, BookingPolicy, InterviewType, Slot
 from portal.interviews.services import POLICY_DEFAULTS
 
 DEFAULT_INTERVIEW_TYPES = (
-    ("Technical: Python and ML fundamentals", 60,
-     "Coding in Python, data structures, core machine learning concepts and evaluation."),
-    ("ML system design and production", 60,
-     "Designing pipelines, model serving APIs, monitoring and deployment for a realistic product."),
-    ("Behavioural and career story", 45,
-     "Your motivation, past projects and how you work with others, told with clear examples."),
+    (
+        "Technical: Python and ML fundamentals",
+        60,
+        "Coding in Python, data structures, core machine learning concepts and evaluation.",
+    ),
+    (
+        "ML system design and production",
+        60,
+        "Designing pipelines, model serving APIs, monitoring and deployment for a realistic product.",
+    ),
+    (
+        "Behavioural and career story",
+        45,
+        "Your motivation, past projects and how you work with others, told with clear examples.",
+    ),
 )
 
 FOCUS_NOTES = (
@@ -44,8 +53,14 @@ def ensure_default_types() -> list[InterviewType]:
 
 
 def _booking(slot: Slot, candidate: User, status: str, note: str) -> Booking:
-    return Booking(slot=slot, candidate=candidate, status=status, focus_note=note,
-                   uid=f"booking-{uuid.uuid4()}@career-portal", outcome_at=slot.ends_at if status != "booked" else None)
+    return Booking(
+        slot=slot,
+        candidate=candidate,
+        status=status,
+        focus_note=note,
+        uid=f"booking-{uuid.uuid4()}@career-portal",
+        outcome_at=slot.ends_at if status != "booked" else None,
+    )
 
 
 def seed_interviews(mentors: list[User], candidates: list[User]) -> int:
@@ -60,14 +75,20 @@ def seed_interviews(mentors: list[User], candidates: list[User]) -> int:
         weekdays = {1, 3, 5} if index % 2 == 0 else {2, 4, 6}
         values = (weekdays, time(18, 0), time(20, 30), today, today + timedelta(days=21), 15)
         interview_type, planned = plan_series(mentor, interview_type.id, *values)
-        slots = publish_slots(mentor, interview_type, planned, mentor, new_series(mentor, interview_type, *values,
-                                                                                  mentor))
+        slots = publish_slots(
+            mentor, interview_type, planned, mentor, new_series(mentor, interview_type, *values, mentor)
+        )
         created += len(slots)
         # Past sessions, one a week: the first candidate every week (alternating mentors), others in between.
         for weeks_ago in (1, 2, 3, 4):
             start = datetime.combine(today - timedelta(weeks=weeks_ago), time(10 + index, 0), UTC)
-            past = Slot(mentor_id=mentor.id, interview_type_id=types[weeks_ago % 3].id, starts_at=start,
-                        ends_at=start + types[weeks_ago % 3].duration, created_by_id=mentor.id)
+            past = Slot(
+                mentor_id=mentor.id,
+                interview_type_id=types[weeks_ago % 3].id,
+                starts_at=start,
+                ends_at=start + types[weeks_ago % 3].duration,
+                created_by_id=mentor.id,
+            )
             db.session.add(past)
             first = weeks_ago % 2 == index % 2
             candidate = candidates[0] if first else candidates[1 + (weeks_ago + index) % (len(candidates) - 1)]

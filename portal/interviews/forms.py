@@ -20,8 +20,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from portal.forms import MAX_ID, choices, plausible_date, to_id
 from portal.interviews.availability import WEEKDAY_NAMES
 
-FOCUS_HINT = ("What would you like to practise? For example: 'explaining bias and variance', 'designing a "
-              "feature store', 'my career-change story'. At most 1,000 characters.")
+FOCUS_HINT = (
+    "What would you like to practise? For example: 'explaining bias and variance', 'designing a "
+    "feature store', 'my career-change story'. At most 1,000 characters."
+)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -30,8 +32,9 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def _type_field() -> SelectField:
-    return SelectField("Interview type", coerce=to_id, validators=[DataRequired("Choose an interview type.")],
-                       validate_choice=False)
+    return SelectField(
+        "Interview type", coerce=to_id, validators=[DataRequired("Choose an interview type.")], validate_choice=False
+    )
 
 
 def _mentor_field() -> SelectField:
@@ -42,23 +45,32 @@ class SlotForm(FlaskForm):
     mentor = _mentor_field()
     interview_type = _type_field()
     day = DateField("Date", validators=[InputRequired("Enter the date."), plausible_date])
-    start_time = TimeField("Start time", validators=[InputRequired("Enter the start time.")],
-                           description="In your time zone. The session lasts as long as its type.")
+    start_time = TimeField(
+        "Start time",
+        validators=[InputRequired("Enter the start time.")],
+        description="In your time zone. The session lasts as long as its type.",
+    )
     submit = SubmitField("Publish slot")
 
 
 class SeriesForm(FlaskForm):
     mentor = _mentor_field()
     interview_type = _type_field()
-    weekdays = MultiCheckboxField("Weekdays", coerce=to_id, validate_choice=False,
-                                  choices=choices(enumerate(WEEKDAY_NAMES, start=1)))
+    weekdays = MultiCheckboxField(
+        "Weekdays", coerce=to_id, validate_choice=False, choices=choices(enumerate(WEEKDAY_NAMES, start=1))
+    )
     window_start = TimeField("Daily window starts", validators=[InputRequired("Enter when the window starts.")])
     window_end = TimeField("Daily window ends", validators=[InputRequired("Enter when the window ends.")])
     first_date = DateField("First date", validators=[InputRequired("Enter the first date."), plausible_date])
     last_date = DateField("Last date", validators=[InputRequired("Enter the last date."), plausible_date])
-    buffer_minutes = IntegerField("Break between sessions (minutes)", default=15,
-                                  validators=[InputRequired("Enter the break in minutes (0 for none)."),
-                                              NumberRange(0, 240, "The break must be between 0 and 240 minutes.")])
+    buffer_minutes = IntegerField(
+        "Break between sessions (minutes)",
+        default=15,
+        validators=[
+            InputRequired("Enter the break in minutes (0 for none)."),
+            NumberRange(0, 240, "The break must be between 0 and 240 minutes."),
+        ],
+    )
     preview = SubmitField("Preview slots")
     confirm = SubmitField("Publish these slots")
 
@@ -83,8 +95,11 @@ class EditSlotForm(FlaskForm):
 
 
 class CancelSlotForm(FlaskForm):
-    reason = TextAreaField("Reason", validators=[Length(max=1000, message="At most 1,000 characters.")],
-                           description="Required when the slot is booked: the candidate reads it.")
+    reason = TextAreaField(
+        "Reason",
+        validators=[Length(max=1000, message="At most 1,000 characters.")],
+        description="Required when the slot is booked: the candidate reads it.",
+    )
     submit = SubmitField("Cancel slot")
 
 
@@ -92,30 +107,45 @@ class BulkCancelForm(FlaskForm):
     mentor = SelectField("Mentor", coerce=to_id, validators=[DataRequired("Choose a mentor.")], validate_choice=False)
     first_day = DateField("From", validators=[InputRequired("Enter the first date."), plausible_date])
     last_day = DateField("To", validators=[InputRequired("Enter the last date."), plausible_date])
-    reason = TextAreaField("Reason", validators=[DataRequired("Give a reason: every affected candidate reads it."),
-                                                 Length(max=1000, message="At most 1,000 characters.")])
+    reason = TextAreaField(
+        "Reason",
+        validators=[
+            DataRequired("Give a reason: every affected candidate reads it."),
+            Length(max=1000, message="At most 1,000 characters."),
+        ],
+    )
     submit = SubmitField("Cancel these slots")
 
 
 class BookingForm(FlaskForm):
-    cv_document = SelectField("CV to share with the mentor", coerce=to_id, validate_choice=False,
-                              description="The mentor of this session can read the version you choose.")
+    cv_document = SelectField(
+        "CV to share with the mentor",
+        coerce=to_id,
+        validate_choice=False,
+        description="The mentor of this session can read the version you choose.",
+    )
     focus_note = TextAreaField(
-        "Focus for this session", description=FOCUS_HINT,
-        validators=[Length(max=1000, message="The focus note must be 1,000 characters or fewer.")])
+        "Focus for this session",
+        description=FOCUS_HINT,
+        validators=[Length(max=1000, message="The focus note must be 1,000 characters or fewer.")],
+    )
     submit = SubmitField("Confirm booking")
 
 
 class CancelBookingForm(FlaskForm):
-    reason = TextAreaField("Reason (optional)", description="Your mentor sees this.",
-                           validators=[Length(max=1000, message="At most 1,000 characters.")])
+    reason = TextAreaField(
+        "Reason (optional)",
+        description="Your mentor sees this.",
+        validators=[Length(max=1000, message="At most 1,000 characters.")],
+    )
     override = BooleanField("Override the cancellation cutoff (admin)")
     submit = SubmitField("Cancel booking")
 
 
 class RescheduleForm(FlaskForm):
-    slot_id = IntegerField("New slot", validators=[DataRequired("Choose a new slot."),
-                                                   NumberRange(1, MAX_ID, "Choose a new slot.")])
+    slot_id = IntegerField(
+        "New slot", validators=[DataRequired("Choose a new slot."), NumberRange(1, MAX_ID, "Choose a new slot.")]
+    )
     override = BooleanField("Override the cutoff and the reschedule limit (admin)")
     submit = SubmitField("Move my booking here")
 

@@ -38,13 +38,16 @@ def _target_mentor() -> User:
 
 
 def _choices(form) -> None:
-    types = db.session.scalars(sa.select(InterviewType).where(InterviewType.active.is_(True))
-                               .order_by(InterviewType.name)).all()
-    form.interview_type.choices = choices([(0, "Choose a type")] + [(t.id, f"{t.name} ({t.duration_minutes} min)")
-                                                                     for t in types])
+    types = db.session.scalars(
+        sa.select(InterviewType).where(InterviewType.active.is_(True)).order_by(InterviewType.name)
+    ).all()
+    form.interview_type.choices = choices(
+        [(0, "Choose a type")] + [(t.id, f"{t.name} ({t.duration_minutes} min)") for t in types]
+    )
     if hasattr(form, "mentor"):
-        mentors = db.session.scalars(sa.select(User).where(User.role == "mentor", User.active.is_(True))
-                                     .order_by(User.name)).all()
+        mentors = db.session.scalars(
+            sa.select(User).where(User.role == "mentor", User.active.is_(True)).order_by(User.name)
+        ).all()
         form.mentor.choices = choices([(0, "Choose a mentor")] + [(m.id, m.name) for m in mentors])
 
 
@@ -70,12 +73,17 @@ def availability_page():
     if mentor is None:
         return redirect(url_for("schedule.week"))
     slots = db.paginate(
-        sa.select(Slot).options(joinedload(Slot.interview_type))
+        sa.select(Slot)
+        .options(joinedload(Slot.interview_type))
         .where(Slot.mentor_id == mentor.id, Slot.status == "open", Slot.ends_at > utcnow())
-        .order_by(Slot.starts_at), per_page=50, error_out=False)
+        .order_by(Slot.starts_at),
+        per_page=50,
+        error_out=False,
+    )
     booked = services.booked_slot_ids([slot.id for slot in slots.items])
-    return render_template("interviews/mentor_availability.html", mentor=mentor, slots=slots, booked=booked,
-                           form=EmptyForm())
+    return render_template(
+        "interviews/mentor_availability.html", mentor=mentor, slots=slots, booked=booked, form=EmptyForm()
+    )
 
 
 @bp.route("/availability/slot", methods=["GET", "POST"])
@@ -88,8 +96,9 @@ def add_slot():
         form.mentor.data = mentor.id
     if form.validate_on_submit() and (mentor := _chosen_mentor(form)) is not None:
         try:
-            interview_type, planned = availability.plan_single(mentor, form.interview_type.data, form.day.data,
-                                                               form.start_time.data)
+            interview_type, planned = availability.plan_single(
+                mentor, form.interview_type.data, form.day.data, form.start_time.data
+            )
             availability.publish_slots(mentor, interview_type, planned, current_user)
             db.session.commit()
         except DomainError as error:
@@ -111,8 +120,14 @@ def add_series():
     planned = None
     if form.validate_on_submit() and (mentor := _chosen_mentor(form)) is not None:
         weekdays = {day for day in (form.weekdays.data or []) if 1 <= day <= 7}
-        values = (weekdays, form.window_start.data, form.window_end.data, form.first_date.data,
-                  form.last_date.data, form.buffer_minutes.data)
+        values = (
+            weekdays,
+            form.window_start.data,
+            form.window_end.data,
+            form.first_date.data,
+            form.last_date.data,
+            form.buffer_minutes.data,
+        )
         try:
             interview_type, planned = availability.plan_series(mentor, form.interview_type.data, *values)
             if form.confirm.data:
@@ -124,8 +139,13 @@ def add_series():
         except DomainError as error:
             show_error(form, error)
             planned = None
-    return render_template("interviews/series_form.html", form=form, mentor=mentor, planned=planned or [],
-                           notes=[p.note for p in planned or [] if p.note])
+    return render_template(
+        "interviews/series_form.html",
+        form=form,
+        mentor=mentor,
+        planned=planned or [],
+        notes=[p.note for p in planned or [] if p.note],
+    )
 
 
 def _managed_slot(slot_id: int) -> Slot:
@@ -149,8 +169,9 @@ def remove_slot(slot_id: int):
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "danger")
-    return redirect(request.form.get("next") if _safe(request.form.get("next"))
-                    else url_for("mentor.availability_page"))
+    return redirect(
+        request.form.get("next") if _safe(request.form.get("next")) else url_for("mentor.availability_page")
+    )
 
 
 def _safe(target: str | None) -> bool:
@@ -188,8 +209,14 @@ def schedule():
     now = utcnow()
     upcoming = db.session.scalars(services.mentor_sessions_query(mentor.id, True, now)).unique().all()
     past = db.paginate(services.mentor_sessions_query(mentor.id, False, now), per_page=20, error_out=False)
-    return render_template("interviews/mentor_schedule.html", mentor=mentor, upcoming=upcoming, past=past,
-                           outcome_form=OutcomeForm(), now=now)
+    return render_template(
+        "interviews/mentor_schedule.html",
+        mentor=mentor,
+        upcoming=upcoming,
+        past=past,
+        outcome_form=OutcomeForm(),
+        now=now,
+    )
 
 
 @bp.route("/bookings/<int:booking_id>/outcome", methods=["POST"])

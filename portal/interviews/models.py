@@ -19,8 +19,14 @@ SESSION_STATUSES = ("booked", "completed", "no_show")
 # A booking in one of these statuses holds its slot, a waitlist offer ("held") included: at most one per slot
 # (partial unique index), so nobody can book a slot while it is offered to someone.
 LIVE_BOOKING_STATUSES = (*SESSION_STATUSES, "held")
-BOOKING_STATUS_LABELS = {"booked": "Booked", "cancelled": "Cancelled", "completed": "Completed", "no_show": "No-show",
-                         "held": "Offered to you", "lapsed": "Offer ended"}
+BOOKING_STATUS_LABELS = {
+    "booked": "Booked",
+    "cancelled": "Cancelled",
+    "completed": "Completed",
+    "no_show": "No-show",
+    "held": "Offered to you",
+    "lapsed": "Offer ended",
+}
 _LIVE_SQL = "status IN ('booked', 'completed', 'no_show', 'held')"
 
 
@@ -101,12 +107,18 @@ class Slot(db.Model):
 class Booking(db.Model):
     __tablename__ = "bookings"
     __table_args__ = (
-        sa.CheckConstraint("status IN ('booked', 'cancelled', 'completed', 'no_show', 'held', 'lapsed')",
-                           name="status_known"),
+        sa.CheckConstraint(
+            "status IN ('booked', 'cancelled', 'completed', 'no_show', 'held', 'lapsed')", name="status_known"
+        ),
         sa.CheckConstraint("reschedule_count >= 0", name="reschedule_count_not_negative"),
         # At most one live booking per slot: the database settles every race.
-        sa.Index("uq_bookings_live_slot", "slot_id", unique=True,
-                 sqlite_where=sa.text(_LIVE_SQL), postgresql_where=sa.text(_LIVE_SQL)),
+        sa.Index(
+            "uq_bookings_live_slot",
+            "slot_id",
+            unique=True,
+            sqlite_where=sa.text(_LIVE_SQL),
+            postgresql_where=sa.text(_LIVE_SQL),
+        ),
         sa.Index("ix_bookings_candidate_status", "candidate_id", "status"),
     )
 

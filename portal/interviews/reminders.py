@@ -38,8 +38,14 @@ class Reminder(db.Model):
 
 def offsets() -> list[int]:
     """Minutes before the start, from REMINDER_OFFSETS_HOURS (default "24,1")."""
-    return sorted({int(float(part) * 60) for part in str(current_app.config["REMINDER_OFFSETS_HOURS"]).split(",")
-                   if part.strip()}, reverse=True)
+    return sorted(
+        {
+            int(float(part) * 60)
+            for part in str(current_app.config["REMINDER_OFFSETS_HOURS"]).split(",")
+            if part.strip()
+        },
+        reverse=True,
+    )
 
 
 def schedule_reminders(booking: Booking) -> int:
@@ -51,21 +57,35 @@ def schedule_reminders(booking: Booking) -> int:
         for minutes in offsets():
             due = starts_at - timedelta(minutes=minutes)
             if due > now:
-                db.session.add(Reminder(booking_id=booking.id, recipient_id=recipient_id, offset_minutes=minutes,
-                                        session_starts_at=starts_at, due_at=due))
+                db.session.add(
+                    Reminder(
+                        booking_id=booking.id,
+                        recipient_id=recipient_id,
+                        offset_minutes=minutes,
+                        session_starts_at=starts_at,
+                        due_at=due,
+                    )
+                )
                 created += 1
     return created
 
 
 def cancel_reminders(booking: Booking) -> None:
     """No reminder goes out for a cancelled session or for a moved session's old time."""
-    db.session.execute(sa.update(Reminder).where(Reminder.booking_id == booking.id, Reminder.status == "pending")
-                       .values(status="cancelled"))
+    db.session.execute(
+        sa.update(Reminder)
+        .where(Reminder.booking_id == booking.id, Reminder.status == "pending")
+        .values(status="cancelled")
+    )
 
 
 def _claim_next_due(now: datetime) -> Reminder | None:
-    statement = (sa.select(Reminder).where(Reminder.status == "pending", Reminder.due_at <= now)
-                 .order_by(Reminder.due_at, Reminder.id).limit(1))
+    statement = (
+        sa.select(Reminder)
+        .where(Reminder.status == "pending", Reminder.due_at <= now)
+        .order_by(Reminder.due_at, Reminder.id)
+        .limit(1)
+    )
     if db.session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update(skip_locked=True)
     return db.session.scalar(statement)
@@ -83,17 +103,23 @@ def _reminder_email(reminder: Reminder, booking: Booking, recipient: User) -> Ou
     return OutgoingEmail(
         subject=f"Reminder: {slot.interview_type.name} {when_words}",
         template="reminder",
-        context={"booking": booking, "slot": slot, "recipient": recipient, "when_words": when_words,
-                 "when": format_local(slot.starts_at, recipient.timezone),
-                 "until": format_local(slot.ends_at, recipient.timezone, with_date=False),
-                 "other": slot.mentor.name if is_candidate else booking.candidate.name,
-                 "reschedule_url": url_for("interviews.reschedule", booking_id=booking.id, _external=True)
-                 if changeable else None,
-                 "cancel_url": url_for("interviews.cancel", booking_id=booking.id, _external=True)
-                 if changeable else None,
-                 "url": url_for("interviews.booking", booking_id=booking.id, _external=True)},
+        context={
+            "booking": booking,
+            "slot": slot,
+            "recipient": recipient,
+            "when_words": when_words,
+            "when": format_local(slot.starts_at, recipient.timezone),
+            "until": format_local(slot.ends_at, recipient.timezone, with_date=False),
+            "other": slot.mentor.name if is_candidate else booking.candidate.name,
+            "reschedule_url": url_for("interviews.reschedule", booking_id=booking.id, _external=True)
+            if changeable
+            else None,
+            "cancel_url": url_for("interviews.cancel", booking_id=booking.id, _external=True) if changeable else None,
+            "url": url_for("interviews.booking", booking_id=booking.id, _external=True),
+        },
         category="reminders",
-        attachment=booking_attachment(booking))
+        attachment=booking_attachment(booking),
+    )
 
 
 def send_due_reminders(limit: int = 500) -> int:
@@ -105,12 +131,24 @@ def send_due_reminders(limit: int = 500) -> int:
         reminder = _claim_next_due(started)
         if reminder is None:
             break
-        booking = db.session.get(Booking, reminder.booking_id, options=[
-            joinedload(Booking.slot).joinedload(Slot.mentor), joinedload(Booking.slot).joinedload(Slot.interview_type),
-            joinedload(Booking.candidate)])
+        booking = db.session.get(
+            Booking,
+            reminder.booking_id,
+            options=[
+                joinedload(Booking.slot).joinedload(Slot.mentor),
+                joinedload(Booking.slot).joinedload(Slot.interview_type),
+                joinedload(Booking.candidate),
+            ],
+        )
         recipient = db.session.get(User, reminder.recipient_id)
-        stale = (booking is None or booking.status != "booked" or booking.slot.starts_at != reminder.session_starts_at
-                 or booking.slot.starts_at <= utcnow() or recipient is None or not recipient.active)
+        stale = (
+            booking is None
+            or booking.status != "booked"
+            or booking.slot.starts_at != reminder.session_starts_at
+            or booking.slot.starts_at <= utcnow()
+            or recipient is None
+            or not recipient.active
+        )
         if stale:
             reminder.status = "cancelled"
         else:

@@ -27,8 +27,13 @@ from portal.mail import OutgoingEmail
 from portal.notifications.services import notify
 from portal.timeutil import format_local, zone
 
-POLICY_DEFAULTS = {"min_notice_hours": 12, "horizon_days": 60, "max_upcoming": 2, "cancel_cutoff_hours": 24,
-                   "max_reschedules": 2}
+POLICY_DEFAULTS = {
+    "min_notice_hours": 12,
+    "horizon_days": 60,
+    "max_upcoming": 2,
+    "cancel_cutoff_hours": 24,
+    "max_reschedules": 2,
+}
 
 
 class PolicyViolation(DomainError):
@@ -53,13 +58,20 @@ def get_policy() -> BookingPolicy:
 
 # Queries ------------------------------------------------------------------------------------------
 
+
 def _live_booking_exists():
     return sa.exists().where(Booking.slot_id == Slot.id, Booking.status.in_(LIVE_BOOKING_STATUSES))
 
 
-def bookable_slots_query(policy: BookingPolicy, now: datetime, type_id: int | None = None,
-                         mentor_id: int | None = None, start: datetime | None = None,
-                         end: datetime | None = None, exclude_mentor_id: int | None = None) -> sa.Select:
+def bookable_slots_query(
+    policy: BookingPolicy,
+    now: datetime,
+    type_id: int | None = None,
+    mentor_id: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    exclude_mentor_id: int | None = None,
+) -> sa.Select:
     """Open slots nobody holds, inside the notice/horizon window, soonest first, with mentor and type loaded."""
     earliest = now + timedelta(hours=policy.min_notice_hours)
     latest = now + timedelta(days=policy.horizon_days)
@@ -68,10 +80,15 @@ def bookable_slots_query(policy: BookingPolicy, now: datetime, type_id: int | No
         .join(Slot.mentor)
         .join(Slot.interview_type)
         .options(contains_eager(Slot.mentor), contains_eager(Slot.interview_type))
-        .where(Slot.status == "open", Slot.starts_at >= max(earliest, start or earliest),
-               Slot.starts_at <= min(latest, end or latest), ~_live_booking_exists(), User.active.is_(True),
-               User.role == "mentor",
-               InterviewType.active.is_(True))
+        .where(
+            Slot.status == "open",
+            Slot.starts_at >= max(earliest, start or earliest),
+            Slot.starts_at <= min(latest, end or latest),
+            ~_live_booking_exists(),
+            User.active.is_(True),
+            User.role == "mentor",
+            InterviewType.active.is_(True),
+        )
         .order_by(Slot.starts_at, Slot.id)
     )
     if type_id:
@@ -96,8 +113,9 @@ def nearest_alternatives(slot: Slot, limit: int = 5) -> list[Slot]:
     statement = bookable_slots_query(get_policy(), utcnow(), type_id=slot.interview_type_id).where(Slot.id != slot.id)
     distance = sa.func.abs(sa.extract("epoch", Slot.starts_at) - sa.extract("epoch", sa.literal(slot.starts_at)))
     if db.session.get_bind().dialect.name == "sqlite":
-        distance = sa.func.abs(sa.func.julianday(Slot.starts_at) - sa.func.julianday(
-            slot.starts_at.astimezone(UTC).replace(tzinfo=None)))
+        distance = sa.func.abs(
+            sa.func.julianday(Slot.starts_at) - sa.func.julianday(slot.starts_at.astimezone(UTC).replace(tzinfo=None))
+        )
     return list(db.session.scalars(statement.order_by(None).order_by(distance, Slot.id).limit(limit)).unique())
 
 
@@ -105,8 +123,11 @@ def booked_slot_ids(slot_ids: list[int]) -> set[int]:
     """Which of these slots hold a live booking (one query)."""
     if not slot_ids:
         return set()
-    return set(db.session.scalars(sa.select(Booking.slot_id).where(
-        Booking.slot_id.in_(slot_ids), Booking.status.in_(LIVE_BOOKING_STATUSES))))
+    return set(
+        db.session.scalars(
+            sa.select(Booking.slot_id).where(Booking.slot_id.in_(slot_ids), Booking.status.in_(LIVE_BOOKING_STATUSES))
+        )
+    )
 
 
 def candidate_reliability(candidate_ids: list[int]) -> dict[int, tuple[int, int]]:
@@ -114,10 +135,13 @@ def candidate_reliability(candidate_ids: list[int]) -> dict[int, tuple[int, int]
     if not candidate_ids:
         return {}
     rows = db.session.execute(
-        sa.select(Booking.candidate_id,
-                  sa.func.sum(sa.case((Booking.status == "no_show", 1), else_=0)),
-                  sa.func.sum(sa.case((Booking.late_cancellation.is_(True), 1), else_=0)))
-        .where(Booking.candidate_id.in_(set(candidate_ids))).group_by(Booking.candidate_id)
+        sa.select(
+            Booking.candidate_id,
+            sa.func.sum(sa.case((Booking.status == "no_show", 1), else_=0)),
+            sa.func.sum(sa.case((Booking.late_cancellation.is_(True), 1), else_=0)),
+        )
+        .where(Booking.candidate_id.in_(set(candidate_ids)))
+        .group_by(Booking.candidate_id)
     )
     return {candidate_id: (int(no_shows or 0), int(late or 0)) for candidate_id, no_shows, late in rows}
 
@@ -126,14 +150,16 @@ def candidate_bookings_query(candidate: User, upcoming: bool, now: datetime) -> 
     statement = (
         sa.select(Booking)
         .join(Booking.slot)
-        .options(contains_eager(Booking.slot).joinedload(Slot.mentor),
-                 contains_eager(Booking.slot).joinedload(Slot.interview_type), joinedload(Booking.cv_document))
+        .options(
+            contains_eager(Booking.slot).joinedload(Slot.mentor),
+            contains_eager(Booking.slot).joinedload(Slot.interview_type),
+            joinedload(Booking.cv_document),
+        )
         .where(Booking.candidate_id == candidate.id)
     )
     if upcoming:
         return statement.where(Booking.status == "booked", Slot.starts_at > now).order_by(Slot.starts_at)
-    return statement.where(sa.or_(Booking.status != "booked", Slot.starts_at <= now)).order_by(
-        Slot.starts_at.desc())
+    return statement.where(sa.or_(Booking.status != "booked", Slot.starts_at <= now)).order_by(Slot.starts_at.desc())
 
 
 def mentor_sessions_query(mentor_id: int, upcoming: bool, now: datetime) -> sa.Select:
@@ -141,8 +167,11 @@ def mentor_sessions_query(mentor_id: int, upcoming: bool, now: datetime) -> sa.S
     statement = (
         sa.select(Booking)
         .join(Booking.slot)
-        .options(contains_eager(Booking.slot).joinedload(Slot.interview_type), joinedload(Booking.candidate),
-                 joinedload(Booking.cv_document))
+        .options(
+            contains_eager(Booking.slot).joinedload(Slot.interview_type),
+            joinedload(Booking.candidate),
+            joinedload(Booking.cv_document),
+        )
         .where(Slot.mentor_id == mentor_id, Booking.status.in_(SESSION_STATUSES))
     )
     if upcoming:
@@ -152,10 +181,16 @@ def mentor_sessions_query(mentor_id: int, upcoming: bool, now: datetime) -> sa.S
 
 def load_booking(booking_id: int, user: User) -> Booking:
     """A booking the user may see (candidate, its mentor, admins); NotFound for anyone else."""
-    booking = db.session.get(Booking, booking_id, options=[joinedload(Booking.slot).joinedload(Slot.interview_type),
-                                                            joinedload(Booking.slot).joinedload(Slot.mentor),
-                                                            joinedload(Booking.candidate),
-                                                            joinedload(Booking.cv_document)])
+    booking = db.session.get(
+        Booking,
+        booking_id,
+        options=[
+            joinedload(Booking.slot).joinedload(Slot.interview_type),
+            joinedload(Booking.slot).joinedload(Slot.mentor),
+            joinedload(Booking.candidate),
+            joinedload(Booking.cv_document),
+        ],
+    )
     if booking is None or not booking.can_view(user):
         raise NotFound("No such booking.")
     return booking
@@ -163,14 +198,21 @@ def load_booking(booking_id: int, user: User) -> Booking:
 
 # Rules --------------------------------------------------------------------------------------------
 
+
 def _lock_candidate(candidate: User) -> None:
     """Serialise one candidate's bookings so that limits and overlaps cannot race (SQLite: BEGIN IMMEDIATE)."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(sa.select(User.id).where(User.id == candidate.id).with_for_update())
 
 
-def check_booking_rules(candidate: User, slot: Slot, policy: BookingPolicy, now: datetime,
-                        moving: Booking | None = None, ignore: Booking | None = None) -> None:
+def check_booking_rules(
+    candidate: User,
+    slot: Slot,
+    policy: BookingPolicy,
+    now: datetime,
+    moving: Booking | None = None,
+    ignore: Booking | None = None,
+) -> None:
     """Every rule a new booking (or a move to `slot`) must meet; raises PolicyViolation or SlotTaken.
 
     `moving` is a booking being moved (it does not count against the limit); `ignore` is the candidate's own
@@ -192,20 +234,30 @@ def check_booking_rules(candidate: User, slot: Slot, policy: BookingPolicy, now:
     if not slot.mentor.active or not slot.interview_type.active:
         raise PolicyViolation("This slot is no longer offered. Choose another one.")
     others = db.session.scalars(
-        sa.select(Booking).join(Booking.slot).options(contains_eager(Booking.slot))
+        sa.select(Booking)
+        .join(Booking.slot)
+        .options(contains_eager(Booking.slot))
         .where(Booking.candidate_id == candidate.id, Booking.status == "booked", Slot.starts_at > now)
     ).all()
     others = [b for b in others if ignore is None or b.id != ignore.id]
     if moving is None and len(others) >= policy.max_upcoming:
-        raise PolicyViolation(f"You already have {len(others)} upcoming sessions, the most you can hold at once "
-                              f"({policy.max_upcoming}). Cancel one, or wait until one has taken place.")
+        raise PolicyViolation(
+            f"You already have {len(others)} upcoming sessions, the most you can hold at once "
+            f"({policy.max_upcoming}). Cancel one, or wait until one has taken place."
+        )
     for other in others:
         if other.slot.starts_at < slot.ends_at and slot.starts_at < other.slot.ends_at:
-            raise PolicyViolation("This overlaps another session you have booked at "
-                                  f"{format_local(other.slot.starts_at, candidate.timezone)}.")
-    taken = db.session.scalar(sa.select(Booking.id).where(
-        Booking.slot_id == slot.id, Booking.status.in_(LIVE_BOOKING_STATUSES),
-        Booking.id != (ignore.id if ignore is not None else -1)))
+            raise PolicyViolation(
+                "This overlaps another session you have booked at "
+                f"{format_local(other.slot.starts_at, candidate.timezone)}."
+            )
+    taken = db.session.scalar(
+        sa.select(Booking.id).where(
+            Booking.slot_id == slot.id,
+            Booking.status.in_(LIVE_BOOKING_STATUSES),
+            Booking.id != (ignore.id if ignore is not None else -1),
+        )
+    )
     if taken is not None:
         raise SlotTaken(SLOT_TAKEN_MESSAGE, slot)
 
@@ -242,20 +294,32 @@ def book_slot(candidate: User, slot_id: int, focus_note: str, cv_document_id: in
     slot = _bookable_slot(slot_id)
     now = utcnow()
     check_booking_rules(candidate, slot, get_policy(), now)
-    booking = Booking(slot=slot, candidate=candidate, focus_note=(focus_note or "").strip()[:1000],
-                      cv_document_id=_own_cv_id(candidate, cv_document_id),
-                      uid=f"booking-{uuid.uuid4()}@career-portal")
+    booking = Booking(
+        slot=slot,
+        candidate=candidate,
+        focus_note=(focus_note or "").strip()[:1000],
+        cv_document_id=_own_cv_id(candidate, cv_document_id),
+        uid=f"booking-{uuid.uuid4()}@career-portal",
+    )
     db.session.add(booking)
     _flush_or_taken(slot)
     schedule_reminders(booking)
     when = format_local(slot.starts_at, candidate.timezone)
-    notify_booking_change(booking, candidate, f"Booking confirmed: {slot.interview_type.name}, {when}",
-                          f"Booked: {slot.interview_type.name} with {slot.mentor.name}, {when}.",
-                          url_for("interviews.booking", booking_id=booking.id))
+    notify_booking_change(
+        booking,
+        candidate,
+        f"Booking confirmed: {slot.interview_type.name}, {when}",
+        f"Booked: {slot.interview_type.name} with {slot.mentor.name}, {when}.",
+        url_for("interviews.booking", booking_id=booking.id),
+    )
     mentor_when = format_local(slot.starts_at, slot.mentor.timezone)
-    notify_booking_change(booking, slot.mentor, f"New booking: {candidate.name}, {mentor_when}",
-                          f"New booking: {candidate.name}, {slot.interview_type.name}, {mentor_when}.",
-                          url_for("mentor.schedule"))
+    notify_booking_change(
+        booking,
+        slot.mentor,
+        f"New booking: {candidate.name}, {mentor_when}",
+        f"New booking: {candidate.name}, {slot.interview_type.name}, {mentor_when}.",
+        url_for("mentor.schedule"),
+    )
     return booking
 
 
@@ -290,7 +354,8 @@ def _check_changeable(booking: Booking, by: User, override: bool, action: str) -
     if cutoff_passed(booking, policy, now) and not (override and by.is_admin):
         raise PolicyViolation(
             f"Sessions can be {action} online until {policy.cancel_cutoff_hours} hours before they start. "
-            f"Contact your mentor, {booking.slot.mentor.name}, or the career services team at careers@example.org.")
+            f"Contact your mentor, {booking.slot.mentor.name}, or the career services team at careers@example.org."
+        )
     return policy
 
 
@@ -299,11 +364,16 @@ def cancel_booking(booking: Booking, by: User, reason: str = "", override: bool 
     policy = _check_changeable(booking, by, override, "cancelled")
     now = utcnow()
     if audit and by.is_admin:
-        record(by, "booking.cancelled", "booking", booking.id,
-               f"Booking of {booking.candidate.name} on {booking.slot.starts_at:%Y-%m-%d %H:%M} UTC cancelled"
-               + (" past the cutoff (rule overridden)" if cutoff_passed(booking, policy, now) else ""),
-               {"status": booking.status}, {"status": "cancelled", "reason": reason,
-                                            "override": cutoff_passed(booking, policy, now)})
+        record(
+            by,
+            "booking.cancelled",
+            "booking",
+            booking.id,
+            f"Booking of {booking.candidate.name} on {booking.slot.starts_at:%Y-%m-%d %H:%M} UTC cancelled"
+            + (" past the cutoff (rule overridden)" if cutoff_passed(booking, policy, now) else ""),
+            {"status": booking.status},
+            {"status": "cancelled", "reason": reason, "override": cutoff_passed(booking, policy, now)},
+        )
     booking.status = "cancelled"
     booking.cancel_reason = (reason or "").strip()[:1000] or None
     booking.cancelled_at = now
@@ -316,23 +386,35 @@ def cancel_booking(booking: Booking, by: User, reason: str = "", override: bool 
     db.session.flush()
     _offer_freed(slot)
     when = format_local(slot.starts_at, candidate.timezone)
-    notify_booking_change(booking, candidate, f"Booking cancelled: {slot.interview_type.name}, {when}",
-                          f"Cancelled: {slot.interview_type.name} on {when}.", url_for("interviews.my_bookings"))
+    notify_booking_change(
+        booking,
+        candidate,
+        f"Booking cancelled: {slot.interview_type.name}, {when}",
+        f"Cancelled: {slot.interview_type.name} on {when}.",
+        url_for("interviews.my_bookings"),
+    )
     mentor_when = format_local(slot.starts_at, slot.mentor.timezone)
-    notify_booking_change(booking, slot.mentor, f"Session cancelled: {candidate.name}, {mentor_when}",
-                          f"{candidate.name} cancelled the {slot.interview_type.name} session on {mentor_when}."
-                          + (f" Reason: {booking.cancel_reason}" if booking.cancel_reason else ""),
-                          url_for("mentor.schedule"))
+    notify_booking_change(
+        booking,
+        slot.mentor,
+        f"Session cancelled: {candidate.name}, {mentor_when}",
+        f"{candidate.name} cancelled the {slot.interview_type.name} session on {mentor_when}."
+        + (f" Reason: {booking.cancel_reason}" if booking.cancel_reason else ""),
+        url_for("mentor.schedule"),
+    )
 
 
 def reschedule_booking(booking: Booking, new_slot_id: int, by: User, override: bool = False) -> Booking:
     """Move a booking to another open slot in one step; if that slot is taken meanwhile nothing changes."""
     policy = _check_changeable(booking, by, override, "rescheduled")
     if booking.reschedule_count >= policy.max_reschedules and not (override and by.is_admin):
-        raise PolicyViolation(f"This session has been rescheduled {booking.reschedule_count} times, the most allowed. "
-                              "Cancel it and book a new one, or contact the career services team.")
-    overridden = by.is_admin and (booking.reschedule_count >= policy.max_reschedules
-                                  or cutoff_passed(booking, policy, utcnow()))
+        raise PolicyViolation(
+            f"This session has been rescheduled {booking.reschedule_count} times, the most allowed. "
+            "Cancel it and book a new one, or contact the career services team."
+        )
+    overridden = by.is_admin and (
+        booking.reschedule_count >= policy.max_reschedules or cutoff_passed(booking, policy, utcnow())
+    )
     candidate = booking.candidate
     _lock_candidate(candidate)
     new_slot = _bookable_slot(new_slot_id)
@@ -348,20 +430,33 @@ def reschedule_booking(booking: Booking, new_slot_id: int, by: User, override: b
     schedule_reminders(booking)
     _offer_freed(old_slot)
     if by.is_admin:
-        record(by, "booking.rescheduled", "booking", booking.id,
-               f"Booking of {candidate.name} moved" + (" (rule overridden)" if overridden else ""),
-               {"slot_id": old_slot.id, "starts_at": old_slot.starts_at},
-               {"slot_id": new_slot.id, "starts_at": new_slot.starts_at, "override": overridden})
+        record(
+            by,
+            "booking.rescheduled",
+            "booking",
+            booking.id,
+            f"Booking of {candidate.name} moved" + (" (rule overridden)" if overridden else ""),
+            {"slot_id": old_slot.id, "starts_at": old_slot.starts_at},
+            {"slot_id": new_slot.id, "starts_at": new_slot.starts_at, "override": overridden},
+        )
     when = format_local(new_slot.starts_at, candidate.timezone)
-    notify_booking_change(booking, candidate, f"Booking moved: {new_slot.interview_type.name}, now {when}",
-                          f"Rescheduled: {new_slot.interview_type.name} with {new_slot.mentor.name}, now {when}.",
-                          url_for("interviews.booking", booking_id=booking.id))
+    notify_booking_change(
+        booking,
+        candidate,
+        f"Booking moved: {new_slot.interview_type.name}, now {when}",
+        f"Rescheduled: {new_slot.interview_type.name} with {new_slot.mentor.name}, now {when}.",
+        url_for("interviews.booking", booking_id=booking.id),
+    )
     for mentor in {old_slot.mentor, new_slot.mentor}:
         old_when = format_local(old_slot.starts_at, mentor.timezone)
         new_when = format_local(new_slot.starts_at, mentor.timezone)
-        notify_booking_change(booking, mentor, f"Session moved: {candidate.name}, now {new_when}",
-                              f"{candidate.name} moved a {new_slot.interview_type.name} session from {old_when} "
-                              f"to {new_when}.", url_for("mentor.schedule"))
+        notify_booking_change(
+            booking,
+            mentor,
+            f"Session moved: {candidate.name}, now {new_when}",
+            f"{candidate.name} moved a {new_slot.interview_type.name} session from {old_when} to {new_when}.",
+            url_for("mentor.schedule"),
+        )
     return booking
 
 
@@ -381,19 +476,32 @@ def record_outcome(booking: Booking, by: User, outcome: str) -> None:
 
 # Notifications --------------------------------------------------------------------------------------
 
+
 def notify_booking_change(booking: Booking, recipient: User, subject: str, message: str, link: str) -> None:
     """In-app notice and email (with the .ics) about a booking, for its candidate or a mentor."""
     from portal.interviews.calendar import booking_attachment
 
     slot = booking.slot
-    notify(recipient, message, link, email=OutgoingEmail(
-        subject=subject,
-        template="booking_update",
-        context={"booking": booking, "slot": slot, "recipient": recipient, "message": message,
-                 "when": format_local(slot.starts_at, recipient.timezone),
-                 "until": format_local(slot.ends_at, recipient.timezone, with_date=False),
-                 "url": url_for("interviews.my_bookings" if recipient.id == booking.candidate_id
-                                else "mentor.schedule", _external=True)},
-        category="booking",
-        attachment=booking_attachment(booking),
-    ))
+    notify(
+        recipient,
+        message,
+        link,
+        email=OutgoingEmail(
+            subject=subject,
+            template="booking_update",
+            context={
+                "booking": booking,
+                "slot": slot,
+                "recipient": recipient,
+                "message": message,
+                "when": format_local(slot.starts_at, recipient.timezone),
+                "until": format_local(slot.ends_at, recipient.timezone, with_date=False),
+                "url": url_for(
+                    "interviews.my_bookings" if recipient.id == booking.candidate_id else "mentor.schedule",
+                    _external=True,
+                ),
+            },
+            category="booking",
+            attachment=booking_attachment(booking),
+        ),
+    )

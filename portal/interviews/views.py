@@ -29,26 +29,46 @@ SLOTS_PER_PAGE = 30
 def slot_browser(exclude_mentor_id: int | None = None) -> dict:
     """Filters, the page of bookable slots and their grouping by the viewer's local day."""
     problems: list[str] = []
-    filters = {"type": int_arg("type"), "mentor": int_arg("mentor"),
-               "from": date_arg("from", problems, "From"), "to": date_arg("to", problems, "To")}
+    filters = {
+        "type": int_arg("type"),
+        "mentor": int_arg("mentor"),
+        "from": date_arg("from", problems, "From"),
+        "to": date_arg("to", problems, "To"),
+    }
     if filters["from"] and filters["to"] and filters["to"] < filters["from"]:
         problems.append("'To' must be on or after 'From'.")
         filters["to"] = None
     start, end = services.local_day_bounds(filters["from"], filters["to"], current_user.timezone)
     policy = services.get_policy()
-    statement = services.bookable_slots_query(policy, utcnow(), filters["type"], filters["mentor"], start, end,
-                                              exclude_mentor_id)
+    statement = services.bookable_slots_query(
+        policy, utcnow(), filters["type"], filters["mentor"], start, end, exclude_mentor_id
+    )
     pagination = db.paginate(statement, per_page=SLOTS_PER_PAGE, error_out=False)
-    days = [(day, list(items)) for day, items in
-            groupby(pagination.items, key=lambda slot: to_local(slot.starts_at, current_user.timezone).date())]
-    types = db.session.scalars(sa.select(InterviewType).where(InterviewType.active.is_(True))
-                               .order_by(InterviewType.name)).all()
-    mentors = db.session.scalars(sa.select(User).where(User.role == "mentor", User.active.is_(True))
-                                 .order_by(User.name)).all()
-    query_args = {key: (value.isoformat() if isinstance(value, date) else value)
-                  for key, value in filters.items() if value}
-    return {"pagination": pagination, "days": days, "types": types, "mentors": mentors, "filters": filters,
-            "query_args": query_args, "problems": problems, "policy": policy}
+    days = [
+        (day, list(items))
+        for day, items in groupby(
+            pagination.items, key=lambda slot: to_local(slot.starts_at, current_user.timezone).date()
+        )
+    ]
+    types = db.session.scalars(
+        sa.select(InterviewType).where(InterviewType.active.is_(True)).order_by(InterviewType.name)
+    ).all()
+    mentors = db.session.scalars(
+        sa.select(User).where(User.role == "mentor", User.active.is_(True)).order_by(User.name)
+    ).all()
+    query_args = {
+        key: (value.isoformat() if isinstance(value, date) else value) for key, value in filters.items() if value
+    }
+    return {
+        "pagination": pagination,
+        "days": days,
+        "types": types,
+        "mentors": mentors,
+        "filters": filters,
+        "query_args": query_args,
+        "problems": problems,
+        "policy": policy,
+    }
 
 
 @bp.route("/slots")
@@ -70,8 +90,9 @@ def book(slot_id: int):
     policy = services.get_policy()
     form = BookingForm()
     documents = candidate_documents(current_user)
-    form.cv_document.choices = choices([(0, "Do not share a CV")] + [(d.id, d.name + (" (current)" if d.is_current
-                                                                                     else "")) for d in documents])
+    form.cv_document.choices = choices(
+        [(0, "Do not share a CV")] + [(d.id, d.name + (" (current)" if d.is_current else "")) for d in documents]
+    )
     if request.method == "GET":
         form.cv_document.data = next((d.id for d in documents if d.is_current), 0)
     if form.validate_on_submit():
@@ -102,8 +123,14 @@ def my_bookings():
     now = utcnow()
     upcoming = db.session.scalars(services.candidate_bookings_query(current_user, True, now)).unique().all()
     past = db.paginate(services.candidate_bookings_query(current_user, False, now), per_page=20, error_out=False)
-    return render_template("interviews/my_bookings.html", upcoming=upcoming, past=past, now=now,
-                           can_change=services.can_change, policy=services.get_policy())
+    return render_template(
+        "interviews/my_bookings.html",
+        upcoming=upcoming,
+        past=past,
+        now=now,
+        can_change=services.can_change,
+        policy=services.get_policy(),
+    )
 
 
 def _booking_or_404(booking_id: int):
@@ -117,8 +144,13 @@ def _booking_or_404(booking_id: int):
 @login_required
 def booking(booking_id: int):
     item = _booking_or_404(booking_id)
-    return render_template("interviews/booking.html", booking=item, can_change=services.can_change(item, current_user),
-                           policy=services.get_policy(), now=utcnow())
+    return render_template(
+        "interviews/booking.html",
+        booking=item,
+        can_change=services.can_change(item, current_user),
+        policy=services.get_policy(),
+        now=utcnow(),
+    )
 
 
 def _changeable_booking(booking_id: int):
@@ -141,10 +173,18 @@ def cancel(booking_id: int):
             show_error(form, error)
         else:
             flash("The booking is cancelled. We have emailed you a calendar update.", "success")
-            return redirect(url_for("interviews.my_bookings") if current_user.is_candidate
-                            else url_for("interviews.booking", booking_id=item.id))
-    return render_template("interviews/cancel.html", booking=item, form=form,
-                           can_change=services.can_change(item, current_user), policy=services.get_policy())
+            return redirect(
+                url_for("interviews.my_bookings")
+                if current_user.is_candidate
+                else url_for("interviews.booking", booking_id=item.id)
+            )
+    return render_template(
+        "interviews/cancel.html",
+        booking=item,
+        form=form,
+        can_change=services.can_change(item, current_user),
+        policy=services.get_policy(),
+    )
 
 
 @bp.route("/bookings/<int:booking_id>/reschedule", methods=["GET", "POST"])
@@ -166,17 +206,27 @@ def reschedule(booking_id: int):
             flash("Your booking has moved. We have emailed you the updated calendar file.", "success")
             return redirect(url_for("interviews.booking", booking_id=item.id))
     browser = slot_browser()
-    return render_template("interviews/reschedule.html", booking=item, form=form,
-                           can_change=services.can_change(item, current_user), **browser)
+    return render_template(
+        "interviews/reschedule.html",
+        booking=item,
+        form=form,
+        can_change=services.can_change(item, current_user),
+        **browser,
+    )
 
 
 @bp.route("/bookings/<int:booking_id>/calendar.ics")
 @login_required
 def booking_ics(booking_id: int):
     item = _booking_or_404(booking_id)
-    return Response(calendar.booking_ics(item), mimetype="text/calendar",
-                    headers={"Content-Disposition": f'attachment; filename="interview-{item.id}.ics"',
-                             "Cache-Control": "private, no-store"})
+    return Response(
+        calendar.booking_ics(item),
+        mimetype="text/calendar",
+        headers={
+            "Content-Disposition": f'attachment; filename="interview-{item.id}.ics"',
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 @bp.route("/calendar/<token>.ics")
@@ -184,8 +234,7 @@ def feed(token: str):
     user = calendar.user_for_feed_token(token)
     if user is None:
         abort(404)
-    return Response(calendar.feed_ics(user), mimetype="text/calendar",
-                    headers={"Cache-Control": "private, no-store"})
+    return Response(calendar.feed_ics(user), mimetype="text/calendar", headers={"Cache-Control": "private, no-store"})
 
 
 @bp.route("/calendar/address", methods=["POST"])
@@ -197,6 +246,10 @@ def regenerate_feed():
     had_one = bool(current_user.calendar_token)
     calendar.regenerate_feed_token(current_user)
     db.session.commit()
-    flash("Your new calendar address is ready. The old one no longer works." if had_one
-          else "Your private calendar address is ready.", "success")
+    flash(
+        "Your new calendar address is ready. The old one no longer works."
+        if had_one
+        else "Your private calendar address is ready.",
+        "success",
+    )
     return redirect(url_for("auth.profile") + "#calendar")

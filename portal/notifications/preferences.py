@@ -20,9 +20,10 @@ CATEGORIES = {
 
 class NotificationPreference(db.Model):
     __tablename__ = "notification_preferences"
-    __table_args__ = (sa.UniqueConstraint("user_id", "category"),
-                      sa.CheckConstraint("category IN ('reminders', 'booking', 'feedback', 'waitlist')",
-                                         name="category_known"))
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "category"),
+        sa.CheckConstraint("category IN ('reminders', 'booking', 'feedback', 'waitlist')", name="category_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -34,20 +35,31 @@ def email_wanted(user_id: int | None, category: str) -> bool:
     """Whether an email of this category should go to this user (yes unless they turned it off)."""
     if user_id is None or category not in CATEGORIES:
         return True
-    enabled = db.session.scalar(sa.select(NotificationPreference.email_enabled).where(
-        NotificationPreference.user_id == user_id, NotificationPreference.category == category))
+    enabled = db.session.scalar(
+        sa.select(NotificationPreference.email_enabled).where(
+            NotificationPreference.user_id == user_id, NotificationPreference.category == category
+        )
+    )
     return enabled is not False
 
 
 def preferences(user_id: int) -> dict[str, bool]:
-    rows = dict(db.session.execute(sa.select(NotificationPreference.category, NotificationPreference.email_enabled)
-                                   .where(NotificationPreference.user_id == user_id)).all())
+    rows = dict(
+        db.session.execute(
+            sa.select(NotificationPreference.category, NotificationPreference.email_enabled).where(
+                NotificationPreference.user_id == user_id
+            )
+        ).all()
+    )
     return {category: rows.get(category, True) for category in CATEGORIES}
 
 
 def set_preference(user_id: int, category: str, enabled: bool) -> None:
-    row = db.session.scalar(sa.select(NotificationPreference).where(NotificationPreference.user_id == user_id,
-                                                                    NotificationPreference.category == category))
+    row = db.session.scalar(
+        sa.select(NotificationPreference).where(
+            NotificationPreference.user_id == user_id, NotificationPreference.category == category
+        )
+    )
     if row is None:
         db.session.add(NotificationPreference(user_id=user_id, category=category, email_enabled=enabled))
     else:

@@ -97,8 +97,13 @@ def _cached(kind: str, slug: str, build):
 
 
 def render_page(source: PageSource) -> PageContent:
-    return PageContent(slug=source.slug, title=source.title, description=source.description,
-                       html=render_markdown(source.body), word_count=len(re.findall(r"\S+", source.body)))
+    return PageContent(
+        slug=source.slug,
+        title=source.title,
+        description=source.description,
+        html=render_markdown(source.body),
+        word_count=len(re.findall(r"\S+", source.body)),
+    )
 
 
 def page(slug: str) -> PageContent:
@@ -112,8 +117,12 @@ def _plain_text(markdown_text: str) -> str:
 
 def faq_items_from(body: str) -> tuple[FaqItem, ...]:
     return tuple(
-        FaqItem(anchor=slugify(question), question=question, answer_html=render_markdown(answer),
-                answer_text=_plain_text(answer))
+        FaqItem(
+            anchor=slugify(question),
+            question=question,
+            answer_html=render_markdown(answer),
+            answer_text=_plain_text(answer),
+        )
         for question, answer in parse_faq("# FAQ\n" + body)
     )
 
@@ -133,8 +142,11 @@ def faq_structured_data() -> dict:
         "@context": "https://schema.org",
         "@type": "FAQPage",
         "mainEntity": [
-            {"@type": "Question", "name": item.question,
-             "acceptedAnswer": {"@type": "Answer", "text": item.answer_text}}
+            {
+                "@type": "Question",
+                "name": item.question,
+                "acceptedAnswer": {"@type": "Answer", "text": item.answer_text},
+            }
             for item in faq_items()
         ],
     }

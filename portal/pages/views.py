@@ -23,8 +23,12 @@ def guide():
 
 @bp.route("/faq")
 def faq():
-    return render_template("pages/faq.html", items=services.faq_items(), meta=services.faq_meta(),
-                           structured_data=services.faq_structured_data())
+    return render_template(
+        "pages/faq.html",
+        items=services.faq_items(),
+        meta=services.faq_meta(),
+        structured_data=services.faq_structured_data(),
+    )
 
 
 @bp.route("/privacy")

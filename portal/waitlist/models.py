@@ -12,19 +12,31 @@ from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
 from portal.interviews.models import InterviewType
 
-ENTRY_STATUSES = {"waiting": "Waiting", "offered": "Slot offered", "booked": "Booked", "left": "Left the list",
-                  "declined": "Offer declined", "expired": "Offer expired"}
+ENTRY_STATUSES = {
+    "waiting": "Waiting",
+    "offered": "Slot offered",
+    "booked": "Booked",
+    "left": "Left the list",
+    "declined": "Offer declined",
+    "expired": "Offer expired",
+}
 
 
 class WaitlistEntry(db.Model):
     __tablename__ = "waitlist_entries"
     __table_args__ = (
-        sa.CheckConstraint("status IN ('waiting', 'offered', 'booked', 'left', 'declined', 'expired')",
-                           name="status_known"),
+        sa.CheckConstraint(
+            "status IN ('waiting', 'offered', 'booked', 'left', 'declined', 'expired')", name="status_known"
+        ),
         # One place in line per candidate and interview type.
-        sa.Index("uq_waitlist_entries_open", "candidate_id", "interview_type_id", unique=True,
-                 sqlite_where=sa.text("status IN ('waiting', 'offered')"),
-                 postgresql_where=sa.text("status IN ('waiting', 'offered')")),
+        sa.Index(
+            "uq_waitlist_entries_open",
+            "candidate_id",
+            "interview_type_id",
+            unique=True,
+            sqlite_where=sa.text("status IN ('waiting', 'offered')"),
+            postgresql_where=sa.text("status IN ('waiting', 'offered')"),
+        ),
         sa.Index("ix_waitlist_entries_type_status", "interview_type_id", "status", "created_at"),
     )
 

@@ -26,8 +26,9 @@ bp = Blueprint("waitlist", __name__, url_prefix="/waitlist")
 
 
 class JoinForm(FlaskForm):
-    interview_type = SelectField("Interview type", coerce=to_id, validate_choice=False,
-                                 validators=[DataRequired("Choose an interview type.")])
+    interview_type = SelectField(
+        "Interview type", coerce=to_id, validate_choice=False, validators=[DataRequired("Choose an interview type.")]
+    )
     mentor = SelectField("Mentor", coerce=to_id, validate_choice=False, validators=[Optional()])
     first_date = DateField("From (optional)", validators=[Optional(), plausible_date])
     last_date = DateField("To (optional)", validators=[Optional(), plausible_date])
@@ -35,17 +36,22 @@ class JoinForm(FlaskForm):
 
 
 class AcceptForm(FlaskForm):
-    focus_note = TextAreaField("Focus for this session", description=FOCUS_HINT,
-                               validators=[Length(max=1000, message="At most 1,000 characters.")])
+    focus_note = TextAreaField(
+        "Focus for this session",
+        description=FOCUS_HINT,
+        validators=[Length(max=1000, message="At most 1,000 characters.")],
+    )
     submit = SubmitField("Book this slot")
 
 
 def _join_form() -> JoinForm:
     form = JoinForm()
-    types = db.session.scalars(sa.select(InterviewType).where(InterviewType.active.is_(True))
-                               .order_by(InterviewType.name)).all()
-    mentors = db.session.scalars(sa.select(User).where(User.role == "mentor", User.active.is_(True))
-                                 .order_by(User.name)).all()
+    types = db.session.scalars(
+        sa.select(InterviewType).where(InterviewType.active.is_(True)).order_by(InterviewType.name)
+    ).all()
+    mentors = db.session.scalars(
+        sa.select(User).where(User.role == "mentor", User.active.is_(True)).order_by(User.name)
+    ).all()
     form.interview_type.choices = choices([(0, "Choose a type")] + [(t.id, t.name) for t in types])
     form.mentor.choices = choices([(0, "Any mentor")] + [(m.id, m.name) for m in mentors])
     if request.method == "GET":
@@ -62,19 +68,32 @@ def index():
     form = _join_form()
     if form.validate_on_submit():
         try:
-            services.join(current_user, form.interview_type.data, form.mentor.data or None, form.first_date.data,
-                          form.last_date.data)
+            services.join(
+                current_user,
+                form.interview_type.data,
+                form.mentor.data or None,
+                form.first_date.data,
+                form.last_date.data,
+            )
             db.session.commit()
         except DomainError as error:
             show_error(form, error)
         else:
-            flash("You are on the waitlist. When a matching slot opens we hold it for you and tell you at once.",
-                  "success")
+            flash(
+                "You are on the waitlist. When a matching slot opens we hold it for you and tell you at once.",
+                "success",
+            )
             return redirect(url_for("waitlist.index"))
     entries = services.entries_for(current_user)
     positions = {entry.id: services.position(entry) for entry in entries if entry.status in ("waiting", "offered")}
-    return render_template("waitlist/index.html", form=form, entries=entries, positions=positions,
-                           holds=services.active_holds(current_user), button_form=EmptyForm())
+    return render_template(
+        "waitlist/index.html",
+        form=form,
+        entries=entries,
+        positions=positions,
+        holds=services.active_holds(current_user),
+        button_form=EmptyForm(),
+    )
 
 
 @bp.route("/<int:entry_id>/leave", methods=["POST"])
@@ -121,8 +140,14 @@ def offer(booking_id: int):
         else:
             flash("Your session is booked. We have emailed you the details with a calendar file.", "success")
             return redirect(url_for("interviews.booking", booking_id=hold.id))
-    return render_template("waitlist/offer.html", hold=hold, form=form, active=services.hold_is_active(hold),
-                           button_form=EmptyForm(), now=utcnow())
+    return render_template(
+        "waitlist/offer.html",
+        hold=hold,
+        form=form,
+        active=services.hold_is_active(hold),
+        button_form=EmptyForm(),
+        now=utcnow(),
+    )
 
 
 @bp.route("/offers/<int:booking_id>/decline", methods=["POST"])
