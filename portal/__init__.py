@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -96,9 +96,10 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            from portal.db import configure_sqlite
+            from portal.db import configure_sqlite, mark_read_only_requests
 
             configure_sqlite(db.engine)
+            mark_read_only_requests(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
@@ -147,14 +148,19 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from portal import memo
     from portal.forms import EmptyForm
     from portal.notifications.services import unread_count
     from portal.timeutil import format_local
 
+    memo.init_app(app)
+
+    def viewer_zone() -> str:
+        return current_user.timezone if current_user.is_authenticated else app.config["PORTAL_TIMEZONE"]
+
     @app.template_filter("local")
     def local_time(instant, with_date: bool = True) -> str:
-        zone_name = current_user.timezone if current_user.is_authenticated else app.config["PORTAL_TIMEZONE"]
-        return format_local(instant, zone_name, with_date)
+        return format_local(instant, memo.remembered("viewer_zone", viewer_zone), with_date)
 
     def button_form() -> EmptyForm:
         """A form for the layout's buttons; it never reads the request body (an error page may be answering
@@ -164,14 +170,17 @@ def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def layout_context() -> dict[str, Any]:
         def unread() -> int:
-            if "unread_notifications" not in g:
-                g.unread_notifications = unread_count(current_user) if current_user.is_authenticated else 0
-            return g.unread_notifications
+            return memo.remembered(
+                "unread_notifications", lambda: unread_count(current_user) if current_user.is_authenticated else 0
+            )
 
         return {"site_name": app.config["SITE_NAME"], "unread_notifications": unread, "logout_form": button_form}
 
 
 def register_request_hooks(app: Flask) -> None:
+    from portal import caching
     from portal.security import apply_security_headers
+
+    caching.init_app(app)
 
     app.after_request(apply_security_headers)

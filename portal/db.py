@@ -25,11 +25,39 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def configure_sqlite(engine: sa.Engine) -> None:
-    """SQLite: enforce foreign keys, wait for locks, and start every transaction with BEGIN IMMEDIATE.
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-    Taking the write lock up front serialises writers, so a check-then-insert (overlapping slots, the
-    booking rules) cannot interleave with another one.
+
+def transaction_writes() -> bool:
+    """Whether the transaction about to begin may write: anything but the handling of a request that only reads.
+
+    Requests mark themselves (see `mark_read_only_requests`); the worker, the command line and tests may write.
+    """
+    from flask import g, has_app_context
+
+    return not (has_app_context() and g.get("read_only_request", False))
+
+
+def mark_read_only_requests(app) -> None:
+    """A GET or HEAD request only reads: its transactions need no write lock."""
+    from flask import g, request
+
+    @app.before_request
+    def mark() -> None:
+        g.read_only_request = request.method in READ_ONLY_METHODS
+
+    @app.teardown_request
+    def unmark(error: BaseException | None = None) -> None:
+        g.pop("read_only_request", None)
+
+
+def configure_sqlite(engine: sa.Engine) -> None:
+    """SQLite: enforce foreign keys, wait for locks, write-ahead logging, and the write lock only where it is needed.
+
+    A transaction that may write starts with BEGIN IMMEDIATE, taking the write lock up front: writers queue, so a
+    check-then-insert (overlapping slots, the booking rules) cannot interleave with another one. A request that only
+    reads (GET, HEAD) starts a plain BEGIN and reads a snapshot: with WAL, readers never wait for a writer and never
+    hold one up.
     """
 
     @sa.event.listens_for(engine, "connect")
@@ -38,11 +66,13 @@ def configure_sqlite(engine: sa.Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA busy_timeout = 30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
     def on_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if transaction_writes() else "BEGIN")
 
 
 class UTCDateTime(sa.types.TypeDecorator):

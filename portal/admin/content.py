@@ -11,7 +11,7 @@ from portal.auth.models import User
 from portal.content import parse_faq
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
-from portal.pages.services import PageSource, page_source
+from portal.pages.services import PageSource, forget_current_revisions, page_source
 
 
 def faq_markdown(pairs: list[tuple[str, str]]) -> str:
@@ -42,6 +42,7 @@ def save_page(slug: str, title: str, description: str, body: str, by: User) -> P
     )
     db.session.add(revision)
     db.session.flush()
+    forget_current_revisions()
     record(
         by,
         "content.edited",
@@ -67,6 +68,7 @@ def restore_revision(revision: PageRevision, by: User) -> PageRevision:
     )
     db.session.add(restored)
     db.session.flush()
+    forget_current_revisions()
     record(
         by,
         "content.restored",

@@ -5,22 +5,25 @@ from __future__ import annotations
 import csv
 import io
 import statistics
-from collections import Counter
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import aliased
 
 from portal.auth.models import User
 from portal.cvs.models import CVReview
 from portal.db import utcnow
 from portal.extensions import db
-from portal.feedback.models import SessionFeedback
+from portal.feedback.models import SessionFeedback, SessionRating
 from portal.feedback.rubric import CRITERIA
 from portal.feedback.services import criterion_averages, mentor_ratings
 from portal.interviews.models import SESSION_STATUSES, Booking, InterviewType, Slot
-from portal.timeutil import to_local
+from portal.timeutil import to_local, zone
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 LIVE = SESSION_STATUSES
@@ -42,22 +45,26 @@ def week_start(day: date) -> date:
 
 def bookings_per_week(start: datetime, end: datetime, zone_name: str) -> list[tuple[date, int]]:
     """Bookings whose session falls in each week (from Monday, in the viewer's zone) of the range; empty weeks
-    included."""
-    counts: Counter[date] = Counter()
-    rows = db.session.execute(
-        sa.select(Slot.starts_at)
-        .join(Booking, Booking.slot_id == Slot.id)
-        .where(Slot.starts_at >= start, Slot.starts_at < end)
-        .execution_options(yield_per=2000)
-    )
-    for (starts_at,) in rows:
-        counts[week_start(to_local(starts_at, zone_name).date())] += 1
-    weeks = []
+    included. The database counts them, one bucket per week (weeks begin at local midnight, clock changes and all).
+    """
+    mondays = []
     monday = week_start(to_local(start, zone_name).date())
     while monday < to_local(end, zone_name).date():
-        weeks.append((monday, counts.get(monday, 0)))
+        mondays.append(monday)
         monday += timedelta(days=7)
-    return weeks
+    if not mondays:
+        return []
+    tz = zone(zone_name)
+    week_ends = [datetime.combine(monday + timedelta(days=7), time.min, tz).astimezone(UTC) for monday in mondays]
+    bucket = sa.case(*((Slot.starts_at < week_end, index) for index, week_end in enumerate(week_ends)))
+    rows = db.session.execute(
+        sa.select(bucket, sa.func.count(Booking.id))
+        .join(Booking, Booking.slot_id == Slot.id)
+        .where(Slot.starts_at >= start, Slot.starts_at < end)
+        .group_by(bucket)
+    )
+    counts = {index: int(count) for index, count in rows if index is not None}
+    return [(monday, counts.get(index, 0)) for index, monday in enumerate(mondays)]
 
 
 def utilisation(start: datetime, end: datetime) -> list[tuple[str, int, int]]:
@@ -109,6 +116,49 @@ def median_review_turnaround(start: datetime, end: datetime) -> float | None:
     )
     hours = [(done - asked).total_seconds() / 3600 for asked, done in rows if done and asked]
     return statistics.median(hours) if hours else None
+
+
+FIGURES_KEPT = 32
+LONGEST_RANGE = timedelta(days=731)
+FIGURES_MAX_AGE = timedelta(minutes=10)
+
+
+def data_version() -> tuple:
+    """Changes whenever a row the reports read is added or changed (one query, each part an index lookup)."""
+    parts = [
+        sa.select(sa.func.max(model.updated_at)).scalar_subquery()
+        for model in (Booking, Slot, SessionFeedback, CVReview, User)
+    ]
+    parts.append(sa.select(sa.func.max(SessionRating.id)).scalar_subquery())
+    return tuple(db.session.execute(sa.select(*parts)).one())
+
+
+@dataclass
+class Figures:
+    computed_at: datetime
+    data: dict
+
+
+_figures_lock = threading.Lock()
+
+
+def figures(start: datetime, end: datetime, zone_name: str) -> Figures:
+    """The dashboard for a range, worked out again only when the data changed (or after FIGURES_MAX_AGE, which
+    also catches rows deleted and sessions that started meanwhile); kept per process, most recent ranges first."""
+    store: OrderedDict = current_app.extensions.setdefault("report_figures", OrderedDict())
+    key = (start, end, zone_name, data_version())
+    now = utcnow()
+    with _figures_lock:
+        kept = store.get(key)
+        if kept is not None and timedelta(0) <= now - kept.computed_at < FIGURES_MAX_AGE:
+            store.move_to_end(key)
+            return kept
+    result = Figures(now, dashboard(start, end, zone_name))
+    with _figures_lock:
+        store[key] = result
+        while len(store) > FIGURES_KEPT:
+            store.popitem(last=False)
+    return result
 
 
 def dashboard(start: datetime, end: datetime, zone_name: str) -> dict:

@@ -27,12 +27,8 @@ def users_query(
 ) -> sa.Select:
     """Users matching a name or email fragment, a role and a status, in a stable order."""
     statement = sa.select(User)
-    search = search.strip().lower()
-    if search:
-        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        statement = statement.where(
-            sa.or_(sa.func.lower(User.name).like(pattern, escape="\\"), User.email.like(pattern, escape="\\"))
-        )
+    if search.strip():
+        statement = statement.where(User.matching(search))
     if role in ROLES:
         statement = statement.where(User.role == role)
     if status in USER_STATUSES:

@@ -33,6 +33,7 @@ from portal.forms import EmptyForm, optional_id
 from portal.interviews.models import InterviewType
 from portal.interviews.services import local_day_bounds
 from portal.pages.services import faq_items_from, page_source
+from portal.pagination import paginate
 from portal.security import role_required
 from portal.timeutil import to_local
 from portal.views import date_arg, show_error
@@ -69,7 +70,7 @@ def users():
     statement = services.users_query(
         filters["q"], filters["role"], filters["status"], filters["sort"], filters["order"] == "desc"
     )
-    pagination = db.paginate(statement, per_page=PER_PAGE, error_out=False)
+    pagination = paginate(statement, PER_PAGE, count=True)
     invitations = db.session.scalars(services.recent_invitations_query()).all()
     return render_template(
         "admin/users.html",
@@ -369,8 +370,12 @@ def _report_range() -> tuple[date, date, list[str]]:
 @bp.route("/reports")
 def report_dashboard():
     first, last, problems = _report_range()
+    if last - first > reports.LONGEST_RANGE:
+        first = last - reports.LONGEST_RANGE
+        problems.append(f"Reports cover at most two years, so this one starts on {first.isoformat()}.")
     start, end = local_day_bounds(first, last, current_user.timezone)
-    data = reports.dashboard(start, end, current_user.timezone)
+    figures = reports.figures(start, end, current_user.timezone)
+    data = figures.data
     charts = {
         "weeks": bar_chart(
             "chart-weeks",
@@ -420,6 +425,7 @@ def report_dashboard():
         week_rows=week_rows,
         rating_rows=rating_rows,
         rubric_rows=rubric_rows,
+        computed_at=figures.computed_at,
         **data,
     )
 
@@ -454,7 +460,7 @@ def mail():
             sa.select(OutboxEmail.status, sa.func.count(OutboxEmail.id)).group_by(OutboxEmail.status)
         ).all()
     )
-    pagination = db.paginate(statement, per_page=PER_PAGE, error_out=False)
+    pagination = paginate(statement, PER_PAGE)
     return render_template(
         "admin/mail.html", pagination=pagination, status=status, counts=counts, statuses=STATUSES, form=EmptyForm()
     )
@@ -504,7 +510,7 @@ def audit():
     if first and last:
         start, end = local_day_bounds(first, last, current_user.timezone)
         statement = statement.where(AuditEvent.created_at >= start, AuditEvent.created_at < end)
-    pagination = db.paginate(statement, per_page=PER_PAGE, error_out=False)
+    pagination = paginate(statement, PER_PAGE)
     actions = db.session.scalars(sa.select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
     admins = db.session.scalars(sa.select(User).where(User.role == "admin").order_by(User.name)).all()
     filters = {

@@ -34,7 +34,7 @@ class User(db.Model):
     privacy_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
 
     # Flask-Login protocol -------------------------------------------------
     @property
@@ -69,6 +69,12 @@ class User(db.Model):
     @property
     def role_label(self) -> str:
         return ROLE_LABELS.get(self.role, self.role)
+
+    @classmethod
+    def matching(cls, search: str) -> sa.ColumnElement[bool]:
+        """A filter for users whose name or email contains `search` (case-insensitive, wildcards taken literally)."""
+        pattern = "%" + search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return sa.or_(sa.func.lower(cls.name).like(pattern, escape="\\"), cls.email.like(pattern, escape="\\"))
 
     def end_all_sessions(self) -> None:
         """Every cookie issued so far (session and remember-me) stops working."""

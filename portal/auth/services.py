@@ -11,7 +11,10 @@ from portal.auth.models import ROLES, Invitation, PasswordReset, User
 from portal.db import utcnow
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.forms import optional_id
 from portal.mail import OutgoingEmail, queue_email
+from portal.memo import remember
+from portal.notifications.models import Notification
 from portal.notifications.services import notify
 from portal.security import (
     dummy_password_hash,
@@ -245,11 +248,24 @@ def accept_invitation(token: str, password: str, timezone: str) -> User:
 
 
 def load_user_from_session(identity: str) -> User | None:
-    """Flask-Login loader: the cookie's id and session version must match an active user."""
-    user_id, _, version = identity.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
+    """Flask-Login loader: the cookie's id and session version must match an active user.
+
+    The same query counts the user's unread notifications, which every page's navigation shows.
+    """
+    user_text, _, version = identity.partition(":")
+    user_id = optional_id(user_text)
+    if user_id is None or not (version.isascii() and version.isdigit()):
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_version != int(version):
+    unread = (
+        sa.select(sa.func.count(Notification.id))
+        .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
+    row = db.session.execute(sa.select(User, unread).where(User.id == user_id)).first()
+    if row is None:
         return None
+    user, unread_count = row
+    if not user.active or user.session_version != int(version):
+        return None
+    remember("unread_notifications", unread_count)
     return user

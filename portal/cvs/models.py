@@ -55,7 +55,8 @@ class CVDocument(db.Model):
     storage_key: Mapped[str] = mapped_column(sa.String(128), unique=True)
     page_count: Mapped[int | None]
     word_count: Mapped[int] = mapped_column(default=0)
-    extracted_text: Mapped[str] = mapped_column(sa.Text, default="")
+    # Loaded only where it is read (the instant check, the diff): lists of versions never need it.
+    extracted_text: Mapped[str] = mapped_column(sa.Text, default="", deferred=True)
     links: Mapped[str] = mapped_column(sa.Text, default="")  # web addresses behind hyperlinks, one a line
     is_current: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -117,7 +118,7 @@ class CVReview(db.Model):
     draft_saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
 
     candidate: Mapped[User] = relationship(foreign_keys=[candidate_id])
     reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id])

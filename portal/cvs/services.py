@@ -348,7 +348,7 @@ def queue_query() -> sa.Select:
     """Waiting requests, oldest first."""
     return (
         sa.select(CVReview)
-        .options(joinedload(CVReview.candidate), joinedload(CVReview.document))
+        .options(joinedload(CVReview.candidate))
         .where(CVReview.status == "requested")
         .order_by(CVReview.created_at, CVReview.id)
     )
@@ -357,7 +357,7 @@ def queue_query() -> sa.Select:
 def reviewer_query(mentor: User) -> sa.Select:
     return (
         sa.select(CVReview)
-        .options(joinedload(CVReview.candidate), joinedload(CVReview.document))
+        .options(joinedload(CVReview.candidate))
         .where(CVReview.reviewer_id == mentor.id)
         .order_by(CVReview.status != "claimed", CVReview.updated_at.desc())
     )

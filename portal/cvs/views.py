@@ -18,6 +18,7 @@ from portal.db import utcnow
 from portal.errors import DomainError, NotFound
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm, choices
+from portal.pagination import paginate
 from portal.security import role_required
 from portal.storage import storage_for
 from portal.views import show_error
@@ -25,6 +26,7 @@ from portal.views import show_error
 bp = Blueprint("cvs", __name__, url_prefix="/cvs")
 reviews_bp = Blueprint("reviews", __name__, url_prefix="/reviews")
 WAITING_TOO_LONG = timedelta(days=3)
+QUEUE_PER_PAGE = 25
 
 
 def _own_document(document_id: int) -> CVDocument:
@@ -260,8 +262,8 @@ def release(review_id: int):
 @reviews_bp.route("/queue")
 @role_required("mentor")
 def queue():
-    waiting = db.session.scalars(services.queue_query()).unique().all()
-    mine = db.session.scalars(services.reviewer_query(current_user)).unique().all()
+    waiting = paginate(services.queue_query(), QUEUE_PER_PAGE)
+    mine = paginate(services.reviewer_query(current_user), QUEUE_PER_PAGE, arg="mine")
     return render_template(
         "cvs/queue.html", waiting=waiting, mine=mine, now=utcnow(), form=EmptyForm(), too_long=WAITING_TOO_LONG
     )
@@ -271,7 +273,7 @@ def queue():
 @role_required("admin")
 def all_reviews():
     status = request.args.get("status") if request.args.get("status") in REVIEW_STATUS_LABELS else None
-    pagination = db.paginate(services.all_reviews_query(status), per_page=50, error_out=False)
+    pagination = paginate(services.all_reviews_query(status), 50, count=True)
     mentors = db.session.scalars(
         sa.select(User).where(User.role == "mentor", User.active.is_(True)).order_by(User.name)
     ).all()

@@ -17,11 +17,14 @@ from portal.forms import EmptyForm, choices
 from portal.interviews import availability, services
 from portal.interviews.forms import BulkCancelForm, EditSlotForm
 from portal.interviews.models import BOOKING_STATUS_LABELS, LIVE_BOOKING_STATUSES, Booking, InterviewType, Slot
+from portal.pagination import paginate
 from portal.security import role_required
 from portal.timeutil import to_local
 from portal.views import date_arg, int_arg, show_error
 
 bp = Blueprint("schedule", __name__, url_prefix="/admin/schedule")
+MENTORS_PER_WEEK_PAGE = 4
+BOOKINGS_PER_PAGE = 50
 
 
 def _mentors() -> list[User]:
@@ -40,17 +43,29 @@ def week():
     monday = chosen - timedelta(days=chosen.weekday())
     start, end = services.local_day_bounds(monday, monday + timedelta(days=6), current_user.timezone)
     mentor_id, type_id = int_arg("mentor"), int_arg("type")
-    statement = (
-        sa.select(Slot)
-        .options(joinedload(Slot.mentor), joinedload(Slot.interview_type))
-        .where(Slot.starts_at >= start, Slot.starts_at < end)
-        .order_by(Slot.starts_at, Slot.id)
-    )
+    in_week = [Slot.starts_at >= start, Slot.starts_at < end]
     if mentor_id:
-        statement = statement.where(Slot.mentor_id == mentor_id)
+        in_week.append(Slot.mentor_id == mentor_id)
     if type_id:
-        statement = statement.where(Slot.interview_type_id == type_id)
-    slots = db.session.scalars(statement).all()
+        in_week.append(Slot.interview_type_id == type_id)
+    # A few mentors at a time: a bootcamp's whole week is more than anyone can read on one page.
+    mentor_page = paginate(
+        sa.select(User).where(User.id.in_(sa.select(Slot.mentor_id).where(*in_week))).order_by(User.name, User.id),
+        MENTORS_PER_WEEK_PAGE,
+        count=True,
+        arg="mentors",
+    )
+    shown = [mentor.id for mentor in mentor_page.items]
+    slots = (
+        db.session.scalars(
+            sa.select(Slot)
+            .options(joinedload(Slot.interview_type))
+            .where(*in_week, Slot.mentor_id.in_(shown))
+            .order_by(Slot.starts_at, Slot.id)
+        ).all()
+        if shown
+        else []
+    )
     bookings = (
         {
             b.slot_id: b
@@ -64,13 +79,15 @@ def week():
         else {}
     )
     days = [(monday + timedelta(days=n), []) for n in range(7)]
+    zone_name = current_user.timezone
     for slot in slots:
-        days[(to_local(slot.starts_at, current_user.timezone).date() - monday).days][1].append(slot)
+        days[(to_local(slot.starts_at, zone_name).date() - monday).days][1].append(slot)
     filters = {"mentor": mentor_id, "type": type_id}
     return render_template(
         "interviews/admin_week.html",
         days=days,
         bookings=bookings,
+        mentor_page=mentor_page,
         monday=monday,
         previous_week=monday - timedelta(days=7),
         next_week=monday + timedelta(days=7),
@@ -149,35 +166,33 @@ def bookings():
     problems: list[str] = []
     status = request.args.get("status") if request.args.get("status") in BOOKING_STATUS_LABELS else None
     mentor_id, candidate_id = int_arg("mentor"), int_arg("candidate")
+    search = request.args.get("q", "").strip()[:100]
     first, last = date_arg("from", problems, "From"), date_arg("to", problems, "To")
     start, end = services.local_day_bounds(first, last, current_user.timezone)
-    statement = (
-        sa.select(Booking)
-        .join(Booking.slot)
-        .options(
-            joinedload(Booking.candidate),
-            joinedload(Booking.slot).joinedload(Slot.mentor),
-            joinedload(Booking.slot).joinedload(Slot.interview_type),
-        )
-        .order_by(Slot.starts_at.desc(), Booking.id.desc())
-    )
+    slot_conditions = []
+    booking_conditions = []
     if status:
-        statement = statement.where(Booking.status == status)
+        booking_conditions.append(Booking.status == status)
     if mentor_id:
-        statement = statement.where(Slot.mentor_id == mentor_id)
+        slot_conditions.append(Slot.mentor_id == mentor_id)
     if candidate_id:
-        statement = statement.where(Booking.candidate_id == candidate_id)
+        booking_conditions.append(Booking.candidate_id == candidate_id)
+    if search:
+        booking_conditions.append(Booking.candidate_id.in_(sa.select(User.id).where(User.matching(search))))
     if start:
-        statement = statement.where(Slot.starts_at >= start)
+        slot_conditions.append(Slot.starts_at >= start)
     if end:
-        statement = statement.where(Slot.starts_at < end)
-    pagination = db.paginate(statement, per_page=50, error_out=False)
+        slot_conditions.append(Slot.starts_at < end)
+    pagination = services.bookings_by_session_time(
+        slot_conditions, booking_conditions, BOOKINGS_PER_PAGE, by_candidate=bool(candidate_id or search)
+    )
     counts = services.candidate_reliability([b.candidate_id for b in pagination.items])
-    candidates = db.session.scalars(sa.select(User).where(User.role == "candidate").order_by(User.name)).all()
+    chosen = db.session.get(User, candidate_id) if candidate_id else None
     filters = {
         "status": status,
         "mentor": mentor_id,
         "candidate": candidate_id,
+        "q": search,
         "from": first.isoformat() if first else None,
         "to": last.isoformat() if last else None,
     }
@@ -186,7 +201,7 @@ def bookings():
         pagination=pagination,
         counts=counts,
         mentors=_mentors(),
-        candidates=candidates,
+        chosen=chosen,
         statuses=BOOKING_STATUS_LABELS,
         filters=filters,
         query_args={k: v for k, v in filters.items() if v},

@@ -15,10 +15,12 @@ from portal.forms import EmptyForm, choices, optional_id
 from portal.interviews import availability, services
 from portal.interviews.forms import CancelSlotForm, OutcomeForm, SeriesForm, SlotForm
 from portal.interviews.models import InterviewType, Slot
+from portal.pagination import paginate
 from portal.security import role_required
 from portal.views import show_error
 
 bp = Blueprint("mentor", __name__, url_prefix="/mentor")
+UPCOMING_PER_PAGE = 10
 
 
 def _mentor_arg() -> int | None:
@@ -72,13 +74,12 @@ def availability_page():
     mentor = _target_mentor()
     if mentor is None:
         return redirect(url_for("schedule.week"))
-    slots = db.paginate(
+    slots = paginate(
         sa.select(Slot)
         .options(joinedload(Slot.interview_type))
         .where(Slot.mentor_id == mentor.id, Slot.status == "open", Slot.ends_at > utcnow())
-        .order_by(Slot.starts_at),
-        per_page=50,
-        error_out=False,
+        .order_by(Slot.starts_at, Slot.id),
+        50,
     )
     booked = services.booked_slot_ids([slot.id for slot in slots.items])
     return render_template(
@@ -207,8 +208,8 @@ def schedule():
     if mentor is None:
         return redirect(url_for("schedule.bookings"))
     now = utcnow()
-    upcoming = db.session.scalars(services.mentor_sessions_query(mentor.id, True, now)).unique().all()
-    past = db.paginate(services.mentor_sessions_query(mentor.id, False, now), per_page=20, error_out=False)
+    upcoming = paginate(services.mentor_sessions_query(mentor.id, True, now), UPCOMING_PER_PAGE, arg="upcoming")
+    past = paginate(services.mentor_sessions_query(mentor.id, False, now), 20)
     return render_template(
         "interviews/mentor_schedule.html",
         mentor=mentor,

@@ -72,6 +72,7 @@ class Slot(db.Model):
         sa.CheckConstraint("status IN ('open', 'cancelled')", name="status_known"),
         sa.Index("ix_slots_mentor_starts", "mentor_id", "starts_at"),
         sa.Index("ix_slots_status_starts", "status", "starts_at"),
+        sa.Index("ix_slots_starts_at", "starts_at"),
         # No two open slots of one mentor overlap. SQLite: checked inside a BEGIN IMMEDIATE transaction.
         postgresql.ExcludeConstraint(
             ("mentor_id", "="),
@@ -93,7 +94,7 @@ class Slot(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
 
     mentor: Mapped[User] = relationship(foreign_keys=[mentor_id])
     interview_type: Mapped[InterviewType] = relationship()
@@ -119,6 +120,9 @@ class Booking(db.Model):
             sqlite_where=sa.text(_LIVE_SQL),
             postgresql_where=sa.text(_LIVE_SQL),
         ),
+        # The partial index above cannot serve lookups by slot whose status list is a bound parameter (SQLite's
+        # planner cannot prove the partial condition), so every "is this slot taken?" query uses this one.
+        sa.Index("ix_bookings_slot_status", "slot_id", "status"),
         sa.Index("ix_bookings_candidate_status", "candidate_id", "status"),
     )
 
@@ -139,7 +143,7 @@ class Booking(db.Model):
     hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     waitlist_entry_id: Mapped[int | None] = mapped_column(sa.ForeignKey("waitlist_entries.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
 
     slot: Mapped[Slot] = relationship()
     candidate: Mapped[User] = relationship(foreign_keys=[candidate_id])

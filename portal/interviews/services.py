@@ -6,8 +6,8 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import url_for
-from sqlalchemy.orm import contains_eager, joinedload
+from flask import abort, url_for
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from portal.admin.audit import record
 from portal.auth.models import User
@@ -25,6 +25,7 @@ from portal.interviews.models import (
 from portal.interviews.reminders import cancel_reminders, schedule_reminders
 from portal.mail import OutgoingEmail
 from portal.notifications.services import notify
+from portal.pagination import Page, page_number, paginate
 from portal.timeutil import format_local, zone
 
 POLICY_DEFAULTS = {
@@ -63,7 +64,8 @@ def _live_booking_exists():
     return sa.exists().where(Booking.slot_id == Slot.id, Booking.status.in_(LIVE_BOOKING_STATUSES))
 
 
-def bookable_slots_query(
+def _bookable(
+    statement: sa.Select,
     policy: BookingPolicy,
     now: datetime,
     type_id: int | None = None,
@@ -72,14 +74,11 @@ def bookable_slots_query(
     end: datetime | None = None,
     exclude_mentor_id: int | None = None,
 ) -> sa.Select:
-    """Open slots nobody holds, inside the notice/horizon window, soonest first, with mentor and type loaded."""
     earliest = now + timedelta(hours=policy.min_notice_hours)
     latest = now + timedelta(days=policy.horizon_days)
     statement = (
-        sa.select(Slot)
-        .join(Slot.mentor)
+        statement.join(Slot.mentor)
         .join(Slot.interview_type)
-        .options(contains_eager(Slot.mentor), contains_eager(Slot.interview_type))
         .where(
             Slot.status == "open",
             Slot.starts_at >= max(earliest, start or earliest),
@@ -100,6 +99,22 @@ def bookable_slots_query(
     return statement
 
 
+def bookable_slots_query(policy: BookingPolicy, now: datetime, **filters) -> sa.Select:
+    """Open slots nobody holds, inside the notice/horizon window, soonest first, as plain rows (id, starts_at,
+    ends_at, type_name, mentor_name): what a list of them shows.
+
+    `filters`: type_id, mentor_id, start, end, exclude_mentor_id.
+    """
+    statement = sa.select(
+        Slot.id,
+        Slot.starts_at,
+        Slot.ends_at,
+        InterviewType.name.label("type_name"),
+        User.name.label("mentor_name"),
+    ).select_from(Slot)
+    return _bookable(statement, policy, now, **filters)
+
+
 def local_day_bounds(first: date | None, last: date | None, zone_name: str) -> tuple[datetime | None, datetime | None]:
     """UTC instants bounding whole local days."""
     tz = zone(zone_name)
@@ -108,15 +123,15 @@ def local_day_bounds(first: date | None, last: date | None, zone_name: str) -> t
     return start, end
 
 
-def nearest_alternatives(slot: Slot, limit: int = 5) -> list[Slot]:
-    """Bookable slots of the same type closest in time to `slot`."""
+def nearest_alternatives(slot: Slot, limit: int = 5) -> list[sa.Row]:
+    """Bookable slots of the same type closest in time to `slot`, as rows (see bookable_slots_query)."""
     statement = bookable_slots_query(get_policy(), utcnow(), type_id=slot.interview_type_id).where(Slot.id != slot.id)
     distance = sa.func.abs(sa.extract("epoch", Slot.starts_at) - sa.extract("epoch", sa.literal(slot.starts_at)))
     if db.session.get_bind().dialect.name == "sqlite":
         distance = sa.func.abs(
             sa.func.julianday(Slot.starts_at) - sa.func.julianday(slot.starts_at.astimezone(UTC).replace(tzinfo=None))
         )
-    return list(db.session.scalars(statement.order_by(None).order_by(distance, Slot.id).limit(limit)).unique())
+    return list(db.session.execute(statement.order_by(None).order_by(distance, Slot.id).limit(limit)))
 
 
 def booked_slot_ids(slot_ids: list[int]) -> set[int]:
@@ -177,6 +192,49 @@ def mentor_sessions_query(mentor_id: int, upcoming: bool, now: datetime) -> sa.S
     if upcoming:
         return statement.where(Slot.starts_at > now).order_by(Slot.starts_at)
     return statement.where(Slot.starts_at <= now).order_by(Slot.starts_at.desc())
+
+
+def bookings_by_session_time(
+    slot_conditions: list, booking_conditions: list, per_page: int, by_candidate: bool = False
+) -> Page:
+    """Bookings matching the conditions, latest session first, with candidate, mentor and type loaded.
+
+    A page holds the bookings of `per_page` sessions. Unless the list is one candidate's (few rows, found through
+    their index), the sessions are read in time order from the slots' index and their bookings looked up, so the
+    database never sorts every booking to show the newest fifty.
+    """
+    number = page_number()
+    mentor = aliased(User)
+    loaded = (
+        sa.select(Booking)
+        .join(Booking.slot)
+        .join(Booking.candidate)
+        .join(Slot.mentor.of_type(mentor))
+        .join(Slot.interview_type)
+        .options(
+            contains_eager(Booking.candidate),
+            contains_eager(Booking.slot).contains_eager(Slot.mentor.of_type(mentor)),
+            contains_eager(Booking.slot).contains_eager(Slot.interview_type),
+        )
+        .where(*slot_conditions, *booking_conditions)
+        .order_by(Slot.starts_at.desc(), Slot.id.desc(), Booking.id.desc())
+    )
+    if by_candidate:
+        return paginate(loaded, per_page)
+    has_booking = sa.exists().where(Booking.slot_id == Slot.id, *booking_conditions)
+    slot_ids = db.session.scalars(
+        sa.select(Slot.id)
+        .where(has_booking, *slot_conditions)
+        .order_by(Slot.starts_at.desc(), Slot.id.desc())
+        .limit(per_page + 1)
+        .offset((number - 1) * per_page)
+    ).all()
+    if number > 1 and not slot_ids:
+        abort(404)
+    items = (
+        db.session.scalars(loaded.where(Booking.slot_id.in_(slot_ids[:per_page]))).unique().all() if slot_ids else []
+    )
+    return Page(list(items), number, per_page, len(slot_ids) > per_page)
 
 
 def load_booking(booking_id: int, user: User) -> Booking:

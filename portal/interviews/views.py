@@ -18,6 +18,7 @@ from portal.forms import EmptyForm, choices
 from portal.interviews import calendar, services
 from portal.interviews.forms import BookingForm, CancelBookingForm, RescheduleForm
 from portal.interviews.models import InterviewType, Slot
+from portal.pagination import paginate
 from portal.security import role_required
 from portal.timeutil import to_local
 from portal.views import date_arg, int_arg, show_error
@@ -41,20 +42,27 @@ def slot_browser(exclude_mentor_id: int | None = None) -> dict:
     start, end = services.local_day_bounds(filters["from"], filters["to"], current_user.timezone)
     policy = services.get_policy()
     statement = services.bookable_slots_query(
-        policy, utcnow(), filters["type"], filters["mentor"], start, end, exclude_mentor_id
+        policy,
+        utcnow(),
+        type_id=filters["type"],
+        mentor_id=filters["mentor"],
+        start=start,
+        end=end,
+        exclude_mentor_id=exclude_mentor_id,
     )
-    pagination = db.paginate(statement, per_page=SLOTS_PER_PAGE, error_out=False)
+    pagination = paginate(statement, SLOTS_PER_PAGE, rows=True)
+    zone_name = current_user.timezone
     days = [
         (day, list(items))
-        for day, items in groupby(
-            pagination.items, key=lambda slot: to_local(slot.starts_at, current_user.timezone).date()
-        )
+        for day, items in groupby(pagination.items, key=lambda slot: to_local(slot.starts_at, zone_name).date())
     ]
-    types = db.session.scalars(
-        sa.select(InterviewType).where(InterviewType.active.is_(True)).order_by(InterviewType.name)
+    types = db.session.execute(
+        sa.select(InterviewType.id, InterviewType.name)
+        .where(InterviewType.active.is_(True))
+        .order_by(InterviewType.name)
     ).all()
-    mentors = db.session.scalars(
-        sa.select(User).where(User.role == "mentor", User.active.is_(True)).order_by(User.name)
+    mentors = db.session.execute(
+        sa.select(User.id, User.name).where(User.role == "mentor", User.active.is_(True)).order_by(User.name)
     ).all()
     query_args = {
         key: (value.isoformat() if isinstance(value, date) else value) for key, value in filters.items() if value
@@ -122,7 +130,7 @@ def book(slot_id: int):
 def my_bookings():
     now = utcnow()
     upcoming = db.session.scalars(services.candidate_bookings_query(current_user, True, now)).unique().all()
-    past = db.paginate(services.candidate_bookings_query(current_user, False, now), per_page=20, error_out=False)
+    past = paginate(services.candidate_bookings_query(current_user, False, now), 20)
     return render_template(
         "interviews/my_bookings.html",
         upcoming=upcoming,

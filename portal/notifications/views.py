@@ -9,6 +9,7 @@ from portal.extensions import db
 from portal.forms import EmptyForm
 from portal.notifications import services
 from portal.notifications.models import Notification
+from portal.pagination import paginate
 from portal.security import is_safe_next
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -19,7 +20,7 @@ PER_PAGE = 20
 @bp.route("/")
 @login_required
 def index():
-    pagination = db.paginate(services.notifications_page_query(current_user), per_page=PER_PAGE, error_out=False)
+    pagination = paginate(services.notifications_page_query(current_user), PER_PAGE)
     return render_template("notifications/index.html", pagination=pagination, form=EmptyForm())
 
 

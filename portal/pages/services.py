@@ -10,6 +10,7 @@ import re
 import threading
 import tomllib
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from importlib import resources
 
@@ -19,6 +20,7 @@ from markupsafe import Markup
 from portal.admin.models import PageRevision
 from portal.content import parse_faq, render_markdown, slugify, split_title
 from portal.extensions import db
+from portal.memo import forget, remembered
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,30 @@ def shipped_source(slug: str) -> PageSource:
     return PageSource(slug, meta.get("title") or title, meta.get("description", ""), body, None)
 
 
+def current_revisions() -> dict[str, tuple[int, datetime]]:
+    """The newest revision of every page that has one, with when it was saved (one query, remembered for the rest
+    of the request)."""
+    return remembered(
+        "page_revisions",
+        lambda: {
+            slug: (revision_id, saved_at)
+            for slug, revision_id, saved_at in db.session.execute(
+                sa.select(
+                    PageRevision.slug, sa.func.max(PageRevision.id), sa.func.max(PageRevision.created_at)
+                ).group_by(PageRevision.slug)
+            )
+        },
+    )
+
+
+def forget_current_revisions() -> None:
+    """After saving a revision: the next lookup in this request reads the newest ones again."""
+    forget("page_revisions")
+
+
 def latest_revision_id(slug: str) -> int | None:
-    return db.session.scalar(sa.select(sa.func.max(PageRevision.id)).where(PageRevision.slug == slug))
+    revision = current_revisions().get(slug)
+    return revision[0] if revision else None
 
 
 def page_source(slug: str, revision_id: int | None = None) -> PageSource:
@@ -82,18 +106,28 @@ _cache_lock = threading.Lock()
 
 
 def _cached(kind: str, slug: str, build):
-    """Build a rendered page once per (page, revision); one small query per view to learn the newest revision."""
+    """Build a rendered page once per (page, revision), in every process; the newest revision is looked up once
+    per request."""
     revision_id = latest_revision_id(slug)
     key = (kind, slug, revision_id)
     with _cache_lock:
         if key in _cache:
             return _cache[key]
-    value = build(page_source(slug, revision_id))
+    value = build(page_source(slug, revision_id) if revision_id else shipped_source(slug))
     with _cache_lock:
         for stale in [k for k in _cache if k[:2] == (kind, slug)]:
             del _cache[stale]
         _cache[key] = value
     return value
+
+
+def made_of(*slugs: str) -> tuple[tuple[str, ...], datetime | None]:
+    """What a public page built from these pages depends on (each page's revision, or the shipped text) and when
+    the newest of those revisions was saved."""
+    revisions = current_revisions()
+    parts = tuple(f"{slug}:{revisions[slug][0] if slug in revisions else 'shipped'}" for slug in slugs)
+    saved = [revisions[slug][1] for slug in slugs if slug in revisions]
+    return parts, max(saved) if saved else None
 
 
 def render_page(source: PageSource) -> PageContent:

@@ -5,40 +5,57 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, render_template
 
+from portal.caching import public_page
 from portal.extensions import db
 from portal.pages import services
 
 bp = Blueprint("pages", __name__)
 
 
+def _public(slugs: tuple[str, ...], render):
+    """A public page made of these content pages; `render` is called only when the page must be sent in full."""
+    parts, changed_at = services.made_of(*slugs)
+    return public_page(parts, changed_at, render)
+
+
 @bp.route("/")
 def home():
-    return render_template("pages/home.html", offer=services.page("offer"), meta=services.page_meta()["home"])
+    return _public(
+        ("offer",),
+        lambda: render_template("pages/home.html", offer=services.page("offer"), meta=services.page_meta()["home"]),
+    )
 
 
 @bp.route("/guide")
 def guide():
-    return render_template("pages/article.html", page=services.page("guide"), show_reading_time=True)
+    return _public(
+        ("guide",), lambda: render_template("pages/article.html", page=services.page("guide"), show_reading_time=True)
+    )
 
 
 @bp.route("/faq")
 def faq():
-    return render_template(
-        "pages/faq.html",
-        items=services.faq_items(),
-        meta=services.faq_meta(),
-        structured_data=services.faq_structured_data(),
+    return _public(
+        ("faq",),
+        lambda: render_template(
+            "pages/faq.html",
+            items=services.faq_items(),
+            meta=services.faq_meta(),
+            structured_data=services.faq_structured_data(),
+        ),
     )
 
 
 @bp.route("/privacy")
 def privacy():
-    return render_template("pages/article.html", page=services.page("privacy"))
+    return _public(("privacy",), lambda: render_template("pages/article.html", page=services.page("privacy")))
 
 
 @bp.route("/accessibility")
 def accessibility():
-    return render_template("pages/article.html", page=services.page("accessibility"))
+    return _public(
+        ("accessibility",), lambda: render_template("pages/article.html", page=services.page("accessibility"))
+    )
 
 
 @bp.route("/healthz")
