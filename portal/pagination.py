@@ -59,6 +59,15 @@ class Page:
         return max(ceil(self.total / self.per_page), 1)
 
     @property
+    def first(self) -> int:
+        """1-based position of the first item shown (0 for an empty page)."""
+        return (self.page - 1) * self.per_page + 1 if self.items else 0
+
+    @property
+    def last(self) -> int:
+        return (self.page - 1) * self.per_page + len(self.items)
+
+    @property
     def complete(self) -> bool:
         """The whole list is on this page, so its length is the total."""
         return self.page == 1 and not self.has_next
