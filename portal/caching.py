@@ -76,12 +76,31 @@ def public_page(parts: tuple[str, ...], changed_at: datetime | None, render: Cal
     if not is_resource_modified(request.environ, etag=etag, last_modified=last_modified):
         response = Response(status=304)
     else:
-        response = make_response(render())
+        response = make_response(_rendered_once(etag, render))
     response.set_etag(etag)
     response.last_modified = last_modified
     response.cache_control.public = True
     response.cache_control.max_age = PUBLIC_MAX_AGE
     return response
+
+
+RENDERED_KEPT = 256
+_rendered_lock = threading.Lock()
+
+
+def _rendered_once(etag: str, render: Callable[[], str]) -> str:
+    """The page's HTML, rendered once per version (and address it is served under) in each process."""
+    store: dict = current_app.extensions.setdefault("public_html", {})
+    key = (request.host_url, request.path, etag)
+    with _rendered_lock:
+        html = store.get(key)
+    if html is None:
+        html = render()
+        with _rendered_lock:
+            if len(store) >= RENDERED_KEPT:
+                store.clear()
+            store[key] = html
+    return html
 
 
 def init_app(app: Flask) -> None:

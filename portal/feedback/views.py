@@ -12,6 +12,7 @@ from portal.extensions import db
 from portal.feedback import chart, services
 from portal.feedback.forms import FeedbackForm, RatingForm
 from portal.feedback.rubric import CRITERIA, CRITERIA_BY_KEY, READINESS
+from portal.pagination import paginate
 from portal.security import role_required
 from portal.views import show_error
 
@@ -129,8 +130,8 @@ def progress():
 @bp.route("/to-write")
 @role_required("mentor")
 def pending():
-    waiting = db.session.scalars(services.awaiting_feedback_query(current_user.id)).unique().all()
-    drafts = services.draft_booking_ids([booking.id for booking in waiting])
+    waiting = paginate(services.awaiting_feedback_query(current_user.id), 25)
+    drafts = services.draft_booking_ids([booking.id for booking in waiting.items])
     return render_template("feedback/pending.html", waiting=waiting, drafts=drafts, now=utcnow())
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import tomllib
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,12 +16,13 @@ from functools import cache
 from importlib import resources
 
 import sqlalchemy as sa
+from flask import current_app
 from markupsafe import Markup
 
 from portal.admin.models import PageRevision
 from portal.content import parse_faq, render_markdown, slugify, split_title
 from portal.extensions import db
-from portal.memo import forget, remembered
+from portal.memo import forget, remember, remembered
 
 
 @dataclass(frozen=True)
@@ -66,24 +68,43 @@ def shipped_source(slug: str) -> PageSource:
     return PageSource(slug, meta.get("title") or title, meta.get("description", ""), body, None)
 
 
+def _newest_revisions() -> dict[str, tuple[int, datetime]]:
+    rows = db.session.execute(
+        sa.select(PageRevision.slug, sa.func.max(PageRevision.id), sa.func.max(PageRevision.created_at)).group_by(
+            PageRevision.slug
+        )
+    )
+    return {slug: (revision_id, saved_at) for slug, revision_id, saved_at in rows}
+
+
 def current_revisions() -> dict[str, tuple[int, datetime]]:
     """The newest revision of every page that has one, with when it was saved (one query, remembered for the rest
     of the request)."""
-    return remembered(
-        "page_revisions",
-        lambda: {
-            slug: (revision_id, saved_at)
-            for slug, revision_id, saved_at in db.session.execute(
-                sa.select(
-                    PageRevision.slug, sa.func.max(PageRevision.id), sa.func.max(PageRevision.created_at)
-                ).group_by(PageRevision.slug)
-            )
-        },
-    )
+    return remembered("page_revisions", _newest_revisions)
+
+
+PUBLIC_REVISIONS_SECONDS = 1.0
+
+
+def _store() -> dict:
+    """This app's rendered pages and the revisions its public pages last saw (each process keeps its own)."""
+    return current_app.extensions.setdefault("pages", {"rendered": {}, "public_revisions": None})
+
+
+def use_public_revisions() -> None:
+    """For the public pages: the newest revisions as this process saw them less than a second ago, so that a burst
+    of visitors costs one query a second. An edit made in this process shows at once, one made elsewhere within a
+    second."""
+    store = _store()
+    known = store["public_revisions"]
+    if known is None or time.monotonic() - known[0] > PUBLIC_REVISIONS_SECONDS:
+        known = store["public_revisions"] = (time.monotonic(), _newest_revisions())
+    remember("page_revisions", known[1])
 
 
 def forget_current_revisions() -> None:
-    """After saving a revision: the next lookup in this request reads the newest ones again."""
+    """After saving a revision: the next lookup reads the newest ones again."""
+    _store()["public_revisions"] = None
     forget("page_revisions")
 
 
@@ -101,7 +122,6 @@ def page_source(slug: str, revision_id: int | None = None) -> PageSource:
     return PageSource(slug, revision.title, revision.description, revision.body, revision.id)
 
 
-_cache: dict[tuple[str, str, int | None], object] = {}
 _cache_lock = threading.Lock()
 
 
@@ -110,14 +130,15 @@ def _cached(kind: str, slug: str, build):
     per request."""
     revision_id = latest_revision_id(slug)
     key = (kind, slug, revision_id)
+    cache = _store()["rendered"]
     with _cache_lock:
-        if key in _cache:
-            return _cache[key]
+        if key in cache:
+            return cache[key]
     value = build(page_source(slug, revision_id) if revision_id else shipped_source(slug))
     with _cache_lock:
-        for stale in [k for k in _cache if k[:2] == (kind, slug)]:
-            del _cache[stale]
-        _cache[key] = value
+        for stale in [k for k in cache if k[:2] == (kind, slug)]:
+            del cache[stale]
+        cache[key] = value
     return value
 
 

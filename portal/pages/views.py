@@ -14,6 +14,7 @@ bp = Blueprint("pages", __name__)
 
 def _public(slugs: tuple[str, ...], render):
     """A public page made of these content pages; `render` is called only when the page must be sent in full."""
+    services.use_public_revisions()
     parts, changed_at = services.made_of(*slugs)
     return public_page(parts, changed_at, render)
 
