@@ -93,10 +93,26 @@ def test_a_start_time_in_the_spring_gap_is_refused_with_its_name(people, ctx):
     ctx.move_to(datetime(2027, 3, 1, 9, tzinfo=UTC))
     with pytest.raises(DomainError, match="01:30 on Sunday 28 March 2027 does not exist in Europe/London"):
         availability.plan_single(people["mentor"], people["type"].id, date(2027, 3, 28), time(1, 30))
-    with pytest.raises(DomainError, match="does not exist"):
+    with pytest.raises(DomainError, match="01:00 on Sunday 28 March 2027 does not exist in Europe/London"):
         availability.plan_series(
-            people["mentor"], people["type"].id, {7}, time(0, 30), time(3, 0), date(2027, 3, 28), date(2027, 3, 28), 0
+            people["mentor"], people["type"].id, {7}, time(1, 0), time(2, 0), date(2027, 3, 28), date(2027, 3, 28), 0
         )
+
+
+def test_a_weekly_series_skips_only_the_times_the_clocks_skip_and_says_so(people, ctx):
+    ctx.move_to(datetime(2027, 3, 1, 9, tzinfo=UTC))
+    _, planned = availability.plan_series(
+        people["mentor"], people["type"].id, {7}, time(0, 30), time(3, 0), date(2027, 3, 21), date(2027, 3, 28), 0
+    )
+    assert [p.starts_at for p in planned] == [
+        datetime(2027, 3, 21, 0, 30, tzinfo=UTC),
+        datetime(2027, 3, 21, 1, 30, tzinfo=UTC),
+        datetime(2027, 3, 28, 0, 30, tzinfo=UTC),  # 00:30 GMT; 01:30 that night does not exist
+    ]
+    assert planned.skipped == [
+        "01:30 on Sunday 28 March 2027 does not exist in Europe/London: the clocks go forward that night, "
+        "so that slot is skipped."
+    ]
 
 
 def test_an_ambiguous_autumn_time_resolves_to_the_first_and_says_so(people):

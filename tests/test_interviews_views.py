@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -162,6 +162,17 @@ def test_cancel_and_reschedule_through_the_pages(app, world, client, auth, outbo
     assert ics["METHOD"] == "CANCEL"
 
 
+def test_every_calendar_file_names_its_organizer_as_rfc_5546_asks(app, world, client, auth, outbox):
+    login_as(auth, "sam@example.org")
+    booking_url = client.post(f"/interviews/slots/{world['slot']}/book", data={}).headers["Location"]
+    client.post(f"{booking_url}/cancel", data={"reason": "Clash"})
+    for email in outbox("sam@example.org")[-2:]:
+        event = Calendar.from_ical(email.attachment_text).walk("VEVENT")[0]
+        assert str(event["ORGANIZER"]) == "mailto:careers@example.org"
+        assert event["ORGANIZER"].params["CN"] == "Career Services"
+    assert "ORGANIZER;CN=" in client.get(f"{booking_url}/calendar.ics").get_data(as_text=True)
+
+
 def test_within_the_cutoff_the_page_says_whom_to_contact(world, client, auth, clock):
     login_as(auth, "sam@example.org")
     booking_url = client.post(f"/interviews/slots/{world['slot']}/book", data={}).headers["Location"]
@@ -222,6 +233,21 @@ def test_private_feed_lists_upcoming_sessions_and_can_be_replaced(app, world, cl
     assert len(Calendar.from_ical(app.test_client().get(mentor_feed).data).walk("VEVENT")) == 1
 
 
+def test_the_private_feed_can_be_turned_off_and_on_again(world, client, auth):
+    login_as(auth, "jo@example.org")
+    client.post("/interviews/calendar/address")
+    feed = re.search(r"/interviews/calendar/([\w-]+)\.ics", client.get("/account").get_data(as_text=True)).group(0)
+    response = client.post("/interviews/calendar/address/off")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/account#calendar")
+    page = client.get("/account").get_data(as_text=True)
+    assert "Your calendar address is turned off" in page and ".ics" not in page
+    assert "Create my calendar address" in page
+    assert client.get(feed).status_code == 404
+    client.post("/interviews/calendar/address")
+    again = re.search(r"/interviews/calendar/([\w-]+)\.ics", client.get("/account").get_data(as_text=True)).group(0)
+    assert again != feed and client.get(again).status_code == 200
+
+
 # Mentor pages ------------------------------------------------------------------------------------------
 
 
@@ -279,6 +305,29 @@ def test_series_form_shows_every_field_error(world, client, auth):
         assert message in html
     missing = client.post("/mentor/availability/series", data={"preview": "1"}).get_data(as_text=True)
     assert "Enter when the window starts." in missing and "Enter the first date." in missing
+
+
+def test_series_preview_skips_a_time_the_clocks_skip_and_says_so(app, world, client, auth, clock):
+    clock.move_to(datetime(2027, 3, 1, 9, tzinfo=UTC))
+    login_as(auth, "mentor@example.org")
+    form = series_form(
+        weekdays=["7"],
+        window_start="00:30",
+        window_end="03:00",
+        first_date="2027-03-21",
+        last_date="2027-03-28",
+        buffer_minutes="0",
+    )
+    html = client.post("/mentor/availability/series", data=form).get_data(as_text=True)
+    assert "3 slots to publish" in html
+    assert (
+        "01:30 on Sunday 28 March 2027 does not exist in Europe/London: the clocks go forward that night, so that "
+        "slot is skipped." in html
+    )
+    published = client.post("/mentor/availability/series", data={**form, "confirm": "1"})
+    assert published.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Slot.id)).where(Slot.series_id.is_not(None))) == 3
 
 
 def test_mentor_publishes_one_slot_and_sees_it(world, client, auth):

@@ -33,6 +33,12 @@ class PlannedSlot:
     note: str | None = None  # said when a local time was ambiguous
 
 
+def _gap_words(day: date, at: time, zone_name: str) -> str:
+    return (
+        f"{at:%H:%M} on {day:%A} {day.day} {day:%B %Y} does not exist in {zone_name}: the clocks go forward that night"
+    )
+
+
 def local_to_utc(day: date, at: time, zone_name: str, field: str | None = None) -> tuple[datetime, str | None]:
     """A local wall time as a UTC instant; refuses a time the clocks skip, resolves a repeated one to the first."""
     tz: ZoneInfo = zone(zone_name)
@@ -40,11 +46,7 @@ def local_to_utc(day: date, at: time, zone_name: str, field: str | None = None) 
     first = naive.replace(tzinfo=tz, fold=0)
     second = naive.replace(tzinfo=tz, fold=1)
     if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
-        raise DomainError(
-            f"{at:%H:%M} on {day:%A} {day.day} {day:%B %Y} does not exist in {zone_name}: the clocks go forward "
-            "that night. Choose another time.",
-            field=field,
-        )
+        raise ClockGap(f"{_gap_words(day, at, zone_name)}. Choose another time.", field=field)
     note = None
     if first.utcoffset() != second.utcoffset():
         note = (
@@ -52,6 +54,18 @@ def local_to_utc(day: date, at: time, zone_name: str, field: str | None = None) 
             f"we used the first one, {first.tzname()}."
         )
     return first.astimezone(UTC), note
+
+
+class ClockGap(DomainError):
+    """A local time the clocks skip (spring forward)."""
+
+
+class PlannedSeries(list):
+    """The slots a weekly series would create, and a note for each time it skips because the clocks skip it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.skipped: list[str] = []
 
 
 def _active_type(type_id: int | None) -> InterviewType:
@@ -92,8 +106,12 @@ def plan_series(
     first_date: date,
     last_date: date,
     buffer_minutes: int,
-) -> tuple[InterviewType, list[PlannedSlot]]:
-    """The slots a weekly series would create: local wall times kept across clock changes, all in the future."""
+) -> tuple[InterviewType, PlannedSeries]:
+    """The slots a weekly series would create: local wall times kept across clock changes, all in the future.
+
+    A time the clocks skip on one date (spring forward) is left out with a note; a series with nothing but such
+    times is refused.
+    """
     interview_type = _active_type(type_id)
     if not weekdays:
         raise DomainError("Choose at least one weekday.", field="weekdays")
@@ -115,7 +133,7 @@ def plan_series(
         raise DomainError("A series can cover at most one year.", field="last_date")
 
     step = interview_type.duration + timedelta(minutes=buffer_minutes)
-    planned: list[PlannedSlot] = []
+    planned = PlannedSeries()
     now = utcnow()
     day = first_date
     while day <= last_date:
@@ -123,7 +141,12 @@ def plan_series(
             wall = datetime.combine(day, window_start)
             window_close = datetime.combine(day, window_end)
             while wall + interview_type.duration <= window_close:
-                starts_at, note = local_to_utc(day, wall.time(), mentor.timezone, field="window_start")
+                try:
+                    starts_at, note = local_to_utc(day, wall.time(), mentor.timezone, field="window_start")
+                except ClockGap:
+                    planned.skipped.append(f"{_gap_words(day, wall.time(), mentor.timezone)}, so that slot is skipped.")
+                    wall += step
+                    continue
                 if starts_at > now:
                     planned.append(PlannedSlot(starts_at, starts_at + interview_type.duration, note))
                 if len(planned) > MAX_SERIES_SLOTS:
@@ -134,6 +157,11 @@ def plan_series(
                     )
                 wall += step
         day += timedelta(days=1)
+    if not planned and planned.skipped:
+        raise DomainError(
+            f"{planned.skipped[0].removesuffix(', so that slot is skipped.')}. Choose another time.",
+            field="window_start",
+        )
     if not planned:
         raise DomainError("These settings create no future slots. Check the weekdays and dates.", field="weekdays")
     return interview_type, planned

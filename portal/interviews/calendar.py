@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from email.utils import parseaddr
 
 import sqlalchemy as sa
-from flask import url_for
-from icalendar import Calendar, Event
+from flask import current_app, url_for
+from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.auth.models import User
@@ -18,6 +19,14 @@ from portal.mail import Attachment
 PRODID = "-//Career Services//Mock interviews//EN"
 
 
+def organizer() -> vCalAddress:
+    """Who sends the invitation (RFC 5546 requires an ORGANIZER on a CANCEL): the portal's own address."""
+    name, address = parseaddr(current_app.config["MAIL_FROM"])
+    value = vCalAddress(f"mailto:{address}")
+    value.params["cn"] = vText(name or current_app.config["SITE_NAME"])
+    return value
+
+
 def _event(booking: Booking) -> Event:
     slot = booking.slot
     event = Event()
@@ -26,6 +35,7 @@ def _event(booking: Booking) -> Event:
     event.add("dtstart", slot.starts_at)
     event.add("dtend", slot.ends_at)
     event.add("sequence", booking.sequence)
+    event.add("organizer", organizer())
     event.add("summary", f"Mock interview: {slot.interview_type.name}")
     lines = [f"Mentor: {slot.mentor.name}", f"Candidate: {booking.candidate.name}"]
     if booking.focus_note:
@@ -97,10 +107,9 @@ def user_for_feed_token(token: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.calendar_token == token, User.active.is_(True)))
 
 
-def ensure_feed_token(user: User) -> str:
-    if not user.calendar_token:
-        user.calendar_token = secrets.token_urlsafe(32)
-    return user.calendar_token
+def turn_off_feed(user: User) -> None:
+    """The private feed address stops working, and no new one exists until the user asks for it."""
+    user.calendar_token = None
 
 
 def regenerate_feed_token(user: User) -> str:

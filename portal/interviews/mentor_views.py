@@ -145,7 +145,7 @@ def add_series():
         form=form,
         mentor=mentor,
         planned=planned or [],
-        notes=[p.note for p in planned or [] if p.note],
+        notes=[p.note for p in planned or [] if p.note] + (planned.skipped if planned else []),
     )
 
 

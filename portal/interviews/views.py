@@ -261,3 +261,14 @@ def regenerate_feed():
         "success",
     )
     return redirect(url_for("auth.profile") + "#calendar")
+
+
+@bp.route("/calendar/address/off", methods=["POST"])
+@login_required
+def turn_off_feed():
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    calendar.turn_off_feed(current_user)
+    db.session.commit()
+    flash("Your calendar address is turned off: calendars subscribed to it get nothing more.", "success")
+    return redirect(url_for("auth.profile") + "#calendar")
