@@ -78,6 +78,7 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL") or None,
         "S3_REGION": os.environ.get("S3_REGION") or None,
         "S3_PRESIGNED_SECONDS": _int("S3_PRESIGNED_SECONDS", 0),
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text").strip().lower(),
         "PORTAL_TIMEZONE": os.environ.get("PORTAL_TIMEZONE", "Europe/London"),
         "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "https" if production else "http"),
         "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
