@@ -36,6 +36,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         app.config["MAX_CONTENT_LENGTH"] = int(app.config["CV_MAX_BYTES"]) + 1024 * 1024
     check_production_safety(app.config)
+    from portal.storage import init_storage
+
+    init_storage(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         instance_path.mkdir(parents=True, exist_ok=True)
 
@@ -56,10 +59,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def configure_logging(app: Flask) -> None:
-    if not app.debug and not app.testing:
+    from portal.logs import init_request_logging, use_json_logs
+
+    if app.config["LOG_FORMAT"] == "json":
+        use_json_logs(app)
+    elif not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     app.logger.setLevel(logging.INFO)
+    init_request_logging(app)
 
 
 def configure_proxy(app: Flask) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 
 class ConfigError(RuntimeError):
@@ -72,6 +74,12 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", ""),
+        "STORAGE_URL": os.environ.get("STORAGE_URL") or None,
+        "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL") or None,
+        "S3_REGION": os.environ.get("S3_REGION") or None,
+        "S3_PRESIGNED_SECONDS": _int("S3_PRESIGNED_SECONDS", 0),
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text").strip().lower(),
         "PORTAL_TIMEZONE": os.environ.get("PORTAL_TIMEZONE", "Europe/London"),
         "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "https" if production else "http"),
         "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
@@ -104,6 +112,47 @@ FIXED_SETTINGS: dict[str, Any] = {
     "SITE_NAME": "Career Services",
     "SITE_ADDRESS": "Career Services, ML Engineering Bootcamp, London, United Kingdom",
 }
+
+
+# SigV4 presigned URLs are valid for at most seven days.
+MAX_PRESIGNED_SECONDS = 7 * 24 * 60 * 60
+
+
+@dataclass(frozen=True)
+class StorageLocation:
+    """Where uploaded files live: a local directory (`path`) or an S3 bucket and key prefix."""
+
+    kind: str  # "file" or "s3"
+    path: Path | None = None
+    bucket: str = ""
+    prefix: str = ""
+
+
+def storage_location(config: dict[str, Any]) -> StorageLocation:
+    """Read STORAGE_URL (`file:///abs/path` or `s3://bucket/prefix`); without it, UPLOAD_DIR/cvs on local disk.
+
+    Raises ConfigError for any other scheme, a relative path, an s3 URL without a bucket, or presigned
+    downloads longer than S3 allows.
+    """
+    url = (config.get("STORAGE_URL") or "").strip()
+    seconds = int(config.get("S3_PRESIGNED_SECONDS") or 0)
+    if not 0 <= seconds <= MAX_PRESIGNED_SECONDS:
+        raise ConfigError(f"S3_PRESIGNED_SECONDS must be between 0 (off) and {MAX_PRESIGNED_SECONDS}.")
+    if not url:
+        return StorageLocation("file", path=Path(config["UPLOAD_DIR"]) / "cvs")
+    parts = urlsplit(url)
+    if parts.query or parts.fragment:
+        raise ConfigError("STORAGE_URL takes no query string or fragment.")
+    if parts.scheme == "file":
+        path = unquote(parts.path)
+        if parts.netloc not in ("", "localhost") or not path.startswith("/"):
+            raise ConfigError("STORAGE_URL for local files must be an absolute path: file:///srv/portal/cvs")
+        return StorageLocation("file", path=Path(path))
+    if parts.scheme == "s3":
+        if not parts.netloc:
+            raise ConfigError("STORAGE_URL for S3 must name the bucket: s3://bucket/prefix")
+        return StorageLocation("s3", bucket=parts.netloc, prefix=unquote(parts.path).strip("/"))
+    raise ConfigError("STORAGE_URL must start with file:/// (local disk) or s3:// (an S3-compatible store).")
 
 
 def check_production_safety(config: dict[str, Any]) -> None:

@@ -1,25 +1,53 @@
-"""Uploaded files on disk, under random keys, behind a small interface another backend could replace."""
+"""Uploaded files under random keys, on local disk or in an S3-compatible object store (STORAGE_URL).
+
+Both backends keep one contract: `save` returns the key, size and sha256 and leaves nothing behind when it fails;
+`open` streams; `delete` is idempotent; a missing file raises FileMissing.
+"""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import re
 import secrets
 import tempfile
+import threading
+import unicodedata
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+from urllib.parse import quote
 
 from flask import Flask
+from werkzeug.datastructures import Headers
+
+from portal.config import storage_location
+
+if TYPE_CHECKING:
+    from portal.config import StorageLocation
 
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,128}")
 CHUNK_SIZE = 64 * 1024
 TEMP_PREFIX = ".upload-"  # the dot keeps temporary names from ever matching KEY_PATTERN
+SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024  # an S3 upload is staged in memory up to this size, then on disk
+EXTENSION_KEY = "portal.storage"
+_build_lock = threading.Lock()
 
 
 class StorageError(Exception):
-    """A file could not be stored; nothing was left behind."""
+    """A file could not be stored (or the store could not be reached); nothing was left behind."""
+
+
+class FileMissing(FileNotFoundError):
+    """No file is stored under this key (deleted, or never written)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"No stored file under key {key!r}")
+        self.key = key
 
 
 @dataclass(frozen=True)
@@ -29,51 +57,107 @@ class StoredFile:
     sha256: str
 
 
-class LocalStorage:
-    """Files in one private directory, named only by random keys: no extension, no original name."""
+def checked_key(key: str) -> str:
+    """`key` itself when it is a plain token (no dots, no separators); raises ValueError otherwise."""
+    if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):
+        raise ValueError(f"Not a storage key: {key!r}")
+    return key
+
+
+def new_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def attachment_disposition(filename: str) -> str:
+    """The Content-Disposition of a download (RFC 6266): an ASCII `filename` and, for other names, `filename*`.
+
+    Built exactly as Flask's send_file builds it, so a presigned S3 download names the file the same way.
+    """
+    try:
+        filename.encode("ascii")
+    except UnicodeEncodeError:
+        simple = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+        names = {"filename": simple, "filename*": f"UTF-8''{quote(filename, safe='!#$&+-.^_`|~')}"}
+    else:
+        names = {"filename": filename}
+    headers = Headers()
+    headers.set("Content-Disposition", "attachment", **names)
+    return headers["Content-Disposition"]
+
+
+class Storage(ABC):
+    """Files named only by random keys: no extension, no original name."""
+
+    @abstractmethod
+    def save(self, stream: BinaryIO, max_bytes: int | None = None) -> StoredFile:
+        """Store `stream` under a new random key, hashing as it goes.
+
+        Raises StorageError when the stream is longer than `max_bytes` or the store refuses it; on any failure
+        nothing is left behind.
+        """
+
+    @abstractmethod
+    def open(self, key: str) -> BinaryIO:
+        """The stored file as a stream; raises FileMissing for an unknown key, ValueError for a malformed one."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove the stored file; a file that is already gone is not an error."""
+
+    @abstractmethod
+    def check(self) -> None:
+        """Raise if files cannot be stored right now (directory not writable, bucket unreachable)."""
+
+    def download_url(self, key: str, filename: str, media_type: str) -> str | None:
+        """A short-lived address the browser may fetch the file from directly, or None to stream it through us.
+
+        Raises FileMissing when there is nothing to fetch.
+        """
+        return None
+
+
+class LocalStorage(Storage):
+    """Files in one private directory: a temporary file, then renamed into place."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
 
     def save(self, stream: BinaryIO, max_bytes: int | None = None) -> StoredFile:
-        """Copy `stream` to a new file under a random key, hashing as it goes.
-
-        Raises StorageError when the stream is longer than `max_bytes`; on any failure the partial file is removed.
-        """
         fd, temp_name = tempfile.mkstemp(dir=self.root, prefix=TEMP_PREFIX)
-        digest = hashlib.sha256()
-        size = 0
         try:
             with os.fdopen(fd, "wb") as temp:
-                while chunk := stream.read(CHUNK_SIZE):
-                    size += len(chunk)
-                    if max_bytes is not None and size > max_bytes:
-                        raise StorageError(f"The file is larger than {max_bytes} bytes.")
-                    digest.update(chunk)
-                    temp.write(chunk)
+                size, sha256, _ = _copy_and_hash(stream, temp, max_bytes)
                 temp.flush()
                 os.fsync(temp.fileno())
-            key = secrets.token_urlsafe(24)
+            key = new_key()
             os.replace(temp_name, self.path(key))
         except BaseException:
             Path(temp_name).unlink(missing_ok=True)
             raise
         self._sync_directory()
-        return StoredFile(key=key, size=size, sha256=digest.hexdigest())
+        return StoredFile(key=key, size=size, sha256=sha256)
 
     def open(self, key: str) -> BinaryIO:
-        """The stored file for reading; raises FileNotFoundError for an unknown key, ValueError for a malformed one."""
-        return self.path(key).open("rb")
+        try:
+            return self.path(key).open("rb")
+        except FileNotFoundError as error:
+            raise FileMissing(key) from error
 
     def delete(self, key: str) -> None:
-        """Remove the stored file; a file that is already gone is not an error."""
         self.path(key).unlink(missing_ok=True)
 
+    def check(self) -> None:
+        """Write and remove a small temporary file: proves the directory exists, is writable and has room."""
+        fd, temp_name = tempfile.mkstemp(dir=self.root, prefix=TEMP_PREFIX)
+        try:
+            os.write(fd, b"ready")
+        finally:
+            os.close(fd)
+            Path(temp_name).unlink(missing_ok=True)
+
     def path(self, key: str) -> Path:
-        """Where `key` lives on disk; raises ValueError for anything but a plain token (no dots, no separators)."""
-        if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):
-            raise ValueError(f"Not a storage key: {key!r}")
-        return self.root / key
+        """Where `key` lives on disk; raises ValueError for anything but a plain token."""
+        return self.root / checked_key(key)
 
     def _sync_directory(self) -> None:
         """Make the rename itself durable, where the platform allows opening a directory."""
@@ -89,15 +173,181 @@ class LocalStorage:
             os.close(fd)
 
 
-def storage_for(app: Flask) -> LocalStorage:
-    """The CV store under UPLOAD_DIR/cvs, created private to this user (0o700) when missing.
+class S3Storage(Storage):
+    """Objects in a bucket of any S3-compatible store, under `prefix/`; `client` is a boto3 S3 client."""
 
-    Raises RuntimeError when UPLOAD_DIR points inside the static folder, where files would be served to anyone.
-    """
-    root = (Path(app.config["UPLOAD_DIR"]) / "cvs").resolve()
+    def __init__(self, client, bucket: str, prefix: str = "", presigned_seconds: int = 0) -> None:
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.presigned_seconds = presigned_seconds
+
+    def object_name(self, key: str) -> str:
+        """The object's name in the bucket; raises ValueError for anything but a plain token."""
+        key = checked_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def save(self, stream: BinaryIO, max_bytes: int | None = None) -> StoredFile:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        # Staged first, so a stream that fails or runs over the limit never reaches the store, and the store
+        # can check the body against its MD5 (Content-MD5 works on every S3-compatible store).
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES, prefix=TEMP_PREFIX) as staged:
+            size, sha256, md5 = _copy_and_hash(stream, staged, max_bytes)
+            staged.seek(0)
+            key = new_key()
+            name = self.object_name(key)
+            try:
+                self.client.put_object(
+                    Bucket=self.bucket,
+                    Key=name,
+                    Body=staged,
+                    ContentLength=size,
+                    ContentMD5=base64.b64encode(md5).decode("ascii"),
+                    ContentType="application/octet-stream",
+                )
+            except BaseException as error:
+                # The store may have kept the object even though the answer never arrived.
+                with suppress(BotoCoreError, ClientError):
+                    self.client.delete_object(Bucket=self.bucket, Key=name)
+                if isinstance(error, BotoCoreError | ClientError):
+                    raise StorageError(f"The object store refused the file: {error}") from error
+                raise
+        return StoredFile(key=key, size=size, sha256=sha256)
+
+    def open(self, key: str) -> BinaryIO:
+        name = self.object_name(key)
+        with _reading(key, name):
+            return self.client.get_object(Bucket=self.bucket, Key=name)["Body"]
+
+    def delete(self, key: str) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        name = self.object_name(key)
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=name)  # 204 whether or not the object existed
+        except (BotoCoreError, ClientError) as error:
+            raise StorageError(f"The object store could not delete {name}: {error}") from error
+
+    def check(self) -> None:
+        self.client.head_bucket(Bucket=self.bucket)
+
+    def download_url(self, key: str, filename: str, media_type: str) -> str | None:
+        """A presigned GET (when S3_PRESIGNED_SECONDS is set) that makes the store answer with our headers.
+
+        The store sets Content-Disposition, Content-Type and Cache-Control from the URL; it cannot be made to send
+        X-Content-Type-Options. Raises FileMissing when the object is not there.
+        """
+        if not self.presigned_seconds:
+            return None
+        name = self.object_name(key)
+        with _reading(key, name):
+            self.client.head_object(Bucket=self.bucket, Key=name)
+        return self.client.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self.bucket,
+                "Key": name,
+                "ResponseContentDisposition": attachment_disposition(filename),
+                "ResponseContentType": media_type,
+                "ResponseCacheControl": "private, no-store",
+            },
+            ExpiresIn=self.presigned_seconds,
+        )
+
+
+@contextmanager
+def _reading(key: str, name: str) -> Iterator[None]:
+    """Turn the store's answers into ours: FileMissing for no such object, StorageError for any other failure."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except ClientError as error:
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        if code in {"NoSuchKey", "NotFound", "404"}:  # GET says NoSuchKey; HEAD has no body, only the 404
+            raise FileMissing(key) from error
+        raise StorageError(f"The object store could not read {name}: {error}") from error
+    except BotoCoreError as error:
+        raise StorageError(f"The object store could not read {name}: {error}") from error
+
+
+def _copy_and_hash(stream: BinaryIO, target, max_bytes: int | None) -> tuple[int, str, bytes]:
+    """Copy `stream` into `target`; returns (size, sha256 hex, md5 digest). Raises StorageError over `max_bytes`."""
+    sha256 = hashlib.sha256()
+    md5 = hashlib.md5(usedforsecurity=False)
+    size = 0
+    while chunk := stream.read(CHUNK_SIZE):
+        size += len(chunk)
+        if max_bytes is not None and size > max_bytes:
+            raise StorageError(f"The file is larger than {max_bytes} bytes.")
+        sha256.update(chunk)
+        md5.update(chunk)
+        target.write(chunk)
+    return size, sha256.hexdigest(), md5.digest()
+
+
+def s3_client(config):
+    """A boto3 S3 client for S3_ENDPOINT_URL and S3_REGION; credentials come from boto3's usual sources
+    (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an instance or task role)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=config.get("S3_ENDPOINT_URL") or None,
+        region_name=config.get("S3_REGION") or None,
+        config=Config(
+            signature_version="s3v4",
+            connect_timeout=5,
+            read_timeout=30,
+            retries={"max_attempts": 3, "mode": "standard"},
+            # Only the checksums S3-compatible stores all understand (we send Content-MD5 ourselves).
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+        ),
+    )
+
+
+def _local_root(app: Flask, path: Path) -> Path:
+    """`path` as a private directory (0o700, created when missing); refuses one inside the static folder."""
+    root = path.resolve()
     if app.static_folder and root.is_relative_to(Path(app.static_folder).resolve()):
         raise RuntimeError("UPLOAD_DIR must not be inside the static folder.")
     if not root.is_dir():
         root.mkdir(mode=0o700, parents=True, exist_ok=True)
         root.chmod(0o700)  # mkdir's mode is narrowed by the umask, never widened; make it exact
-    return LocalStorage(root)
+    return root
+
+
+def build_storage(app: Flask, location: StorageLocation | None = None) -> Storage:
+    """A new store for the app's settings (see storage_for for the one the app keeps)."""
+    location = location or storage_location(app.config)
+    if location.kind == "s3":
+        return S3Storage(
+            s3_client(app.config),
+            location.bucket,
+            location.prefix,
+            presigned_seconds=int(app.config.get("S3_PRESIGNED_SECONDS") or 0),
+        )
+    assert location.path is not None
+    return LocalStorage(_local_root(app, location.path))
+
+
+def init_storage(app: Flask) -> None:
+    """Check STORAGE_URL when the app starts (raises ConfigError); the store itself is built on first use."""
+    storage_location(app.config)
+
+
+def storage_for(app: Flask) -> Storage:
+    """The app's file store, built once and kept for the app's lifetime (one S3 client per app, not per request).
+
+    Raises RuntimeError when the local directory is inside the static folder, where files would be served to anyone.
+    """
+    storage = app.extensions.get(EXTENSION_KEY)
+    if storage is None:
+        with _build_lock:
+            storage = app.extensions.get(EXTENSION_KEY)
+            if storage is None:
+                storage = app.extensions[EXTENSION_KEY] = build_storage(app)
+    return storage

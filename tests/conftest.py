@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -186,6 +187,62 @@ def outbox(app: Flask):
             return list(rows)
 
     return read
+
+
+# Object storage ----------------------------------------------------------------------------------
+
+S3_TEST_REGION = "us-east-1"
+# What boto3 reads, in the test process and in the processes it starts: made-up keys, no profile or config file.
+S3_TEST_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "portal-test-key",
+    "AWS_SECRET_ACCESS_KEY": "portal-test-secret",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+}
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3-protocol server (moto in server mode) on a free loopback port, for this test worker's run."""
+    from moto.server import ThreadedMotoServer
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in S3_TEST_ENVIRONMENT.items():
+            patch.setenv(name, value)
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+            patch.delenv(name, raising=False)
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        try:
+            host, port = server.get_host_and_port()
+            yield f"http://{host}:{port}"
+        finally:
+            server.stop()
+
+
+@cache
+def s3_test_client(endpoint: str):
+    """A boto3 client of our own, to look at the bucket behind the app's back."""
+    import boto3
+
+    return boto3.session.Session().client("s3", endpoint_url=endpoint, region_name=S3_TEST_REGION)
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: str) -> str:
+    """A new, empty bucket on the test S3 server."""
+    name = f"portal-test-{uuid.uuid4().hex[:16]}"
+    s3_test_client(s3_endpoint).create_bucket(Bucket=name)
+    return name
+
+
+def s3_settings(endpoint: str, bucket: str, prefix: str = "cvs", **overrides) -> dict:
+    return {
+        "STORAGE_URL": f"s3://{bucket}/{prefix}",
+        "S3_ENDPOINT_URL": endpoint,
+        "S3_REGION": S3_TEST_REGION,
+        **overrides,
+    }
 
 
 # Browser tests -----------------------------------------------------------------------------------

@@ -15,18 +15,22 @@ from portal.cvs.diff import diff_summary, text_diff
 from portal.cvs.forms import AssignForm, FeedbackForm, ReviewRequestForm, UploadForm
 from portal.cvs.models import REVIEW_STATUS_LABELS, SECTIONS, CVDocument, CVReview
 from portal.db import utcnow
-from portal.errors import DomainError, NotFound
+from portal.errors import DomainError, NotFound, render_error
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm, choices
 from portal.pagination import paginate
 from portal.security import role_required
-from portal.storage import storage_for
+from portal.storage import FileMissing, StorageError, storage_for
 from portal.views import show_error
 
 bp = Blueprint("cvs", __name__, url_prefix="/cvs")
 reviews_bp = Blueprint("reviews", __name__, url_prefix="/reviews")
 WAITING_TOO_LONG = timedelta(days=3)
 QUEUE_PER_PAGE = 25
+FILE_MISSING_MESSAGE = (
+    "The file of this CV version could not be found in storage, so it cannot be downloaded. "
+    "The version's details and reviews are unaffected; the candidate can upload the file again as a new version."
+)
 
 
 def _own_document(document_id: int) -> CVDocument:
@@ -103,10 +107,18 @@ def download(document_id: int):
     if document is None or not services.can_download(document, current_user):
         current_app.logger.warning("CV download refused: user %s, document %s", current_user.id, document_id)
         abort(404)
+    storage = storage_for(current_app)
     try:
-        stream = storage_for(current_app).open(document.storage_key)
-    except FileNotFoundError:
-        abort(404)
+        url = storage.download_url(document.storage_key, document.original_filename, document.media_type)
+        stream = None if url else storage.open(document.storage_key)
+    except FileMissing:
+        current_app.logger.error("CV %s: no stored file under its key", document.id)
+        return render_error(404, FILE_MISSING_MESSAGE)
+    if url:
+        # A short-lived presigned address: the object store sends the file with the same name, type and no-store.
+        response = redirect(url)
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
     response = send_file(
         stream,
         mimetype=document.media_type,
@@ -147,7 +159,11 @@ def delete(document_id: int):
         db.session.rollback()
         flash(error.message, "danger")
         return redirect(url_for("cvs.detail", document_id=document_id))
-    storage_for(current_app).delete(key)
+    try:
+        storage_for(current_app).delete(key)
+    except (StorageError, OSError):
+        # The version is gone for good already; a stray file is only wasted space.
+        current_app.logger.exception("CV %s deleted, but its stored file could not be removed", document_id)
     flash(f"“{name}” deleted. Feedback already written about it stays in your reviews.", "success")
     return redirect(url_for("cvs.index"))
 

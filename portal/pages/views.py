@@ -1,13 +1,14 @@
-"""Public pages and the health check."""
+"""Public pages, the health check and the readiness check."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template
 
 from portal.caching import public_page
 from portal.extensions import db
 from portal.pages import services
+from portal.readiness import readiness
 
 bp = Blueprint("pages", __name__)
 
@@ -67,3 +68,14 @@ def healthz():
         db.session.rollback()
         return jsonify(status="error", database="unreachable"), 503
     return jsonify(status="ok", database="ok")
+
+
+@bp.route("/readyz")
+def readyz():
+    """Readiness for a load balancer (`/healthz` is liveness): 200 when every dependency answers, else 503."""
+    results = readiness(current_app._get_current_object())
+    failed = [name for name, result in results.items() if result != "ok"]
+    response = jsonify(status="unavailable" if failed else "ok", failed=failed, **results)
+    response.status_code = 503 if failed else 200
+    response.headers["Cache-Control"] = "no-store"
+    return response
