@@ -7,9 +7,9 @@
   15,000 published session feedback rows; ratings, notifications and waitlist entries.
 
 A seeded large database is kept (SQLite: `instance/bench/sqlite-large.db`; PostgreSQL: the database named in the
-URL, dropped and created again when reseeding) together with a stamp in a `benchmark_seed` table. It is reseeded
-when the stamp's seed version or Alembic head differs from the code's, when it is older than a week (upcoming
-sessions would have drifted into the past), or with `--reseed`.
+URL, dropped and created again when reseeding, so its name must contain "bench") with a stamp in a
+`benchmark_seed` table. It is reseeded when the stamp's seed version or Alembic head differs from the code's, when
+it is older than a week (upcoming sessions would have drifted into the past), or with `--reseed`.
 
     python -m benchmarks.seed sqlite-large [--reseed]
     python -m benchmarks.seed postgres-large --postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_large
@@ -165,7 +165,10 @@ def stale_reason(stamp: dict[str, Any] | None, head: str, today: date) -> str | 
 
 
 def recreate_postgres_database(url: str) -> None:
+    """Drop and create the database; only one whose name says it is for benchmarks."""
     target = sa.make_url(url)
+    if "bench" not in (target.database or ""):
+        raise RuntimeError(f"refusing to drop database {target.database!r}: its name must contain 'bench'")
     engine = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
         quoted = connection.dialect.identifier_preparer.quote(target.database)
