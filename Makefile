@@ -32,8 +32,10 @@ worker: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed-test
-	$(BIN)/python benchmarks/users_list.py
+# Speed of every main page as a ratio to a hello route, on three data sets (a benchmark: CI does not run it).
+# BENCH_ARGS passes options, e.g. BENCH_ARGS="--datasets sqlite-large --duration 3"; see benchmarks/run.py.
+bench: $(VENV)/.installed
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check portal tests benchmarks migrations/env.py

@@ -1,8 +1,8 @@
 """How long the admin's people page takes with 10,000 users: search, filter, sort and paginate.
 
-Run: `make bench` (or `.venv/bin/python benchmarks/users_list.py [--users N] [--rounds N]`). Uses a throw-away SQLite
-file, or DATABASE_URL when set to a PostgreSQL database you can write to. Prints the median and the 95th
-percentile per URL, and the number of SQL statements each page sends.
+Run: `.venv/bin/python -m benchmarks.users_list [--users N] [--rounds N]` (`make bench` runs benchmarks/run.py).
+Uses a throw-away SQLite file, or DATABASE_URL when set to a PostgreSQL database you can write to. Prints the
+median and the 95th percentile per URL, and the number of SQL statements each page sends.
 """
 
 from __future__ import annotations
