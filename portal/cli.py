@@ -10,9 +10,14 @@ from flask import Flask, current_app
 
 from portal.auth.models import ROLES, User
 from portal.auth.services import create_user, find_user_by_email
+from portal.cvs.demo import seed_cvs
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.feedback.demo import seed_feedback
+from portal.interviews.demo import seed_interviews
 from portal.mail import deliver_due
+from portal.notifications.reminders import send_due_reminders
+from portal.waitlist.services import expire_holds
 
 DEMO_PASSWORD = "career-demo-2026"  # noqa: S105 - printed for demo logins, refused in production
 DEMO_USERS = (
@@ -27,8 +32,6 @@ DEMO_USERS = (
 
 def seed_demo_data() -> list[tuple[str, str, str, bool]]:
     """Demo accounts (idempotent); returns (email, name, role, created) for each."""
-    from portal.interviews.demo import seed_interviews
-
     rows = []
     users = []
     for email, name, role in DEMO_USERS:
@@ -38,12 +41,8 @@ def seed_demo_data() -> list[tuple[str, str, str, bool]]:
             user = create_user(email, name, DEMO_PASSWORD, role)
         users.append(user)
         rows.append((email, name, role, created))
-    from portal.cvs.demo import seed_cvs
-
     mentors = [u for u in users if u.is_mentor]
     candidates = [u for u in users if u.is_candidate]
-    from portal.feedback.demo import seed_feedback
-
     seed_interviews(mentors, candidates)
     seed_feedback()
     seed_cvs(candidates[0], mentors[0])
@@ -93,14 +92,11 @@ def register_commands(app: Flask) -> None:
     @click.option("--once", is_flag=True, help="Deliver what is due, then exit.")
     @click.option("--interval", default=5.0, show_default=True, help="Seconds between polls.")
     def worker_command(once: bool, interval: float) -> None:
-        """Deliver queued emails from the outbox, with retries and back-off."""
-        from portal.interviews.reminders import send_due_reminders
-        from portal.waitlist.services import expire_holds
-
+        """End waitlist holds that ran out, queue due reminders, and deliver the email outbox (with retries and
+        back-off)."""
         while True:
-            with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
-                expired = expire_holds()
-                reminders = send_due_reminders()
+            expired = expire_holds()
+            reminders = send_due_reminders()
             report = deliver_due()
             if report.handled or reminders or expired or once:
                 click.echo(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
+from flask import g, has_app_context, request
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -33,14 +35,11 @@ def transaction_writes() -> bool:
 
     Requests mark themselves (see `mark_read_only_requests`); the worker, the command line and tests may write.
     """
-    from flask import g, has_app_context
-
     return not (has_app_context() and g.get("read_only_request", False))
 
 
 def mark_read_only_requests(app) -> None:
     """A GET or HEAD request only reads: its transactions need no write lock."""
-    from flask import g, request
 
     @app.before_request
     def mark() -> None:
@@ -105,3 +104,33 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def sql_in(column: str, values) -> str:
+    """`column IN ('a', 'b')` for CHECK constraints and partial indexes (values are our own enum members)."""
+    return f"{column} IN ({', '.join(repr(str(value)) for value in values)})"
+
+
+def status_check(statuses: type[StrEnum], column: str = "status", name: str = "status_known") -> sa.CheckConstraint:
+    """The CHECK constraint that keeps a status column to the members of its enum."""
+    return sa.CheckConstraint(sql_in(column, statuses), name=name)
+
+
+def lock(instance: object) -> None:
+    """Read `instance`'s row again under a row lock held to the end of the transaction, so that the checks that
+    follow see what nobody else can change meanwhile. PostgreSQL: SELECT ... FOR UPDATE. SQLite: nothing to do, as
+    a transaction that may write holds the database's write lock from its first statement (see configure_sqlite).
+
+    Call it before changing the instance: pending changes to it would be overwritten by the row as stored.
+    """
+    if hasattr(instance, "_get_current_object"):  # flask_login's current_user is a proxy for the User
+        instance = instance._get_current_object()
+    session = sa.orm.object_session(instance)
+    if session is None or session.get_bind().dialect.name != "postgresql":
+        return
+    mapper = sa.inspect(type(instance))
+    identity = sa.inspect(instance).identity
+    statement = sa.select(type(instance)).where(
+        *(column == key for column, key in zip(mapper.primary_key, identity, strict=True))
+    )
+    session.execute(statement.with_for_update().execution_options(populate_existing=True)).one()

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db, limiter
@@ -21,12 +23,19 @@ class DomainError(Exception):
 
 
 class PermissionDenied(DomainError):
-    pass
+    """The person may not do this: a 403 page unless the view says otherwise."""
 
 
 class NotFound(DomainError):
-    pass
+    """No such thing, or not one this person may see: a 404 page unless the view says otherwise."""
 
+
+class Conflict(DomainError):
+    """Somebody changed this a moment ago (a stale form, a row changed under us): a 409 page."""
+
+
+# Deadlock detected, serialization failure, lock not available: the transaction can be tried again.
+RETRYABLE_SQLSTATES = {"40P01", "40001", "55P03"}
 
 ERROR_TITLES = {
     400: "Bad request",
@@ -93,6 +102,44 @@ def register_error_handlers(app: Flask) -> None:
         if status == 404 and request.path.startswith("/static/"):
             return "Not found", 404
         return render_error(status)
+
+    @app.errorhandler(NotFound)
+    def domain_not_found(error: NotFound):
+        db.session.rollback()
+        return render_error(404)
+
+    @app.errorhandler(PermissionDenied)
+    def domain_permission_denied(error: PermissionDenied):
+        db.session.rollback()
+        current_app.logger.warning("permission denied on %s: %s", request.path, error.message)
+        return render_error(403, error.message)
+
+    @app.errorhandler(Conflict)
+    def domain_conflict(error: Conflict):
+        db.session.rollback()
+        return render_error(409, f"{error.message} Nothing was changed. Reload the page to see it as it is now.")
+
+    @app.errorhandler(StaleDataError)
+    def stale_row(error: StaleDataError):
+        db.session.rollback()
+        current_app.logger.info("stale update refused on %s: %s", request.path, error)
+        return domain_conflict(Conflict("Somebody changed this a moment ago."))
+
+    @app.errorhandler(OperationalError)
+    def database_busy(error: OperationalError):
+        """Two transactions waiting for each other (PostgreSQL breaks the deadlock by failing one): a 409, as for
+        any other conflict; anything else is the 500 it is."""
+        if getattr(error.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES:
+            return unexpected_error(error)
+        db.session.rollback()
+        current_app.logger.warning("transaction conflict on %s: %s", request.path, error.orig)
+        return domain_conflict(Conflict("Somebody else was changing this at the same moment."))
+
+    @app.errorhandler(DomainError)
+    def domain_refusal(error: DomainError):
+        """A rule said no and the view had no form to put the message in."""
+        db.session.rollback()
+        return render_error(400, error.message)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

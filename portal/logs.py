@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, Response, g, has_request_context, request
+from flask.logging import default_handler
 
 from portal.config import ConfigError
 
@@ -85,8 +86,6 @@ def use_json_logs(app: Flask) -> None:
     handler.addFilter(RequestIdFilter())
     root.addHandler(handler)
     root.setLevel(logging.INFO)
-    from flask.logging import default_handler
-
     app.logger.removeHandler(default_handler)  # its plain-text lines would interleave with the JSON ones
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the development server's access lines repeat ours
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

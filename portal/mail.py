@@ -14,10 +14,12 @@ import sqlalchemy as sa
 from flask import current_app, render_template
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db import UTCDateTime, utcnow
+from portal.db import UTCDateTime, status_check, utcnow
 from portal.extensions import db
+from portal.notifications.preferences import CATEGORIES, email_wanted, unsubscribe_url
+from portal.statuses import EmailStatus
 
-STATUSES = ("queued", "sent", "failed")
+STATUSES = tuple(status.value for status in EmailStatus)
 BACKOFF_BASE_SECONDS = 60
 BACKOFF_CAP_SECONDS = 3600
 
@@ -25,7 +27,7 @@ BACKOFF_CAP_SECONDS = 3600
 class OutboxEmail(db.Model):
     __tablename__ = "outbox_emails"
     __table_args__ = (
-        sa.CheckConstraint("status IN ('queued', 'sent', 'failed')", name="status_known"),
+        status_check(EmailStatus),
         sa.Index("ix_outbox_emails_due", "status", "next_attempt_at"),
     )
 
@@ -37,7 +39,7 @@ class OutboxEmail(db.Model):
     category: Mapped[str] = mapped_column(sa.String(40), default="general")
     message_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    status: Mapped[str] = mapped_column(sa.String(10), default="queued")
+    status: Mapped[str] = mapped_column(sa.String(10), default=EmailStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
@@ -72,8 +74,6 @@ def queue_email(to_address: str, email: OutgoingEmail, user_id: int | None = Non
 
     Returns None, and writes nothing, when the user has turned this category of email off.
     """
-    from portal.notifications.preferences import CATEGORIES, email_wanted, unsubscribe_url
-
     if not email_wanted(user_id, email.category):
         return None
     unsubscribe = unsubscribe_url(user_id, email.category) if user_id and email.category in CATEGORIES else None
@@ -183,9 +183,9 @@ def retry_delay(attempts: int) -> timedelta:
 
 def retry_now(row: OutboxEmail) -> None:
     """Put a failed (or waiting) email back at the front of the queue with a fresh set of attempts."""
-    if row.status == "sent":
+    if row.status == EmailStatus.SENT:
         raise ValueError("This email has already been sent.")
-    row.status = "queued"
+    row.status = EmailStatus.QUEUED
     row.attempts = 0
     row.next_attempt_at = utcnow()
 
@@ -204,7 +204,7 @@ class DeliveryReport:
 def _claim_next_due(now: datetime) -> OutboxEmail | None:
     statement = (
         sa.select(OutboxEmail)
-        .where(OutboxEmail.status == "queued", OutboxEmail.next_attempt_at <= now)
+        .where(OutboxEmail.status == EmailStatus.QUEUED, OutboxEmail.next_attempt_at <= now)
         .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
         .limit(1)
     )
@@ -230,7 +230,7 @@ def deliver_due(limit: int = 100, backend: MailBackend | None = None) -> Deliver
             row.attempts += 1
             row.last_error = f"{type(error).__name__}: {error}"[:2000]
             if row.attempts >= max_attempts:
-                row.status = "failed"
+                row.status = EmailStatus.FAILED
                 report.failed += 1
                 current_app.logger.error("email %s failed for good: %s", row.id, row.last_error)
             else:
@@ -239,7 +239,7 @@ def deliver_due(limit: int = 100, backend: MailBackend | None = None) -> Deliver
                 current_app.logger.warning("email %s not sent, retrying later: %s", row.id, row.last_error)
         else:
             row.attempts += 1
-            row.status = "sent"
+            row.status = EmailStatus.SENT
             row.sent_at = now
             row.last_error = None
             report.sent += 1

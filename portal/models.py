@@ -1,22 +1,34 @@
-"""Every model, imported in one place so that metadata and migrations see them all."""
+"""Every model, imported in one place so that metadata (and migrations) see them all."""
 
+from portal.audit.models import AuditEvent
 from portal.auth.models import Invitation, PasswordReset, User
+from portal.cvs.models import CVDocument, CVReview
+from portal.feedback.models import FeedbackRevision, SessionFeedback, SessionRating
+from portal.interviews.models import Booking, BookingPolicy, InterviewType, Reminder, Slot, SlotSeries
 from portal.mail import OutboxEmail
-from portal.notifications.models import Notification
-from portal.notifications.preferences import NotificationPreference
+from portal.notifications.models import Notification, NotificationPreference
+from portal.pages.models import PageRevision
+from portal.waitlist.models import WaitlistEntry
 
-__all__ = ["Invitation", "Notification", "NotificationPreference", "OutboxEmail", "PasswordReset", "User"]
-from portal.interviews.models import Booking, BookingPolicy, InterviewType, Slot, SlotSeries  # noqa: E402
-from portal.interviews.reminders import Reminder  # noqa: E402
-
-__all__ += ["Booking", "BookingPolicy", "InterviewType", "Reminder", "Slot", "SlotSeries"]
-from portal.cvs.models import CVDocument, CVReview  # noqa: E402
-
-__all__ += ["CVDocument", "CVReview"]
-from portal.feedback.models import FeedbackRevision, SessionFeedback, SessionRating  # noqa: E402
-
-__all__ += ["FeedbackRevision", "SessionFeedback", "SessionRating"]
-from portal.admin.models import AuditEvent, PageRevision  # noqa: E402
-from portal.waitlist.models import WaitlistEntry  # noqa: E402
-
-__all__ += ["AuditEvent", "PageRevision", "WaitlistEntry"]
+__all__ = [
+    "AuditEvent",
+    "Booking",
+    "BookingPolicy",
+    "CVDocument",
+    "CVReview",
+    "FeedbackRevision",
+    "Invitation",
+    "InterviewType",
+    "Notification",
+    "NotificationPreference",
+    "OutboxEmail",
+    "PageRevision",
+    "PasswordReset",
+    "Reminder",
+    "SessionFeedback",
+    "SessionRating",
+    "Slot",
+    "SlotSeries",
+    "User",
+    "WaitlistEntry",
+]

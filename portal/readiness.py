@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+import redis
 import sqlalchemy as sa
 from flask import Flask
 
@@ -31,8 +32,6 @@ def check_redis(app: Flask) -> None:
     """Ping the rate-limit Redis with a short timeout, through one client kept for the app's lifetime."""
     client = app.extensions.get(REDIS_EXTENSION_KEY)
     if client is None:
-        import redis
-
         with _build_lock:
             client = app.extensions.get(REDIS_EXTENSION_KEY)
             if client is None:

@@ -28,7 +28,7 @@ def common_passwords() -> frozenset[str]:
     return frozenset(line.strip().lower() for line in text.splitlines() if line and not line.startswith("#"))
 
 
-def password_problem(password: str, *, email: str | None = None, name: str | None = None) -> str | None:
+def password_problem(password: str, *, email: str | None = None) -> str | None:
     """Why a new password is refused, or None when it is acceptable (length and commonness only)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Password must be at least {MIN_PASSWORD_LENGTH} characters."

@@ -22,6 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import quote
 
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 from flask import Flask
 from werkzeug.datastructures import Headers
 
@@ -188,8 +191,6 @@ class S3Storage(Storage):
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def save(self, stream: BinaryIO, max_bytes: int | None = None) -> StoredFile:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         # Staged first, so a stream that fails or runs over the limit never reaches the store, and the store
         # can check the body against its MD5 (Content-MD5 works on every S3-compatible store).
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES, prefix=TEMP_PREFIX) as staged:
@@ -221,8 +222,6 @@ class S3Storage(Storage):
             return self.client.get_object(Bucket=self.bucket, Key=name)["Body"]
 
     def delete(self, key: str) -> None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         name = self.object_name(key)
         try:
             self.client.delete_object(Bucket=self.bucket, Key=name)  # 204 whether or not the object existed
@@ -259,8 +258,6 @@ class S3Storage(Storage):
 @contextmanager
 def _reading(key: str, name: str) -> Iterator[None]:
     """Turn the store's answers into ours: FileMissing for no such object, StorageError for any other failure."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
     try:
         yield
     except ClientError as error:
@@ -290,9 +287,6 @@ def _copy_and_hash(stream: BinaryIO, target, max_bytes: int | None) -> tuple[int
 def s3_client(config):
     """A boto3 S3 client for S3_ENDPOINT_URL and S3_REGION; credentials come from boto3's usual sources
     (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an instance or task role)."""
-    import boto3
-    from botocore.config import Config
-
     return boto3.session.Session().client(
         "s3",
         endpoint_url=config.get("S3_ENDPOINT_URL") or None,

@@ -4,22 +4,36 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import request
+from flask import flash, request
 from flask_wtf import FlaskForm
 
-from portal.errors import DomainError
+from portal.errors import Conflict, DomainError, NotFound, PermissionDenied
 from portal.extensions import db
 from portal.forms import FIRST_YEAR, LAST_YEAR, optional_id
 
 
 def show_error(form: FlaskForm, error: DomainError) -> None:
-    """Roll back the request's changes and put the message next to its field (or at the top of the form)."""
+    """Roll back the request's changes and put the message next to its field (or at the top of the form).
+
+    A conflict, a missing object or a refused permission is not about the form: it goes on to its error page.
+    """
+    if isinstance(error, Conflict | NotFound | PermissionDenied):
+        raise error
     db.session.rollback()
     field = getattr(form, error.field, None) if error.field else None
     if field is not None and hasattr(field, "errors"):
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+def flash_refusal(error: DomainError) -> None:
+    """For a one-button action: roll back and say why it was refused at the top of the next page (conflicts,
+    missing objects and refused permissions go on to their error pages)."""
+    if isinstance(error, Conflict | NotFound | PermissionDenied):
+        raise error
+    db.session.rollback()
+    flash(error.message, "danger")
 
 
 def int_arg(name: str) -> int | None:

@@ -67,6 +67,8 @@ def app_settings(database_uri: str, tmp_path: Path, **overrides) -> dict:
         "MAIL_BACKEND": "console",
         "RATELIMIT_STORAGE_URI": "memory://",
         "PORTAL_ENV": "testing",
+        "PUBLIC_PAGES_RECHECK_SECONDS": 0,  # every public page looks up the newest revisions: counts are exact
+        "PUBLIC_URL": "http://localhost",  # the test client's own address, so links in emails open in it
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
         **overrides,
@@ -271,9 +273,12 @@ def live_server(app: Flask) -> Iterator[str]:
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    address = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_URL"] = address  # links in emails point at this server
+    app.extensions.pop("public_links", None)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield address
     server.shutdown()
     thread.join(timeout=5)
 

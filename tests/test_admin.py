@@ -12,11 +12,12 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from portal.admin.models import AuditEvent, PageRevision
 from portal.admin.reports import neutralise, stream_csv
+from portal.audit.models import AuditEvent
 from portal.auth.models import User
 from portal.extensions import db
 from portal.interviews.models import Booking, BookingPolicy, InterviewType, Slot
+from portal.pages.models import PageRevision
 from tests.conftest import logged_in as as_user
 from tests.factories import PASSWORD, make_booking, make_interview_type, make_slot, make_user
 

@@ -10,8 +10,7 @@ import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.mail import OutboxEmail
-from portal.notifications.models import Notification
-from portal.notifications.preferences import NotificationPreference
+from portal.notifications.models import Notification, NotificationPreference
 from tests.conftest import logged_in as as_user
 from tests.factories import make_slot, make_user
 

@@ -13,8 +13,9 @@ from icalendar import Calendar
 
 from portal.extensions import db
 from portal.interviews import services
-from portal.interviews.reminders import Reminder, send_due_reminders
+from portal.interviews.models import Reminder
 from portal.mail import OutboxEmail, build_message
+from portal.notifications.reminders import send_due_reminders
 from tests.factories import make_interview_type, make_slot, make_user
 
 START = datetime(2026, 10, 26, 18, 0, tzinfo=UTC)  # Monday 18:00 GMT, the day after the clocks go back
@@ -155,7 +156,7 @@ def test_each_reminder_is_sent_once_with_two_workers_at_once(app, people, ctx):
 def test_a_worker_stopped_half_way_loses_and_repeats_nothing(app, people, ctx, monkeypatch):
     book(people)
     ctx.move_to(START - timedelta(minutes=30))  # all four reminders are due
-    import portal.interviews.reminders as reminders
+    import portal.notifications.reminders as reminders
 
     original = reminders.queue_email
     calls = {"n": 0}

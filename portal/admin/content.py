@@ -5,12 +5,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from portal.admin.audit import record
-from portal.admin.models import CONTENT_SLUGS, PageRevision
+from portal.audit.services import record
 from portal.auth.models import User
 from portal.content import parse_faq
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
+from portal.pages.models import CONTENT_SLUGS, PageRevision
 from portal.pages.services import PageSource, forget_current_revisions, page_source
 
 

@@ -22,11 +22,13 @@ from portal.extensions import db
 from portal.feedback.models import SessionFeedback, SessionRating
 from portal.feedback.rubric import CRITERIA
 from portal.feedback.services import criterion_averages, mentor_ratings
-from portal.interviews.models import SESSION_STATUSES, Booking, InterviewType, Slot
+from portal.interviews.models import Booking, InterviewType, Slot
+from portal.statuses import SESSION, BookingStatus, FeedbackStatus, ReviewStatus, SlotStatus
 from portal.timeutil import to_local, zone
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-LIVE = SESSION_STATUSES
+# Waitlist offers (held, lapsed) are not bookings: reports count what candidates booked.
+BOOKED = (*SESSION, BookingStatus.CANCELLED)
 
 
 def neutralise(value) -> str:
@@ -60,7 +62,7 @@ def bookings_per_week(start: datetime, end: datetime, zone_name: str) -> list[tu
     rows = db.session.execute(
         sa.select(bucket, sa.func.count(Booking.id))
         .join(Booking, Booking.slot_id == Slot.id)
-        .where(Slot.starts_at >= start, Slot.starts_at < end)
+        .where(Slot.starts_at >= start, Slot.starts_at < end, Booking.status.in_(BOOKED))
         .group_by(bucket)
     )
     counts = {index: int(count) for index, count in rows if index is not None}
@@ -69,11 +71,11 @@ def bookings_per_week(start: datetime, end: datetime, zone_name: str) -> list[tu
 
 def utilisation(start: datetime, end: datetime) -> list[tuple[str, int, int]]:
     """(mentor, booked slots, offered slots) for open slots in the range."""
-    live = sa.exists().where(Booking.slot_id == Slot.id, Booking.status.in_(LIVE))
+    live = sa.exists().where(Booking.slot_id == Slot.id, Booking.status.in_(SESSION))
     rows = db.session.execute(
         sa.select(User.name, sa.func.count(Slot.id).filter(live), sa.func.count(Slot.id))
         .join(Slot, Slot.mentor_id == User.id)
-        .where(Slot.starts_at >= start, Slot.starts_at < end, Slot.status == "open")
+        .where(Slot.starts_at >= start, Slot.starts_at < end, Slot.status == SlotStatus.OPEN)
         .group_by(User.id, User.name)
         .order_by(User.name)
     )
@@ -85,14 +87,14 @@ def outcome_rates(start: datetime, end: datetime) -> dict[str, float | int | Non
     for the range: the share cancelled late."""
     row = db.session.execute(
         sa.select(
-            sa.func.count(Booking.id).filter(Booking.status == "completed"),
-            sa.func.count(Booking.id).filter(Booking.status == "no_show"),
-            sa.func.count(Booking.id).filter(Booking.status.in_(LIVE), Slot.starts_at <= utcnow()),
+            sa.func.count(Booking.id).filter(Booking.status == BookingStatus.COMPLETED),
+            sa.func.count(Booking.id).filter(Booking.status == BookingStatus.NO_SHOW),
+            sa.func.count(Booking.id).filter(Booking.status.in_(SESSION), Slot.starts_at <= utcnow()),
             sa.func.count(Booking.id).filter(Booking.late_cancellation.is_(True)),
             sa.func.count(Booking.id),
         )
         .join(Slot, Slot.id == Booking.slot_id)
-        .where(Slot.starts_at >= start, Slot.starts_at < end)
+        .where(Slot.starts_at >= start, Slot.starts_at < end, Booking.status.in_(BOOKED))
     ).one()
     completed, no_show, held, late, total = (int(value) for value in row)
     return {
@@ -111,7 +113,7 @@ def median_review_turnaround(start: datetime, end: datetime) -> float | None:
     """Median hours from request to published feedback, for reviews completed in the range."""
     rows = db.session.execute(
         sa.select(CVReview.created_at, CVReview.completed_at).where(
-            CVReview.status == "completed", CVReview.completed_at >= start, CVReview.completed_at < end
+            CVReview.status == ReviewStatus.COMPLETED, CVReview.completed_at >= start, CVReview.completed_at < end
         )
     )
     hours = [(done - asked).total_seconds() / 3600 for asked, done in rows if done and asked]
@@ -293,7 +295,7 @@ def _feedback_rows(start: datetime, end: datetime):
         .join(InterviewType, InterviewType.id == Slot.interview_type_id)
         .join(mentor, mentor.id == Slot.mentor_id)
         .join(candidate, candidate.id == Booking.candidate_id)
-        .where(SessionFeedback.status == "published", Slot.starts_at >= start, Slot.starts_at < end)
+        .where(SessionFeedback.status == FeedbackStatus.PUBLISHED, Slot.starts_at >= start, Slot.starts_at < end)
         .order_by(Slot.starts_at, SessionFeedback.id)
     )
     return header, statement

@@ -5,21 +5,27 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from portal.admin.audit import record
+from portal import events
+from portal.audit.services import record
 from portal.auth.models import ROLES, Invitation, User
+from portal.auth.services import invite_user
+from portal.cvs.models import CVDocument, CVReview
 from portal.db import utcnow
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.feedback.models import SessionFeedback
+from portal.interviews.availability import cancel_slot, remove_slot
 from portal.interviews.models import Booking, BookingPolicy, InterviewType, Slot
-from portal.interviews.services import POLICY_DEFAULTS, get_policy
-from portal.mail import OutgoingEmail, queue_email
+from portal.interviews.services import POLICY_DEFAULTS, cancel_booking, get_policy
 from portal.security import new_token
+from portal.statuses import BookingStatus, FeedbackStatus, SlotStatus
 
 USER_SORTS = {"name": User.name, "email": User.email, "joined": User.created_at, "role": User.role}
 USER_STATUSES = ("active", "deactivated")
+DEACTIVATION = "deactivation"  # cancellations made while closing an account are in its own audit entry
 
 
 def users_query(
@@ -43,9 +49,6 @@ def recent_invitations_query(limit: int = 20) -> sa.Select:
 
 def user_activity(user: User) -> dict:
     """What the user page shows: bookings (as candidate or as mentor), CVs, reviews, feedback, reliability."""
-    from portal.cvs.models import CVDocument, CVReview
-    from portal.feedback.models import SessionFeedback
-
     bookings = (
         db.session.scalars(
             sa.select(Booking)
@@ -81,14 +84,14 @@ def user_activity(user: User) -> dict:
         .join(SessionFeedback.booking)
         .where(
             sa.or_(Booking.candidate_id == user.id, SessionFeedback.mentor_id == user.id),
-            SessionFeedback.status == "published",
+            SessionFeedback.status == FeedbackStatus.PUBLISHED,
         )
         .order_by(SessionFeedback.published_at.desc())
         .limit(100)
     ).all()
     counts = db.session.execute(
         sa.select(
-            sa.func.count(Booking.id).filter(Booking.status == "no_show"),
+            sa.func.count(Booking.id).filter(Booking.status == BookingStatus.NO_SHOW),
             sa.func.count(Booking.id).filter(Booking.late_cancellation.is_(True)),
         ).where(Booking.candidate_id == user.id)
     ).one()
@@ -127,7 +130,7 @@ def change_role(user: User, role: str, by: User) -> None:
     if user.is_mentor and role != "mentor":
         busy = db.session.scalar(
             sa.select(sa.func.count(Slot.id)).where(
-                Slot.mentor_id == user.id, Slot.status == "open", Slot.starts_at > utcnow()
+                Slot.mentor_id == user.id, Slot.status == SlotStatus.OPEN, Slot.starts_at > utcnow()
             )
         )
         if busy:
@@ -162,7 +165,7 @@ def future_bookings(user: User) -> list[Booking]:
                 joinedload(Booking.candidate),
             )
             .where(
-                Booking.status == "booked",
+                Booking.status == BookingStatus.BOOKED,
                 Slot.starts_at > utcnow(),
                 sa.or_(Booking.candidate_id == user.id, Slot.mentor_id == user.id),
             )
@@ -172,10 +175,9 @@ def future_bookings(user: User) -> list[Booking]:
 
 
 def deactivate(user: User, by: User) -> int:
-    """End every session of the user at once and cancel their future bookings (with notices); returns how many."""
-    from portal.interviews.availability import cancel_slot
-    from portal.interviews.services import cancel_booking
-
+    """End every session of the user at once and cancel their future bookings (with notices) and, for a mentor,
+    withdraw their open slots (waitlist offers on them go back in line); returns how many bookings were cancelled.
+    """
     if not user.active:
         raise DomainError(f"{user.name} is already deactivated.")
     _guard_last_admin(user, becomes_admin=user.is_admin, stays_active=False)
@@ -183,15 +185,14 @@ def deactivate(user: User, by: User) -> int:
     reason = "The account of a participant was closed by the career services team."
     for booking in bookings:
         if booking.candidate_id == user.id:
-            cancel_booking(booking, by, reason, override=True, audit=False)
+            cancel_booking(booking, by, reason, override=True, within=DEACTIVATION)
         else:
-            cancel_slot(booking.slot, reason, by)
+            cancel_slot(booking.slot, reason, by, within=DEACTIVATION)
     if user.is_mentor:
         for slot in db.session.scalars(
-            sa.select(Slot).where(Slot.mentor_id == user.id, Slot.status == "open", Slot.starts_at > utcnow())
-        ):
-            slot.status = "cancelled"
-            slot.cancelled_at = utcnow()
+            sa.select(Slot).where(Slot.mentor_id == user.id, Slot.status == SlotStatus.OPEN, Slot.starts_at > utcnow())
+        ).all():
+            remove_slot(slot, by, within=DEACTIVATION)
     user.active = False
     user.end_all_sessions()
     record(
@@ -217,8 +218,6 @@ def reactivate(user: User, by: User) -> None:
 
 
 def invite(by: User, email: str, name: str, role: str = "mentor") -> Invitation:
-    from portal.auth.services import invite_user
-
     invitation = invite_user(by, email, name, role)
     record(
         by,
@@ -242,20 +241,7 @@ def resend_invitation(invitation: Invitation, by: User) -> Invitation:
     invitation.token_digest = digest
     invitation.revoked_at = None
     invitation.expires_at = utcnow() + timedelta(days=days)
-    queue_email(
-        invitation.email,
-        OutgoingEmail(
-            f"You are invited to join Career Services as a {invitation.role}",
-            "invitation",
-            {
-                "invitation": invitation,
-                "inviter": by,
-                "days": days,
-                "accept_url": url_for("auth.accept_invitation", token=token, _external=True),
-            },
-            category="security",
-        ),
-    )
+    events.invitation_sent.send(invitation, token=token, days=days, by=by)
     record(
         by,
         "invitation.resent",

@@ -22,7 +22,8 @@ from flask_login import current_user
 from portal.admin import content, reports, services
 from portal.admin.charts import bar_chart
 from portal.admin.forms import FaqForm, InterviewTypeForm, PageForm, PolicyForm, RoleForm
-from portal.admin.models import CONTENT_SLUGS, AuditEvent, PageRevision
+from portal.audit.models import AuditEvent
+from portal.audit.services import record
 from portal.auth.forms import InviteForm
 from portal.auth.models import ROLE_LABELS, Invitation, User
 from portal.content import render_markdown
@@ -32,11 +33,14 @@ from portal.extensions import db
 from portal.forms import EmptyForm, optional_id
 from portal.interviews.models import InterviewType
 from portal.interviews.services import local_day_bounds
+from portal.mail import STATUSES, OutboxEmail, retry_now
+from portal.pages.models import CONTENT_SLUGS, PageRevision
 from portal.pages.services import faq_items_from, page_source
 from portal.pagination import paginate
 from portal.security import role_required
+from portal.statuses import EmailStatus
 from portal.timeutil import to_local
-from portal.views import date_arg, show_error
+from portal.views import date_arg, flash_refusal, show_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50
@@ -107,8 +111,7 @@ def change_role(user_id: int):
             db.session.commit()
             flash(f"{person.name} is now {ROLE_LABELS[person.role].lower()}.", "success")
         except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
+            flash_refusal(error)
     return redirect(url_for("admin.user", user_id=user_id))
 
 
@@ -121,8 +124,7 @@ def deactivate(user_id: int):
             cancelled = services.deactivate(person, current_user)
             db.session.commit()
         except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
+            flash_refusal(error)
         else:
             flash(
                 f"{person.name} is deactivated and logged out everywhere; {cancelled} future booking"
@@ -143,8 +145,7 @@ def reactivate(user_id: int):
         db.session.commit()
         flash(f"{person.name} can log in again.", "success")
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+        flash_refusal(error)
     return redirect(url_for("admin.user", user_id=user_id))
 
 
@@ -176,8 +177,7 @@ def _invitation_action(invitation_id: int, action, message: str):
         db.session.commit()
         flash(message.format(email=invitation.email), "success")
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+        flash_refusal(error)
     return redirect(url_for("admin.users"))
 
 
@@ -449,8 +449,6 @@ def export_csv(kind: str):
 
 @bp.route("/mail")
 def mail():
-    from portal.mail import STATUSES, OutboxEmail
-
     status = request.args.get("status") if request.args.get("status") in STATUSES else None
     statement = sa.select(OutboxEmail).order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc())
     if status:
@@ -468,9 +466,6 @@ def mail():
 
 @bp.route("/mail/<int:email_id>/retry", methods=["POST"])
 def retry_mail(email_id: int):
-    from portal.admin.audit import record
-    from portal.mail import OutboxEmail, retry_now
-
     row = db.get_or_404(OutboxEmail, email_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
@@ -491,7 +486,7 @@ def retry_mail(email_id: int):
     except ValueError as error:
         db.session.rollback()
         flash(str(error), "danger")
-    return redirect(url_for("admin.mail", status="failed"))
+    return redirect(url_for("admin.mail", status=EmailStatus.FAILED))
 
 
 # Audit log --------------------------------------------------------------------------------------------------

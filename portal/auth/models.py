@@ -7,18 +7,18 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import UTCDateTime, utcnow
+from portal.db import UTCDateTime, sql_in, utcnow
 from portal.extensions import db
+from portal.statuses import ROLE_LABELS, Role
 from portal.timeutil import DEFAULT_TIMEZONE
 
-ROLES = ("candidate", "mentor", "admin")
-ROLE_LABELS = {"candidate": "Candidate", "mentor": "Mentor", "admin": "Admin"}
+ROLES = tuple(role.value for role in Role)
 
 
 class User(db.Model):
     __tablename__ = "users"
     __table_args__ = (
-        sa.CheckConstraint("role IN ('candidate', 'mentor', 'admin')", name="role_known"),
+        sa.CheckConstraint(sql_in("role", Role), name="role_known"),
         sa.CheckConstraint("email = lower(email)", name="email_lower_case"),
     )
 
@@ -56,15 +56,15 @@ class User(db.Model):
     # Roles ----------------------------------------------------------------
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.role == Role.ADMIN
 
     @property
     def is_mentor(self) -> bool:
-        return self.role == "mentor"
+        return self.role == Role.MENTOR
 
     @property
     def is_candidate(self) -> bool:
-        return self.role == "candidate"
+        return self.role == Role.CANDIDATE
 
     @property
     def role_label(self) -> str:
@@ -103,7 +103,7 @@ class Invitation(db.Model):
     """An admin's invitation for a mentor to join; accepted once through a one-time link."""
 
     __tablename__ = "invitations"
-    __table_args__ = (sa.CheckConstraint("role IN ('candidate', 'mentor', 'admin')", name="role_known"),)
+    __table_args__ = (sa.CheckConstraint(sql_in("role", Role), name="role_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), index=True)

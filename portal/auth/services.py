@@ -5,17 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 
+from portal import events
 from portal.auth.models import ROLES, Invitation, PasswordReset, User
 from portal.db import utcnow
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.forms import optional_id
-from portal.mail import OutgoingEmail, queue_email
 from portal.memo import remember
 from portal.notifications.models import Notification
-from portal.notifications.services import notify
 from portal.security import (
     dummy_password_hash,
     hash_password,
@@ -57,7 +56,6 @@ def create_user(
     password: str,
     role: str = "candidate",
     timezone: str = DEFAULT_TIMEZONE,
-    check_password: bool = True,
 ) -> User:
     """A new account; raises DomainError when the email is taken or the password is refused."""
     email = normalise_email(email)
@@ -65,8 +63,7 @@ def create_user(
         raise DomainError(f"Unknown role {role!r}.", field="role")
     if not is_valid_timezone(timezone):
         raise DomainError("Choose a time zone from the list.", field="timezone")
-    if check_password:
-        _check_new_password(password, email)
+    _check_new_password(password, email)
     if find_user_by_email(email) is not None:
         raise DomainError("An account with this email address already exists. Log in instead.", field="email")
     user = User(email=email, name=name.strip(), password_hash=hash_password(password), role=role, timezone=timezone)
@@ -85,14 +82,7 @@ def register_candidate(email: str, name: str, password: str, timezone: str) -> U
     """Self-registration: a candidate account and a welcome notice with its email."""
     user = create_user(email, name, password, "candidate", timezone)
     user.privacy_accepted_at = utcnow()
-    notify(
-        user,
-        "Welcome! Start by reading the guide or booking a mock interview.",
-        url_for("pages.home"),
-        email=OutgoingEmail(
-            "Welcome to Career Services", "welcome", {"home_url": url_for("pages.home", _external=True)}
-        ),
-    )
+    events.account_registered.send(user)
     return user
 
 
@@ -119,16 +109,8 @@ def request_password_reset(email: str) -> None:
     token, digest = new_token()
     hours = current_app.config["PASSWORD_RESET_HOURS"]
     db.session.add(PasswordReset(user_id=user.id, token_digest=digest, expires_at=utcnow() + timedelta(hours=hours)))
-    queue_email(
-        user.email,
-        OutgoingEmail(
-            "Reset your password",
-            "password_reset",
-            {"user": user, "reset_url": url_for("auth.reset_password", token=token, _external=True), "hours": hours},
-            category="security",
-        ),
-        user_id=user.id,
-    )
+    db.session.flush()
+    events.password_reset_requested.send(user, token=token, hours=hours)
 
 
 def _usable_reset(token: str) -> PasswordReset:
@@ -163,9 +145,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     """Change a password after checking the current one; every other session ends."""
     if not verify_password(user.password_hash, current_password):
         raise DomainError("Your current password is not correct.", field="current_password")
-    problem = password_problem(new_password, email=user.email)
-    if problem:
-        raise DomainError(problem, field="password")
+    _check_new_password(new_password, user.email)
     user.password_hash = hash_password(new_password)
     user.end_all_sessions()
 
@@ -204,20 +184,7 @@ def invite_user(invited_by: User, email: str, name: str, role: str = "mentor") -
     )
     db.session.add(invitation)
     db.session.flush()
-    queue_email(
-        email,
-        OutgoingEmail(
-            f"You are invited to join Career Services as a {role}",
-            "invitation",
-            {
-                "invitation": invitation,
-                "inviter": invited_by,
-                "days": days,
-                "accept_url": url_for("auth.accept_invitation", token=token, _external=True),
-            },
-            category="security",
-        ),
-    )
+    events.invitation_sent.send(invitation, token=token, days=days, by=invited_by)
     return invitation
 
 

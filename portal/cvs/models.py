@@ -8,17 +8,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.models import User
-from portal.db import UTCDateTime, utcnow
+from portal.db import UTCDateTime, sql_in, status_check, utcnow
 from portal.extensions import db
+from portal.statuses import REVIEW_STATUS_LABELS, ReviewStatus
 
-REVIEW_STATUSES = ("requested", "claimed", "completed", "withdrawn")
-REVIEW_STATUS_LABELS = {
-    "requested": "Waiting for a mentor",
-    "claimed": "In review",
-    "completed": "Reviewed",
-    "withdrawn": "Withdrawn",
-}
-OPEN_REVIEW_STATUSES = ("requested", "claimed")
+_OPEN_SQL = sql_in("status", (ReviewStatus.REQUESTED, ReviewStatus.CLAIMED))
+
 VERDICTS = {"approved": "Approved", "changes_suggested": "Changes suggested", "changes_required": "Changes required"}
 SECTIONS = (
     ("comment_summary", "Summary"),
@@ -77,20 +72,19 @@ class CVReview(db.Model):
 
     __tablename__ = "cv_reviews"
     __table_args__ = (
-        sa.CheckConstraint("status IN ('requested', 'claimed', 'completed', 'withdrawn')", name="status_known"),
+        status_check(ReviewStatus),
+        sa.CheckConstraint(f"verdict IS NULL OR {sql_in('verdict', VERDICTS)}", name="verdict_known"),
         sa.CheckConstraint(
-            "verdict IS NULL OR verdict IN ('approved', 'changes_suggested', 'changes_required')", name="verdict_known"
-        ),
-        sa.CheckConstraint(
-            "status = 'requested' OR status = 'withdrawn' OR reviewer_id IS NOT NULL", name="claimed_has_reviewer"
+            f"{sql_in('status', (ReviewStatus.REQUESTED, ReviewStatus.WITHDRAWN))} OR reviewer_id IS NOT NULL",
+            name="claimed_has_reviewer",
         ),
         # One open request per CV version.
         sa.Index(
             "uq_cv_reviews_open_document",
             "cv_document_id",
             unique=True,
-            sqlite_where=sa.text("status IN ('requested', 'claimed')"),
-            postgresql_where=sa.text("status IN ('requested', 'claimed')"),
+            sqlite_where=sa.text(_OPEN_SQL),
+            postgresql_where=sa.text(_OPEN_SQL),
         ),
         sa.Index("ix_cv_reviews_status_created", "status", "created_at"),
     )
@@ -102,7 +96,7 @@ class CVReview(db.Model):
     previous_review_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cv_reviews.id", ondelete="SET NULL"))
     target_role: Mapped[str] = mapped_column(sa.String(200))
     questions: Mapped[str] = mapped_column(sa.Text, default="")
-    status: Mapped[str] = mapped_column(sa.String(12), default="requested")
+    status: Mapped[str] = mapped_column(sa.String(12), default=ReviewStatus.REQUESTED)
     reviewer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     verdict: Mapped[str | None] = mapped_column(sa.String(20))
@@ -136,14 +130,3 @@ class CVReview(db.Model):
     @property
     def improvements(self) -> list[str]:
         return [text for text in (self.improvement_1, self.improvement_2, self.improvement_3) if text]
-
-    def can_view(self, user: User) -> bool:
-        """The candidate, the reviewer, any mentor while it waits in the queue, and admins."""
-        if not user.is_authenticated:
-            return False
-        return (
-            user.is_admin
-            or user.id == self.candidate_id
-            or user.id == self.reviewer_id
-            or (user.is_mentor and self.status == "requested")
-        )

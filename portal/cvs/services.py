@@ -6,19 +6,19 @@ import io
 from typing import BinaryIO
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from portal.admin.audit import record
+from portal import events, rules
+from portal.audit.services import record
 from portal.auth.models import User
-from portal.cvs.models import OPEN_REVIEW_STATUSES, SECTIONS, VERDICTS, CVDocument, CVReview
+from portal.cvs.models import SECTIONS, VERDICTS, CVDocument, CVReview
 from portal.cvs.validation import UploadRejected, inspect_upload
 from portal.db import utcnow
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
-from portal.interviews.models import SESSION_STATUSES, Booking, Slot
-from portal.mail import OutgoingEmail
-from portal.notifications.services import notify
+from portal.interviews.models import Booking, Slot
+from portal.statuses import OPEN_REVIEW, SESSION, ReviewStatus
 from portal.storage import storage_for
 
 FEEDBACK_FIELDS = (
@@ -128,12 +128,12 @@ def can_download(document: CVDocument, user: User) -> bool:
     reviewing = sa.select(CVReview.id).where(
         CVReview.cv_document_id == document.id,
         CVReview.reviewer_id == user.id,
-        CVReview.status.in_(("claimed", "completed")),
+        CVReview.status.in_((ReviewStatus.CLAIMED, ReviewStatus.COMPLETED)),
     )
     booked = (
         sa.select(Booking.id)
         .join(Booking.slot)
-        .where(Booking.cv_document_id == document.id, Slot.mentor_id == user.id, Booking.status.in_(SESSION_STATUSES))
+        .where(Booking.cv_document_id == document.id, Slot.mentor_id == user.id, Booking.status.in_(SESSION))
     )
     return db.session.scalar(sa.select(sa.exists(reviewing) | sa.exists(booked))) or False
 
@@ -150,10 +150,10 @@ def set_current(document: CVDocument) -> None:
 def delete_document(document: CVDocument) -> str:
     """Delete a version's row (reviews keep their feedback); returns the storage key to remove after commit."""
     open_review = db.session.scalar(
-        sa.select(CVReview).where(CVReview.cv_document_id == document.id, CVReview.status.in_(OPEN_REVIEW_STATUSES))
+        sa.select(CVReview).where(CVReview.cv_document_id == document.id, CVReview.status.in_(OPEN_REVIEW))
     )
     if open_review is not None:
-        if open_review.status == "claimed":
+        if open_review.status == ReviewStatus.CLAIMED:
             raise DomainError("A mentor is reviewing this version. You can delete it once the review is published.")
         raise DomainError("This version is waiting for a review. Withdraw the request first, then delete it.")
     key = document.storage_key
@@ -186,7 +186,7 @@ def request_review(candidate: User, document: CVDocument, target_role: str, ques
         sa.select(CVReview)
         .where(
             CVReview.candidate_id == candidate.id,
-            CVReview.status == "completed",
+            CVReview.status == ReviewStatus.COMPLETED,
             CVReview.cv_document_id != document.id,
         )
         .order_by(CVReview.completed_at.desc(), CVReview.id.desc())
@@ -227,9 +227,9 @@ def withdraw_review(review: CVReview, by: User) -> None:
         raise NotFound("No such review.")
     _transition(
         review,
-        ("requested",),
+        (ReviewStatus.REQUESTED,),
         "A mentor has already started this review, so it can no longer be withdrawn.",
-        status="withdrawn",
+        status=ReviewStatus.WITHDRAWN,
     )
 
 
@@ -238,9 +238,9 @@ def claim_review(review: CVReview, mentor: User) -> None:
         raise DomainError("Only mentors review CVs.")
     _transition(
         review,
-        ("requested",),
+        (ReviewStatus.REQUESTED,),
         "Another mentor claimed this review a moment ago.",
-        status="claimed",
+        status=ReviewStatus.CLAIMED,
         reviewer_id=mentor.id,
         claimed_at=utcnow(),
     )
@@ -255,9 +255,9 @@ def assign_review(review: CVReview, mentor: User | None, by: User) -> None:
     before = {"status": review.status, "reviewer_id": review.reviewer_id}
     _transition(
         review,
-        OPEN_REVIEW_STATUSES,
+        OPEN_REVIEW,
         "This review is finished or withdrawn; it cannot be assigned.",
-        status="claimed",
+        status=ReviewStatus.CLAIMED,
         reviewer_id=mentor.id,
         claimed_at=utcnow(),
     )
@@ -270,11 +270,7 @@ def assign_review(review: CVReview, mentor: User | None, by: User) -> None:
         before,
         {"status": "claimed", "reviewer_id": mentor.id},
     )
-    notify(
-        mentor,
-        f"{by.name} assigned you a CV review: {review.candidate.name}, {review.target_role}.",
-        url_for("reviews.review", review_id=review.id),
-    )
+    events.review_assigned.send(review, mentor=mentor, by=by)
 
 
 def release_review(review: CVReview, by: User) -> None:
@@ -284,9 +280,9 @@ def release_review(review: CVReview, by: User) -> None:
     blank = {name: "" for name in FEEDBACK_FIELDS if name != "verdict"}
     _transition(
         review,
-        ("claimed",),
+        (ReviewStatus.CLAIMED,),
         "Only a review in progress can be released.",
-        status="requested",
+        status=ReviewStatus.REQUESTED,
         reviewer_id=None,
         claimed_at=None,
         verdict=None,
@@ -299,10 +295,10 @@ def save_feedback(review: CVReview, by: User, values: dict[str, str], publish: b
     """Save the reviewer's draft; publishing needs a verdict and one improvement, and tells the candidate."""
     if by.id != review.reviewer_id:
         raise NotFound("No such review.")
-    if review.status != "claimed":
+    if review.status != ReviewStatus.CLAIMED:
         raise ReviewStateError(
             "This review has already been published."
-            if review.status == "completed"
+            if review.status == ReviewStatus.COMPLETED
             else "Claim this review before writing feedback."
         )
     for name in FEEDBACK_FIELDS:
@@ -318,19 +314,13 @@ def save_feedback(review: CVReview, by: User, values: dict[str, str], publish: b
     if not review.improvements:
         raise DomainError("Give at least one improvement before publishing.", field="improvement_1")
     _transition(
-        review, ("claimed",), "This review has already been published.", status="completed", completed_at=utcnow()
+        review,
+        (ReviewStatus.CLAIMED,),
+        "This review has already been published.",
+        status=ReviewStatus.COMPLETED,
+        completed_at=utcnow(),
     )
-    notify(
-        review.candidate,
-        f"{by.name} reviewed your CV “{review.document_name}”: {review.verdict_label}.",
-        url_for("reviews.review", review_id=review.id),
-        email=OutgoingEmail(
-            f"Your CV review is ready: {review.verdict_label}",
-            "cv_review_published",
-            {"review": review, "url": url_for("reviews.review", review_id=review.id, _external=True)},
-            category="feedback",
-        ),
-    )
+    events.review_published.send(review, by=by)
 
 
 def load_review(review_id: int, user: User) -> CVReview:
@@ -339,7 +329,7 @@ def load_review(review_id: int, user: User) -> CVReview:
         review_id,
         options=[joinedload(CVReview.candidate), joinedload(CVReview.reviewer), joinedload(CVReview.document)],
     )
-    if review is None or not review.can_view(user):
+    if review is None or not rules.can_view_review(user, review):
         raise NotFound("No such review.")
     return review
 
@@ -349,7 +339,7 @@ def queue_query() -> sa.Select:
     return (
         sa.select(CVReview)
         .options(joinedload(CVReview.candidate))
-        .where(CVReview.status == "requested")
+        .where(CVReview.status == ReviewStatus.REQUESTED)
         .order_by(CVReview.created_at, CVReview.id)
     )
 
@@ -359,7 +349,7 @@ def reviewer_query(mentor: User) -> sa.Select:
         sa.select(CVReview)
         .options(joinedload(CVReview.candidate))
         .where(CVReview.reviewer_id == mentor.id)
-        .order_by(CVReview.status != "claimed", CVReview.updated_at.desc())
+        .order_by(CVReview.status != ReviewStatus.CLAIMED, CVReview.updated_at.desc())
     )
 
 

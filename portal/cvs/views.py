@@ -8,20 +8,22 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
+from portal import rules
 from portal.auth.models import User
 from portal.cvs import services
 from portal.cvs.check import check_cv
 from portal.cvs.diff import diff_summary, text_diff
 from portal.cvs.forms import AssignForm, FeedbackForm, ReviewRequestForm, UploadForm
-from portal.cvs.models import REVIEW_STATUS_LABELS, SECTIONS, CVDocument, CVReview
+from portal.cvs.models import SECTIONS, CVDocument, CVReview
 from portal.db import utcnow
-from portal.errors import DomainError, NotFound, render_error
+from portal.errors import DomainError, render_error
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm, choices
 from portal.pagination import paginate
 from portal.security import role_required
+from portal.statuses import OPEN_REVIEW, REVIEW_STATUS_LABELS, ReviewStatus
 from portal.storage import FileMissing, StorageError, storage_for
-from portal.views import show_error
+from portal.views import flash_refusal, show_error
 
 bp = Blueprint("cvs", __name__, url_prefix="/cvs")
 reviews_bp = Blueprint("reviews", __name__, url_prefix="/reviews")
@@ -34,10 +36,7 @@ FILE_MISSING_MESSAGE = (
 
 
 def _own_document(document_id: int) -> CVDocument:
-    try:
-        return services.load_own_document(document_id, current_user)
-    except NotFound:
-        abort(404)
+    return services.load_own_document(document_id, current_user)
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -87,7 +86,7 @@ def detail(document_id: int):
     reviews = db.session.scalars(
         sa.select(CVReview).where(CVReview.cv_document_id == document.id).order_by(CVReview.created_at.desc())
     ).all()
-    has_open = any(r.status in ("requested", "claimed") for r in reviews)
+    has_open = any(r.status in OPEN_REVIEW for r in reviews)
     checks = check_cv(document.extracted_text, document.page_count, links=document.links.splitlines())
     return render_template(
         "cvs/detail.html",
@@ -156,8 +155,7 @@ def delete(document_id: int):
         key = services.delete_document(document)
         db.session.commit()
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+        flash_refusal(error)
         return redirect(url_for("cvs.detail", document_id=document_id))
     try:
         storage_for(current_app).delete(key)
@@ -172,17 +170,14 @@ def delete(document_id: int):
 
 
 def _review(review_id: int) -> CVReview:
-    try:
-        return services.load_review(review_id, current_user)
-    except NotFound:
-        abort(404)
+    return services.load_review(review_id, current_user)
 
 
 @reviews_bp.route("/<int:review_id>", methods=["GET", "POST"])
 @login_required
 def review(review_id: int):
     item = _review(review_id)
-    is_reviewer = current_user.id == item.reviewer_id and item.status == "claimed"
+    is_reviewer = current_user.id == item.reviewer_id and item.status == ReviewStatus.CLAIMED
     form = FeedbackForm(obj=item if request.method == "GET" else None)
     if request.method == "POST":
         if not is_reviewer:
@@ -212,7 +207,9 @@ def review(review_id: int):
         and item.document is not None
     ):
         diff = text_diff(previous.document.extracted_text, item.document.extracted_text)
-    show_feedback = item.status == "completed" or current_user.id == item.reviewer_id or current_user.is_admin
+    show_feedback = (
+        item.status == ReviewStatus.COMPLETED or current_user.id == item.reviewer_id or current_user.is_admin
+    )
     return render_template(
         "cvs/review.html",
         review=item,
@@ -236,11 +233,8 @@ def _button_action(review_id: int, action, success: str, target: str | None = No
         action(item)
         db.session.commit()
         flash(success, "success")
-    except NotFound:
-        abort(404)
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+        flash_refusal(error)
     return redirect(target or url_for("reviews.review", review_id=review_id))
 
 
@@ -254,7 +248,7 @@ def withdraw(review_id: int):
 @role_required("mentor")
 def claim(review_id: int):
     item = db.session.get(CVReview, review_id)
-    if item is None or not item.can_view(current_user):
+    if item is None or not rules.can_view_review(current_user, item):
         flash("Another mentor claimed this review a moment ago.", "warning")
         return redirect(url_for("reviews.queue"))
     return _button_action(
@@ -321,6 +315,5 @@ def assign(review_id: int):
         db.session.commit()
         flash(f"Assigned to {mentor.name}.", "success")
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+        flash_refusal(error)
     return redirect(url_for("reviews.all_reviews"))

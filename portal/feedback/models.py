@@ -8,10 +8,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.models import User
-from portal.db import UTCDateTime, utcnow
+from portal.db import UTCDateTime, sql_in, status_check, utcnow
 from portal.extensions import db
-from portal.feedback.rubric import CRITERIA
+from portal.feedback.rubric import CRITERIA, READINESS
 from portal.interviews.models import Booking
+from portal.statuses import FeedbackStatus
 
 
 def _score_checks() -> tuple[sa.CheckConstraint, ...]:
@@ -48,14 +49,14 @@ class SessionFeedback(FeedbackContent, db.Model):
     __tablename__ = "session_feedback"
     __table_args__ = (
         *_score_checks(),
-        sa.CheckConstraint("status IN ('draft', 'published')", name="status_known"),
-        sa.CheckConstraint("readiness IS NULL OR readiness IN ('not_yet', 'nearly', 'ready')", name="readiness_known"),
+        status_check(FeedbackStatus),
+        sa.CheckConstraint(f"readiness IS NULL OR {sql_in('readiness', READINESS)}", name="readiness_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     booking_id: Mapped[int] = mapped_column(sa.ForeignKey("bookings.id", ondelete="CASCADE"), unique=True)
     mentor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    status: Mapped[str] = mapped_column(sa.String(10), default="draft")
+    status: Mapped[str] = mapped_column(sa.String(10), default=FeedbackStatus.DRAFT)
     version: Mapped[int] = mapped_column(default=1)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -67,7 +68,7 @@ class SessionFeedback(FeedbackContent, db.Model):
 
     @property
     def is_published(self) -> bool:
-        return self.status == "published"
+        return self.status == FeedbackStatus.PUBLISHED
 
 
 class FeedbackRevision(FeedbackContent, db.Model):

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import url_for
 from sqlalchemy.orm import contains_eager, joinedload
 
+from portal import events, rules
 from portal.auth.models import User
 from portal.cvs.models import CVReview
 from portal.db import utcnow
@@ -17,11 +17,10 @@ from portal.extensions import db
 from portal.feedback.models import CONTENT_FIELDS, FeedbackRevision, SessionFeedback, SessionRating
 from portal.feedback.rubric import CRITERIA, READINESS
 from portal.interviews.models import Booking, Slot
-from portal.mail import OutgoingEmail
-from portal.notifications.services import notify
+from portal.links import public_path
+from portal.statuses import TAKES_FEEDBACK, BookingStatus, FeedbackStatus, ReviewStatus
 
 OVERDUE_AFTER = timedelta(hours=48)
-FEEDBACK_STATUSES = ("booked", "completed")  # a no-show or a cancelled session gets no feedback
 
 
 class FeedbackRefused(DomainError):
@@ -39,7 +38,7 @@ def load_session(booking_id: int, user: User) -> tuple[Booking, SessionFeedback 
             joinedload(Booking.candidate),
         ],
     )
-    if booking is None or not booking.can_view(user):
+    if booking is None or not rules.can_view_booking(user, booking):
         raise NotFound("No such session.")
     feedback = db.session.scalar(sa.select(SessionFeedback).where(SessionFeedback.booking_id == booking.id))
     if user.id == booking.candidate_id and not user.is_admin and (feedback is None or not feedback.is_published):
@@ -50,14 +49,9 @@ def load_session(booking_id: int, user: User) -> tuple[Booking, SessionFeedback 
 def check_can_write(booking: Booking, mentor: User) -> None:
     if mentor.id != booking.slot.mentor_id:
         raise NotFound("No such session.")
-    if booking.status not in FEEDBACK_STATUSES:
-        raise FeedbackRefused(
-            "This session was cancelled or the candidate did not attend, so it takes no feedback."
-            if booking.status != "no_show"
-            else "The candidate did not attend this session, so it takes no feedback."
-        )
-    if booking.slot.starts_at > utcnow():
-        raise FeedbackRefused("You can write feedback once the session has started.")
+    refusal = rules.feedback_refusal(booking, utcnow())
+    if refusal:
+        raise FeedbackRefused(refusal)
 
 
 def save_feedback(booking: Booking, mentor: User, values: dict, publish: bool) -> SessionFeedback:
@@ -101,35 +95,17 @@ def save_feedback(booking: Booking, mentor: User, values: dict, publish: bool) -
         feedback.version += 1
         feedback.edited_at = now
     elif publish:
-        feedback.status = "published"
+        feedback.status = FeedbackStatus.PUBLISHED
         feedback.published_at = now
-        booking.status = "completed"
-        booking.outcome_at = booking.outcome_at or now
+        if booking.status != BookingStatus.COMPLETED:
+            booking.complete(booking.outcome_at or now)
     try:
         with db.session.begin_nested():
             db.session.flush()
     except sa.exc.IntegrityError as error:
         raise DomainError("This feedback was changed by someone else a moment ago. Reload and try again.") from error
     if publish or was_published:
-        edited = " (updated)" if was_published else ""
-        slot = booking.slot
-        notify(
-            booking.candidate,
-            f"{mentor.name} published feedback{edited} on your {slot.interview_type.name} session.",
-            url_for("feedback.session", booking_id=booking.id),
-            email=OutgoingEmail(
-                f"Your interview feedback{edited}: {slot.interview_type.name}",
-                "feedback_published",
-                {
-                    "booking": booking,
-                    "feedback": feedback,
-                    "edited": was_published,
-                    "readiness": READINESS[feedback.readiness],
-                    "url": url_for("feedback.session", booking_id=booking.id, _external=True),
-                },
-                category="feedback",
-            ),
-        )
+        events.feedback_published.send(feedback, booking=booking, mentor=mentor, edited=was_published)
     return feedback
 
 
@@ -147,15 +123,14 @@ def rate_session(booking: Booking, candidate: User, score: int, comment: str) ->
     """The candidate rates a session once, when its feedback is published or it is over."""
     if candidate.id != booking.candidate_id:
         raise NotFound("No such session.")
-    if booking.status not in FEEDBACK_STATUSES:
-        raise FeedbackRefused("Only a session that took place can be rated.")
     published = db.session.scalar(
         sa.select(SessionFeedback.id).where(
-            SessionFeedback.booking_id == booking.id, SessionFeedback.status == "published"
+            SessionFeedback.booking_id == booking.id, SessionFeedback.status == FeedbackStatus.PUBLISHED
         )
     )
-    if published is None and booking.slot.ends_at > utcnow():
-        raise FeedbackRefused("You can rate the session once it is over.")
+    refusal = rules.rating_refusal(booking, published is not None, already_rated=False, now=utcnow())
+    if refusal:
+        raise FeedbackRefused(refusal)
     if not isinstance(score, int) or not 1 <= score <= 5:
         raise DomainError("Choose a rating from 1 to 5.", field="score")
     rating = SessionRating(
@@ -177,7 +152,9 @@ def rating_for(booking: Booking) -> SessionRating | None:
 def awaiting_feedback_query(mentor_id: int | None = None, older_than: timedelta | None = None) -> sa.Select:
     """Sessions that have started, took place, and have no published feedback; oldest first."""
     cutoff = utcnow() - (older_than or timedelta())
-    published = sa.exists().where(SessionFeedback.booking_id == Booking.id, SessionFeedback.status == "published")
+    published = sa.exists().where(
+        SessionFeedback.booking_id == Booking.id, SessionFeedback.status == FeedbackStatus.PUBLISHED
+    )
     statement = (
         sa.select(Booking)
         .join(Booking.slot)
@@ -186,7 +163,7 @@ def awaiting_feedback_query(mentor_id: int | None = None, older_than: timedelta 
             contains_eager(Booking.slot).joinedload(Slot.mentor),
             joinedload(Booking.candidate),
         )
-        .where(Booking.status.in_(FEEDBACK_STATUSES), Slot.starts_at <= cutoff, ~published)
+        .where(Booking.status.in_(TAKES_FEEDBACK), Slot.starts_at <= cutoff, ~published)
         .order_by(Slot.starts_at, Booking.id)
     )
     if mentor_id is not None:
@@ -200,7 +177,7 @@ def draft_booking_ids(booking_ids: list[int]) -> set[int]:
     return set(
         db.session.scalars(
             sa.select(SessionFeedback.booking_id).where(
-                SessionFeedback.booking_id.in_(booking_ids), SessionFeedback.status == "draft"
+                SessionFeedback.booking_id.in_(booking_ids), SessionFeedback.status == FeedbackStatus.DRAFT
             )
         )
     )
@@ -229,7 +206,7 @@ def published_feedback(candidate: User) -> list[SessionFeedback]:
                 contains_eager(SessionFeedback.booking).contains_eager(Booking.slot).joinedload(Slot.interview_type),
                 contains_eager(SessionFeedback.booking).contains_eager(Booking.slot).joinedload(Slot.mentor),
             )
-            .where(Booking.candidate_id == candidate.id, SessionFeedback.status == "published")
+            .where(Booking.candidate_id == candidate.id, SessionFeedback.status == FeedbackStatus.PUBLISHED)
             .order_by(Slot.starts_at, SessionFeedback.id)
         ).unique()
     )
@@ -241,7 +218,7 @@ def progress(candidate: User) -> dict:
     reviews = db.session.scalars(
         sa.select(CVReview)
         .options(joinedload(CVReview.reviewer))
-        .where(CVReview.candidate_id == candidate.id, CVReview.status == "completed")
+        .where(CVReview.candidate_id == candidate.id, CVReview.status == ReviewStatus.COMPLETED)
         .order_by(CVReview.completed_at)
     ).all()
     timeline = [
@@ -250,7 +227,7 @@ def progress(candidate: User) -> dict:
             "interview",
             f"{item.booking.slot.interview_type.name} with {item.booking.slot.mentor.name}",
             READINESS.get(item.readiness or "", ""),
-            url_for("feedback.session", booking_id=item.booking_id),
+            public_path("feedback.session", booking_id=item.booking_id),
         )
         for item in feedback
     ]
@@ -260,7 +237,7 @@ def progress(candidate: User) -> dict:
             "cv",
             f"CV review: {review.document_name}",
             review.verdict_label,
-            url_for("reviews.review", review_id=review.id),
+            public_path("reviews.review", review_id=review.id),
         )
         for review in reviews
     ]
@@ -322,7 +299,7 @@ def criterion_averages(
         .select_from(SessionFeedback)
         .join(Booking, Booking.id == SessionFeedback.booking_id)
         .join(Slot, Slot.id == Booking.slot_id)
-        .where(SessionFeedback.status == "published")
+        .where(SessionFeedback.status == FeedbackStatus.PUBLISHED)
     )
     row = db.session.execute(_sessions_between(statement, start, end)).one()
     return [

@@ -5,34 +5,23 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from portal import rules
 from portal.content import render_markdown
 from portal.db import utcnow
-from portal.errors import DomainError, NotFound
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.feedback import chart, services
 from portal.feedback.forms import FeedbackForm, RatingForm
 from portal.feedback.rubric import CRITERIA, CRITERIA_BY_KEY, READINESS
 from portal.pagination import paginate
 from portal.security import role_required
-from portal.views import show_error
+from portal.views import flash_refusal, show_error
 
 bp = Blueprint("feedback", __name__, url_prefix="/feedback")
 
 
 def _session(booking_id: int):
-    try:
-        return services.load_session(booking_id, current_user)
-    except NotFound:
-        abort(404)
-
-
-def _can_rate(booking, feedback, rating) -> bool:
-    return (
-        current_user.id == booking.candidate_id
-        and rating is None
-        and booking.status in services.FEEDBACK_STATUSES
-        and (feedback is not None or booking.slot.ends_at <= utcnow())
-    )
+    return services.load_session(booking_id, current_user)
 
 
 @bp.route("/sessions/<int:booking_id>", methods=["GET", "POST"])
@@ -87,7 +76,9 @@ def session(booking_id: int):
         markdown=render_markdown,
         history=history,
         rating=rating,
-        rating_form=RatingForm() if _can_rate(booking, feedback, rating) else None,
+        rating_form=RatingForm()
+        if rules.can_rate(current_user, booking, bool(feedback and feedback.is_published), rating is not None, utcnow())
+        else None,
     )
 
 
@@ -100,11 +91,8 @@ def rate(booking_id: int):
         try:
             services.rate_session(booking, current_user, form.score.data, form.comment.data)
             db.session.commit()
-        except NotFound:
-            abort(404)
         except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
+            flash_refusal(error)
         else:
             flash("Thank you for rating the session.", "success")
     else:

@@ -5,20 +5,21 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from portal.auth.models import User
 from portal.db import utcnow
-from portal.errors import DomainError, NotFound
+from portal.errors import DomainError
 from portal.extensions import db
-from portal.forms import EmptyForm, choices
+from portal.forms import EmptyForm, choices, optional_id
 from portal.interviews import availability, services
 from portal.interviews.forms import BulkCancelForm, EditSlotForm
-from portal.interviews.models import BOOKING_STATUS_LABELS, LIVE_BOOKING_STATUSES, Booking, InterviewType, Slot
+from portal.interviews.models import Booking, InterviewType, Slot
 from portal.pagination import paginate
 from portal.security import role_required
+from portal.statuses import BOOKING_STATUS_LABELS, LIVE
 from portal.timeutil import to_local
 from portal.views import date_arg, int_arg, show_error
 
@@ -72,7 +73,7 @@ def week():
             for b in db.session.scalars(
                 sa.select(Booking)
                 .options(joinedload(Booking.candidate))
-                .where(Booking.slot_id.in_([s.id for s in slots]), Booking.status.in_(LIVE_BOOKING_STATUSES))
+                .where(Booking.slot_id.in_([s.id for s in slots]), Booking.status.in_(LIVE))
             )
         }
         if slots
@@ -104,19 +105,24 @@ def week():
 @bp.route("/slots/<int:slot_id>/edit", methods=["GET", "POST"])
 @role_required("admin")
 def edit_slot(slot_id: int):
-    try:
-        slot = availability.load_slot_for_change(slot_id, current_user)
-    except NotFound:
-        abort(404)
+    slot = availability.load_slot_for_change(slot_id, current_user)
     form = EditSlotForm()
     form.interview_type.choices = choices((t.id, f"{t.name} ({t.duration_minutes} min)") for t in _types() if t.active)
     if request.method == "GET":
         local = to_local(slot.starts_at, slot.mentor.timezone)
         form.interview_type.data = slot.interview_type_id
         form.day.data, form.start_time.data = local.date(), local.time()
+        form.version.data = slot.version
     if form.validate_on_submit():
         try:
-            availability.edit_slot(slot, form.interview_type.data, form.day.data, form.start_time.data, current_user)
+            availability.edit_slot(
+                slot,
+                form.interview_type.data,
+                form.day.data,
+                form.start_time.data,
+                current_user,
+                version=optional_id(form.version.data),
+            )
             db.session.commit()
         except DomainError as error:
             show_error(form, error)

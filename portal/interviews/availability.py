@@ -7,19 +7,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import url_for
 
-from portal.admin.audit import record_if_admin_for_other
+from portal import events, rules
 from portal.auth.models import User
-from portal.db import utcnow
-from portal.errors import DomainError, NotFound, PermissionDenied
+from portal.db import lock, utcnow
+from portal.errors import Conflict, DomainError, NotFound, PermissionDenied
 from portal.extensions import db
+from portal.interviews import services
 from portal.interviews.models import Booking, InterviewType, Slot, SlotSeries
-from portal.interviews.reminders import cancel_reminders
+from portal.statuses import BookingStatus, SlotStatus
 from portal.timeutil import format_local, zone
 
 MAX_SERIES_SLOTS = 200
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 class SlotClash(DomainError):
@@ -175,7 +174,12 @@ def find_clash(mentor_id: int, planned: list[PlannedSlot], ignore_slot_id: int |
     latest = max(p.ends_at for p in planned)
     statement = (
         sa.select(Slot)
-        .where(Slot.mentor_id == mentor_id, Slot.status == "open", Slot.starts_at < latest, Slot.ends_at > earliest)
+        .where(
+            Slot.mentor_id == mentor_id,
+            Slot.status == SlotStatus.OPEN,
+            Slot.starts_at < latest,
+            Slot.ends_at > earliest,
+        )
         .order_by(Slot.starts_at)
     )
     if ignore_slot_id is not None:
@@ -225,23 +229,7 @@ def publish_slots(
             db.session.flush()
     except sa.exc.IntegrityError as error:  # another request published an overlapping slot meanwhile
         raise SlotClash("Another slot was published for these times a moment ago. Nothing was created.") from error
-    from portal.waitlist.services import offer_slots
-
-    offer_slots(slots)
-    record_if_admin_for_other(
-        created_by,
-        mentor.id,
-        "slot.created",
-        "slot",
-        slots[0].id if len(slots) == 1 else None,
-        f"{len(slots)} slot(s) published for {mentor.name}",
-        None,
-        {
-            "mentor_id": mentor.id,
-            "slot_ids": [slot.id for slot in slots],
-            "starts_at": [slot.starts_at for slot in slots],
-        },
-    )
+    events.slots_published.send(slots, mentor=mentor, by=created_by)
     return slots
 
 
@@ -271,114 +259,93 @@ def new_series(
 
 
 def live_booking(slot: Slot) -> Booking | None:
-    return db.session.scalar(sa.select(Booking).where(Booking.slot_id == slot.id, Booking.status == "booked"))
+    """The slot's booked session, if any (not a waitlist hold)."""
+    return db.session.scalars(
+        sa.select(Booking).where(Booking.slot_id == slot.id, Booking.status == BookingStatus.BOOKED).limit(1)
+    ).first()
 
 
 def load_slot_for_change(slot_id: int, user: User) -> Slot:
     """A slot its mentor (or an admin) may change; anyone else gets NotFound."""
     slot = db.session.get(Slot, slot_id)
-    if slot is None or not slot.can_manage(user):
+    if slot is None or not rules.can_manage_slot(user, slot):
         raise NotFound("No such slot.")
     return slot
 
 
-def remove_slot(slot: Slot, by: User) -> None:
-    """Withdraw an open slot nobody has booked."""
-    if slot.status != "open":
+def _end_holds(slot: Slot, now: datetime) -> None:
+    """A slot that is withdrawn or moved takes its waitlist offer with it (the candidate goes back in line)."""
+    for hold in db.session.scalars(
+        sa.select(Booking).where(Booking.slot_id == slot.id, Booking.status == BookingStatus.HELD)
+    ):
+        lock(hold)
+        if hold.status == BookingStatus.HELD:
+            hold.lapse(now)
+            events.hold_ended.send(hold, why="withdrawn")
+
+
+def remove_slot(slot: Slot, by: User, within: str | None = None) -> None:
+    """Withdraw an open slot nobody has booked. `within` names a larger action with its own audit entry."""
+    lock(slot)
+    if slot.status != SlotStatus.OPEN:
         raise DomainError("This slot has already been removed.")
     if live_booking(slot) is not None:
         raise DomainError("This slot is booked: cancel it with a reason instead, so the candidate is told.")
-    from portal.waitlist.services import lapse_holds_on
-
-    lapse_holds_on(slot)
-    slot.status = "cancelled"
-    slot.cancelled_at = utcnow()
-    record_if_admin_for_other(
-        by,
-        slot.mentor_id,
-        "slot.cancelled",
-        "slot",
-        slot.id,
-        f"Unbooked slot of {slot.mentor.name} removed",
-        {"status": "open"},
-        {"status": "cancelled"},
-    )
+    now = utcnow()
+    _end_holds(slot, now)
+    slot.withdraw(None, now)
+    events.slot_withdrawn.send(slot, by=by, reason=None, booking=None, within=within)
 
 
-def cancel_slot(slot: Slot, reason: str, by: User) -> Booking | None:
-    """Cancel a slot; its booking (if any) is cancelled and the candidate told why. Returns that booking."""
-    from portal.interviews.services import notify_booking_change
+def cancel_slot(slot: Slot, reason: str, by: User, within: str | None = None) -> Booking | None:
+    """Cancel a slot; its booking (if any) is cancelled and the candidate told why. Returns that booking.
 
+    `within` names a larger action that records its own audit entry.
+    """
     reason = (reason or "").strip()
-    if slot.status != "open":
+    lock(slot)
+    if slot.status != SlotStatus.OPEN:
         raise DomainError("This slot has already been cancelled.")
     booking = live_booking(slot)
+    if booking is not None:
+        lock(booking)
     if booking is not None and not reason:
         raise DomainError("Give a reason: the candidate will read it.", field="reason")
-    from portal.waitlist.services import lapse_holds_on
-
-    lapse_holds_on(slot)
     now = utcnow()
-    slot.status = "cancelled"
-    slot.cancel_reason = reason or None
-    slot.cancelled_at = now
-    record_if_admin_for_other(
-        by,
-        slot.mentor_id,
-        "slot.cancelled",
-        "slot",
-        slot.id,
-        f"Slot of {slot.mentor.name} cancelled" + (" with its booking" if booking else ""),
-        {"status": "open"},
-        {"status": "cancelled", "reason": reason, "booking_id": booking.id if booking else None},
-    )
+    _end_holds(slot, now)
+    slot.withdraw(reason, now)
     if booking is not None:
-        booking.status = "cancelled"
-        booking.cancel_reason = reason
-        booking.cancelled_at = now
-        booking.cancelled_by_id = by.id
-        booking.sequence += 1
-        cancel_reminders(booking)
-        when = format_local(slot.starts_at, booking.candidate.timezone)
-        who = "the mentor" if by.id == slot.mentor_id else "the career services team"
-        notify_booking_change(
-            booking,
-            booking.candidate,
-            f"Session cancelled by {who}: {slot.interview_type.name}, {when}",
-            f"Your {slot.interview_type.name} session on {when} was cancelled by {who}: {reason}",
-            url_for("interviews.slots", type=slot.interview_type_id),
-        )
+        booking.cancel(by, reason, now, late=False)
+    events.slot_withdrawn.send(slot, by=by, reason=reason, booking=booking, within=within)
+    if booking is not None:
+        events.booking_cancelled.send(booking, by=by, overridden=False, slot_withdrawn=True, within=within)
     return booking
 
 
-def edit_slot(slot: Slot, type_id: int, day: date, at: time, by: User) -> Slot:
-    """Move an unbooked open slot or change its type (admins and its mentor)."""
-    if slot.status != "open":
+def edit_slot(slot: Slot, type_id: int, day: date, at: time, by: User, version: int | None = None) -> Slot:
+    """Move an unbooked open slot or change its type (admins and its mentor); `version` is the one the form was
+    read at, and a slot changed since is not touched."""
+    lock(slot)
+    if version is not None and slot.version != version:
+        raise Conflict("This slot was changed by someone else since you opened it.")
+    if slot.status != SlotStatus.OPEN:
         raise DomainError("A cancelled slot cannot be edited.")
-    if live_booking(slot) is not None:
+    holder = services.slot_holder(slot)
+    if holder is not None and holder.status == BookingStatus.HELD:
+        raise DomainError("This slot is offered to someone on the waitlist right now. Try again once the offer ends.")
+    if holder is not None:
         raise DomainError("A booked slot cannot be moved: cancel it with a reason or ask the candidate to reschedule.")
     interview_type, planned = plan_single(slot.mentor, type_id, day, at)
     clash = find_clash(slot.mentor_id, planned, ignore_slot_id=slot.id)
     if clash is not None:
         raise SlotClash(_clash_message(clash, by.timezone))
-    before = {"interview_type_id": slot.interview_type_id, "starts_at": slot.starts_at}
-    slot.interview_type_id = interview_type.id
-    slot.starts_at, slot.ends_at = planned[0].starts_at, planned[0].ends_at
-    record_if_admin_for_other(
-        by,
-        slot.mentor_id,
-        "slot.changed",
-        "slot",
-        slot.id,
-        f"Slot of {slot.mentor.name} changed",
-        before,
-        {"interview_type_id": slot.interview_type_id, "starts_at": slot.starts_at},
-    )
+    before = slot.move(interview_type, planned[0].starts_at, planned[0].ends_at)
     try:
         with db.session.begin_nested():
             db.session.flush()
     except sa.exc.IntegrityError as error:
         raise SlotClash("Another slot was published for this time a moment ago.") from error
+    events.slot_changed.send(slot, by=by, before=before)
     return slot
 
 
@@ -396,7 +363,7 @@ def bulk_cancel(mentor: User, first_day: date, last_day: date, reason: str, by: 
         sa.select(Slot)
         .where(
             Slot.mentor_id == mentor.id,
-            Slot.status == "open",
+            Slot.status == SlotStatus.OPEN,
             Slot.starts_at >= start,
             Slot.starts_at < end,
             Slot.starts_at > utcnow(),

@@ -6,7 +6,7 @@ import secrets
 from email.utils import parseaddr
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -14,7 +14,9 @@ from portal.auth.models import User
 from portal.db import utcnow
 from portal.extensions import db
 from portal.interviews.models import Booking, Slot
+from portal.links import public_url
 from portal.mail import Attachment
+from portal.statuses import BookingStatus
 
 PRODID = "-//Career Services//Mock interviews//EN"
 
@@ -41,8 +43,8 @@ def _event(booking: Booking) -> Event:
     if booking.focus_note:
         lines.append(f"Focus: {booking.focus_note}")
     event.add("description", "\n".join(lines))
-    event.add("status", "CANCELLED" if booking.status == "cancelled" else "CONFIRMED")
-    event.add("url", url_for("interviews.booking", booking_id=booking.id, _external=True))
+    event.add("status", "CANCELLED" if booking.status == BookingStatus.CANCELLED else "CONFIRMED")
+    event.add("url", public_url("interviews.booking", booking_id=booking.id))
     return event
 
 
@@ -58,7 +60,7 @@ def _calendar(method: str, name: str | None = None) -> Calendar:
 
 
 def booking_method(booking: Booking) -> str:
-    return "CANCEL" if booking.status == "cancelled" else "PUBLISH"
+    return "CANCEL" if booking.status == BookingStatus.CANCELLED else "PUBLISH"
 
 
 def booking_ics(booking: Booking) -> bytes:
@@ -84,7 +86,7 @@ def feed_bookings(user: User) -> list[Booking]:
             contains_eager(Booking.slot).joinedload(Slot.mentor),
             joinedload(Booking.candidate),
         )
-        .where(Booking.status == "booked", Slot.starts_at > utcnow())
+        .where(Booking.status == BookingStatus.BOOKED, Slot.starts_at > utcnow())
         .order_by(Slot.starts_at)
     )
     if user.is_mentor:

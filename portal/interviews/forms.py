@@ -18,7 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.forms import MAX_ID, choices, plausible_date, to_id
-from portal.interviews.availability import WEEKDAY_NAMES
+from portal.timeutil import WEEKDAY_NAMES
 
 FOCUS_HINT = (
     "What would you like to practise? For example: 'explaining bias and variance', 'designing a "
@@ -88,6 +88,7 @@ class SeriesForm(FlaskForm):
 
 
 class EditSlotForm(FlaskForm):
+    version = HiddenField()  # the slot's version when the form was read: a slot changed since is not touched
     interview_type = _type_field()
     day = DateField("Date", validators=[InputRequired("Enter the date."), plausible_date])
     start_time = TimeField("Start time", validators=[InputRequired("Enter the start time.")])
@@ -118,6 +119,7 @@ class BulkCancelForm(FlaskForm):
 
 
 class BookingForm(FlaskForm):
+    version = HiddenField()  # the slot's version when the page was read: a slot moved since is not booked
     cv_document = SelectField(
         "CV to share with the mentor",
         coerce=to_id,
@@ -143,6 +145,7 @@ class CancelBookingForm(FlaskForm):
 
 
 class RescheduleForm(FlaskForm):
+    version = HiddenField()  # the booking's version when the page was read
     slot_id = IntegerField(
         "New slot", validators=[DataRequired("Choose a new slot."), NumberRange(1, MAX_ID, "Choose a new slot.")]
     )

@@ -9,15 +9,16 @@ from sqlalchemy.orm import joinedload
 
 from portal.auth.models import User
 from portal.db import utcnow
-from portal.errors import DomainError, NotFound, PermissionDenied
+from portal.errors import DomainError, PermissionDenied
 from portal.extensions import db
 from portal.forms import EmptyForm, choices, optional_id
 from portal.interviews import availability, services
 from portal.interviews.forms import CancelSlotForm, OutcomeForm, SeriesForm, SlotForm
 from portal.interviews.models import InterviewType, Slot
 from portal.pagination import paginate
-from portal.security import role_required
-from portal.views import show_error
+from portal.security import is_safe_next, role_required
+from portal.statuses import SlotStatus
+from portal.views import flash_refusal, show_error
 
 bp = Blueprint("mentor", __name__, url_prefix="/mentor")
 UPCOMING_PER_PAGE = 10
@@ -28,15 +29,14 @@ def _mentor_arg() -> int | None:
 
 
 def _target_mentor() -> User:
-    """The mentor whose schedule this request is about (admins choose with ?mentor=ID)."""
+    """The mentor whose schedule this request is about (admins choose with ?mentor=ID); None for an admin who
+    has not chosen one."""
     try:
         return availability.mentor_for(current_user, _mentor_arg())
-    except NotFound:
-        abort(404)
     except PermissionDenied:
         if current_user.is_admin:
             return None  # type: ignore[return-value]
-        abort(403)
+        raise
 
 
 def _choices(form) -> None:
@@ -77,7 +77,7 @@ def availability_page():
     slots = paginate(
         sa.select(Slot)
         .options(joinedload(Slot.interview_type))
-        .where(Slot.mentor_id == mentor.id, Slot.status == "open", Slot.ends_at > utcnow())
+        .where(Slot.mentor_id == mentor.id, Slot.status == SlotStatus.OPEN, Slot.ends_at > utcnow())
         .order_by(Slot.starts_at, Slot.id),
         50,
     )
@@ -150,10 +150,7 @@ def add_series():
 
 
 def _managed_slot(slot_id: int) -> Slot:
-    try:
-        return availability.load_slot_for_change(slot_id, current_user)
-    except NotFound:
-        abort(404)
+    return availability.load_slot_for_change(slot_id, current_user)
 
 
 @bp.route("/slots/<int:slot_id>/remove", methods=["POST"])
@@ -168,17 +165,9 @@ def remove_slot(slot_id: int):
         db.session.commit()
         flash("Slot removed.", "success")
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    return redirect(
-        request.form.get("next") if _safe(request.form.get("next")) else url_for("mentor.availability_page")
-    )
-
-
-def _safe(target: str | None) -> bool:
-    from portal.security import is_safe_next
-
-    return is_safe_next(target)
+        flash_refusal(error)
+    target = request.form.get("next")
+    return redirect(target if is_safe_next(target) else url_for("mentor.availability_page"))
 
 
 @bp.route("/slots/<int:slot_id>/cancel", methods=["GET", "POST"])
@@ -223,10 +212,7 @@ def schedule():
 @bp.route("/bookings/<int:booking_id>/outcome", methods=["POST"])
 @role_required("mentor", "admin")
 def record_outcome(booking_id: int):
-    try:
-        booking = services.load_booking(booking_id, current_user)
-    except NotFound:
-        abort(404)
+    booking = services.load_booking(booking_id, current_user)
     form = OutcomeForm()
     if not form.validate_on_submit():
         abort(400)
@@ -234,9 +220,6 @@ def record_outcome(booking_id: int):
         services.record_outcome(booking, current_user, form.outcome.data)
         db.session.commit()
         flash(f"{booking.candidate.name}'s session is marked {booking.status_label.lower()}.", "success")
-    except NotFound:
-        abort(404)
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+        flash_refusal(error)
     return redirect(url_for("mentor.schedule", mentor=booking.slot.mentor_id if current_user.is_admin else None))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -9,25 +10,24 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.models import User
-from portal.db import UTCDateTime, utcnow
+from portal.db import UTCDateTime, sql_in, status_check, utcnow
+from portal.errors import DomainError
 from portal.extensions import db
+from portal.statuses import (
+    BOOKING_STATUS_LABELS,
+    LIVE,
+    OUTCOMES,
+    SESSION,
+    BookingStatus,
+    ReminderStatus,
+    SlotStatus,
+)
 
-SLOT_STATUSES = ("open", "cancelled")
-BOOKING_STATUSES = ("booked", "cancelled", "completed", "no_show", "held", "lapsed")
-# A session that happened or will happen.
-SESSION_STATUSES = ("booked", "completed", "no_show")
-# A booking in one of these statuses holds its slot, a waitlist offer ("held") included: at most one per slot
-# (partial unique index), so nobody can book a slot while it is offered to someone.
-LIVE_BOOKING_STATUSES = (*SESSION_STATUSES, "held")
-BOOKING_STATUS_LABELS = {
-    "booked": "Booked",
-    "cancelled": "Cancelled",
-    "completed": "Completed",
-    "no_show": "No-show",
-    "held": "Offered to you",
-    "lapsed": "Offer ended",
-}
-_LIVE_SQL = "status IN ('booked', 'completed', 'no_show', 'held')"
+_LIVE_SQL = sql_in("status", sorted(LIVE, key=list(BookingStatus).index))
+
+
+class TransitionRefused(DomainError):
+    """A booking or slot is not in a state that allows this change (someone changed it a moment ago)."""
 
 
 class InterviewType(db.Model):
@@ -69,7 +69,7 @@ class Slot(db.Model):
     __tablename__ = "slots"
     __table_args__ = (
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
-        sa.CheckConstraint("status IN ('open', 'cancelled')", name="status_known"),
+        status_check(SlotStatus),
         sa.Index("ix_slots_mentor_starts", "mentor_id", "starts_at"),
         sa.Index("ix_slots_status_starts", "status", "starts_at"),
         sa.Index("ix_slots_starts_at", "starts_at"),
@@ -77,7 +77,7 @@ class Slot(db.Model):
         postgresql.ExcludeConstraint(
             ("mentor_id", "="),
             (sa.func.tstzrange(sa.column("starts_at"), sa.column("ends_at")), "&&"),
-            where=sa.text("status = 'open'"),
+            where=sa.text(f"status = '{SlotStatus.OPEN}'"),
             using="gist",
             name="ex_slots_mentor_no_overlap",
         ).ddl_if(dialect="postgresql"),
@@ -89,28 +89,75 @@ class Slot(db.Model):
     series_id: Mapped[int | None] = mapped_column(sa.ForeignKey("slot_series.id", ondelete="SET NULL"), index=True)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(sa.String(10), default="open")
+    status: Mapped[str] = mapped_column(sa.String(10), default=SlotStatus.OPEN)
     cancel_reason: Mapped[str | None] = mapped_column(sa.Text)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
+    # Bumped by every change; an UPDATE that finds another version changes nothing (optimistic locking), and edit
+    # forms carry the version they were read at.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     mentor: Mapped[User] = relationship(foreign_keys=[mentor_id])
     interview_type: Mapped[InterviewType] = relationship()
     series: Mapped[SlotSeries | None] = relationship()
 
-    def can_manage(self, user: User) -> bool:
-        """Its mentor and admins may change it."""
-        return user.is_authenticated and (user.is_admin or user.id == self.mentor_id)
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == SlotStatus.OPEN
+
+    def _require_open(self, message: str) -> None:
+        if self.status != SlotStatus.OPEN:
+            raise TransitionRefused(message)
+
+    def book(self, candidate: User, focus_note: str, cv_document_id: int | None) -> Booking:
+        """A new booking of this open slot (the partial unique index refuses a second live one)."""
+        self._require_open("This slot has been cancelled. Choose another one.")
+        return Booking(
+            slot=self,
+            candidate=candidate,
+            status=BookingStatus.BOOKED,
+            focus_note=focus_note,
+            cv_document_id=cv_document_id,
+            uid=Booking.new_uid(),
+        )
+
+    def hold(self, candidate_id: int, entry_id: int, until: datetime) -> Booking:
+        """Keep this open slot for one candidate from the waitlist until `until`."""
+        self._require_open("This slot has been withdrawn.")
+        return Booking(
+            slot_id=self.id,
+            candidate_id=candidate_id,
+            status=BookingStatus.HELD,
+            hold_expires_at=until,
+            waitlist_entry_id=entry_id,
+            uid=Booking.new_uid(),
+        )
+
+    def withdraw(self, reason: str | None, now: datetime) -> None:
+        """Stop offering this slot (its booking, if any, is cancelled separately)."""
+        self._require_open("This slot has already been cancelled.")
+        self.status = SlotStatus.CANCELLED
+        self.cancel_reason = reason or None
+        self.cancelled_at = now
+
+    def move(self, interview_type: InterviewType, starts_at: datetime, ends_at: datetime) -> dict:
+        """Change an open slot's type and time; returns the values before."""
+        self._require_open("A cancelled slot cannot be edited.")
+        before = {"interview_type_id": self.interview_type_id, "starts_at": self.starts_at}
+        self.interview_type_id = interview_type.id
+        self.interview_type = interview_type
+        self.starts_at, self.ends_at = starts_at, ends_at
+        return before
 
 
 class Booking(db.Model):
     __tablename__ = "bookings"
     __table_args__ = (
-        sa.CheckConstraint(
-            "status IN ('booked', 'cancelled', 'completed', 'no_show', 'held', 'lapsed')", name="status_known"
-        ),
+        status_check(BookingStatus),
         sa.CheckConstraint("reschedule_count >= 0", name="reschedule_count_not_negative"),
         # At most one live booking per slot: the database settles every race.
         sa.Index(
@@ -129,7 +176,7 @@ class Booking(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slot_id: Mapped[int] = mapped_column(sa.ForeignKey("slots.id", ondelete="CASCADE"))
     candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(sa.String(10), default="booked")
+    status: Mapped[str] = mapped_column(sa.String(10), default=BookingStatus.BOOKED)
     focus_note: Mapped[str] = mapped_column(sa.Text, default="")
     cv_document_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cv_documents.id", ondelete="SET NULL"))
     uid: Mapped[str] = mapped_column(sa.String(120), unique=True)
@@ -144,10 +191,18 @@ class Booking(db.Model):
     waitlist_entry_id: Mapped[int | None] = mapped_column(sa.ForeignKey("waitlist_entries.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     slot: Mapped[Slot] = relationship()
     candidate: Mapped[User] = relationship(foreign_keys=[candidate_id])
     cv_document: Mapped["CVDocument | None"] = relationship()  # noqa: UP037, F821 - defined in portal.cvs.models
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @staticmethod
+    def new_uid() -> str:
+        """The iCalendar UID of a booking: stable for its whole life, whatever happens to it."""
+        return f"booking-{uuid.uuid4()}@career-portal"
 
     @property
     def status_label(self) -> str:
@@ -155,13 +210,64 @@ class Booking(db.Model):
 
     @property
     def is_live(self) -> bool:
-        return self.status in SESSION_STATUSES
+        """Holds its slot (a waitlist offer included)."""
+        return self.status in LIVE
 
-    def can_view(self, user: User) -> bool:
-        """The candidate, the slot's mentor and admins."""
-        return user.is_authenticated and (
-            user.is_admin or user.id == self.candidate_id or user.id == self.slot.mentor_id
-        )
+    @property
+    def is_session(self) -> bool:
+        """A session that took place or will."""
+        return self.status in SESSION
+
+    def cancel(self, by: User, reason: str | None, now: datetime, late: bool) -> None:
+        if self.status != BookingStatus.BOOKED:
+            raise TransitionRefused(f"This session is {self.status_label.lower()}, so it cannot be cancelled.")
+        self.status = BookingStatus.CANCELLED
+        self.cancel_reason = (reason or "").strip()[:1000] or None
+        self.cancelled_at = now
+        self.cancelled_by_id = by.id
+        self.late_cancellation = late
+        self.sequence += 1
+
+    def reschedule_to(self, slot: Slot) -> Slot:
+        """Move to another open slot; returns the slot it leaves."""
+        if self.status != BookingStatus.BOOKED:
+            raise TransitionRefused(f"This session is {self.status_label.lower()}, so it cannot be rescheduled.")
+        slot._require_open("This slot has been cancelled. Choose another one.")
+        old = self.slot
+        self.slot = slot
+        self.reschedule_count += 1
+        self.sequence += 1
+        return old
+
+    def record_outcome(self, outcome: str, now: datetime) -> None:
+        """Completed or no-show, once the session has started."""
+        if outcome not in OUTCOMES or self.status not in SESSION:
+            raise TransitionRefused("This session was cancelled.")
+        self.status = outcome
+        self.outcome_at = now
+
+    def complete(self, now: datetime) -> None:
+        self.record_outcome(BookingStatus.COMPLETED, now)
+
+    def mark_no_show(self, now: datetime) -> None:
+        self.record_outcome(BookingStatus.NO_SHOW, now)
+
+    def hold_is_active(self, now: datetime) -> bool:
+        return self.status == BookingStatus.HELD and self.hold_expires_at is not None and self.hold_expires_at > now
+
+    def accept_hold(self, focus_note: str, now: datetime) -> None:
+        """A waitlist offer taken up: the hold becomes the booking."""
+        if not self.hold_is_active(now):
+            raise TransitionRefused("This offer has ended. You can join the waitlist again.")
+        self.status = BookingStatus.BOOKED
+        self.focus_note = focus_note
+
+    def lapse(self, now: datetime) -> None:
+        """A waitlist offer ends without a booking."""
+        if self.status != BookingStatus.HELD:
+            raise TransitionRefused("This offer has already ended.")
+        self.status = BookingStatus.LAPSED
+        self.hold_expires_at = self.hold_expires_at or now
 
 
 class BookingPolicy(db.Model):
@@ -184,3 +290,23 @@ class BookingPolicy(db.Model):
     cancel_cutoff_hours: Mapped[int] = mapped_column(default=24)
     max_reschedules: Mapped[int] = mapped_column(default=2)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Reminder(db.Model):
+    """One reminder for one person about one session at one time; a moved session gets new rows."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        sa.UniqueConstraint("booking_id", "recipient_id", "offset_minutes", "session_starts_at"),
+        status_check(ReminderStatus),
+        sa.Index("ix_reminders_status_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(sa.ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    recipient_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    offset_minutes: Mapped[int]
+    session_starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(sa.String(10), default=ReminderStatus.PENDING)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

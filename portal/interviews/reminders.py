@@ -1,39 +1,20 @@
-"""Reminder emails before each live session, for the candidate and the mentor, each sent exactly once."""
+"""Reminders before each live session, for the candidate and the mentor: one row per person, time and session, so
+that each goes out once. Scheduled and withdrawn as bookings change (see portal.interviews.events); sent by the
+worker (portal.notifications.reminders)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, url_for
-from sqlalchemy.orm import Mapped, joinedload, mapped_column
+from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from portal.auth.models import User
-from portal.db import UTCDateTime, utcnow
+from portal.db import utcnow
 from portal.extensions import db
-from portal.interviews.models import Booking, Slot
-from portal.mail import OutgoingEmail, queue_email
-from portal.timeutil import format_local
-
-
-class Reminder(db.Model):
-    """One reminder for one person about one session at one time; a moved session gets new rows."""
-
-    __tablename__ = "reminders"
-    __table_args__ = (
-        sa.UniqueConstraint("booking_id", "recipient_id", "offset_minutes", "session_starts_at"),
-        sa.CheckConstraint("status IN ('pending', 'sent', 'cancelled')", name="status_known"),
-        sa.Index("ix_reminders_status_due", "status", "due_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    booking_id: Mapped[int] = mapped_column(sa.ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
-    recipient_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
-    offset_minutes: Mapped[int]
-    session_starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(sa.String(10), default="pending")
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+from portal.interviews.models import Booking, Reminder, Slot
+from portal.statuses import BookingStatus, ReminderStatus
 
 
 def offsets() -> list[int]:
@@ -74,15 +55,16 @@ def cancel_reminders(booking: Booking) -> None:
     """No reminder goes out for a cancelled session or for a moved session's old time."""
     db.session.execute(
         sa.update(Reminder)
-        .where(Reminder.booking_id == booking.id, Reminder.status == "pending")
-        .values(status="cancelled")
+        .where(Reminder.booking_id == booking.id, Reminder.status == ReminderStatus.PENDING)
+        .values(status=ReminderStatus.CANCELLED)
     )
 
 
-def _claim_next_due(now: datetime) -> Reminder | None:
+def claim_next_due(now: datetime) -> Reminder | None:
+    """The next reminder due, locked so that another worker skips it (PostgreSQL; SQLite runs one writer)."""
     statement = (
         sa.select(Reminder)
-        .where(Reminder.status == "pending", Reminder.due_at <= now)
+        .where(Reminder.status == ReminderStatus.PENDING, Reminder.due_at <= now)
         .order_by(Reminder.due_at, Reminder.id)
         .limit(1)
     )
@@ -91,70 +73,25 @@ def _claim_next_due(now: datetime) -> Reminder | None:
     return db.session.scalar(statement)
 
 
-def _reminder_email(reminder: Reminder, booking: Booking, recipient: User) -> OutgoingEmail:
-    from portal.interviews.calendar import booking_attachment
-    from portal.interviews.services import can_change
-
-    slot = booking.slot
-    hours = reminder.offset_minutes / 60
-    when_words = f"in {hours:g} hour{'s' if hours != 1 else ''}" if hours < 48 else f"in {hours / 24:g} days"
-    is_candidate = recipient.id == booking.candidate_id
-    changeable = is_candidate and can_change(booking, recipient)
-    return OutgoingEmail(
-        subject=f"Reminder: {slot.interview_type.name} {when_words}",
-        template="reminder",
-        context={
-            "booking": booking,
-            "slot": slot,
-            "recipient": recipient,
-            "when_words": when_words,
-            "when": format_local(slot.starts_at, recipient.timezone),
-            "until": format_local(slot.ends_at, recipient.timezone, with_date=False),
-            "other": slot.mentor.name if is_candidate else booking.candidate.name,
-            "reschedule_url": url_for("interviews.reschedule", booking_id=booking.id, _external=True)
-            if changeable
-            else None,
-            "cancel_url": url_for("interviews.cancel", booking_id=booking.id, _external=True) if changeable else None,
-            "url": url_for("interviews.booking", booking_id=booking.id, _external=True),
-        },
-        category="reminders",
-        attachment=booking_attachment(booking),
+def subject_of(reminder: Reminder) -> tuple[Booking | None, User | None]:
+    """The session a reminder is about (with its slot, mentor, type and candidate) and its recipient, or None for
+    either when the reminder no longer applies (cancelled, moved, started, or the recipient deactivated)."""
+    booking = db.session.get(
+        Booking,
+        reminder.booking_id,
+        options=[
+            joinedload(Booking.slot).joinedload(Slot.mentor),
+            joinedload(Booking.slot).joinedload(Slot.interview_type),
+            joinedload(Booking.candidate),
+        ],
     )
-
-
-def send_due_reminders(limit: int = 500) -> int:
-    """Turn due reminders into outbox emails, one transaction each (so each is sent once, even with several
-    workers or a worker stopped half-way); returns how many were queued."""
-    queued = 0
-    started = utcnow()
-    for _ in range(limit):
-        reminder = _claim_next_due(started)
-        if reminder is None:
-            break
-        booking = db.session.get(
-            Booking,
-            reminder.booking_id,
-            options=[
-                joinedload(Booking.slot).joinedload(Slot.mentor),
-                joinedload(Booking.slot).joinedload(Slot.interview_type),
-                joinedload(Booking.candidate),
-            ],
-        )
-        recipient = db.session.get(User, reminder.recipient_id)
-        stale = (
-            booking is None
-            or booking.status != "booked"
-            or booking.slot.starts_at != reminder.session_starts_at
-            or booking.slot.starts_at <= utcnow()
-            or recipient is None
-            or not recipient.active
-        )
-        if stale:
-            reminder.status = "cancelled"
-        else:
-            queue_email(recipient.email, _reminder_email(reminder, booking, recipient), user_id=recipient.id)
-            reminder.status = "sent"
-            reminder.sent_at = utcnow()
-            queued += 1
-        db.session.commit()
-    return queued
+    recipient = db.session.get(User, reminder.recipient_id)
+    stale = (
+        booking is None
+        or booking.status != BookingStatus.BOOKED
+        or booking.slot.starts_at != reminder.session_starts_at
+        or booking.slot.starts_at <= utcnow()
+        or recipient is None
+        or not recipient.active
+    )
+    return (None, None) if stale else (booking, recipient)

@@ -9,15 +9,16 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from portal import rules
 from portal.auth.models import User
 from portal.cvs.services import candidate_documents
 from portal.db import utcnow
 from portal.errors import DomainError, NotFound
 from portal.extensions import db, limiter
-from portal.forms import EmptyForm, choices
+from portal.forms import EmptyForm, choices, optional_id
 from portal.interviews import calendar, services
 from portal.interviews.forms import BookingForm, CancelBookingForm, RescheduleForm
-from portal.interviews.models import InterviewType, Slot
+from portal.interviews.models import Booking, InterviewType, Slot
 from portal.pagination import paginate
 from portal.security import role_required
 from portal.timeutil import to_local
@@ -27,11 +28,12 @@ bp = Blueprint("interviews", __name__, url_prefix="/interviews")
 SLOTS_PER_PAGE = 30
 
 
-def slot_browser(exclude_mentor_id: int | None = None) -> dict:
-    """Filters, the page of bookable slots and their grouping by the viewer's local day."""
+def slot_browser(exclude_slot: Slot | None = None, only_type_id: int | None = None) -> dict:
+    """Filters, the page of bookable slots and their grouping by the viewer's local day. Moving a booking lists
+    only its own interview type (`only_type_id`), never the slot it has now (`exclude_slot`)."""
     problems: list[str] = []
     filters = {
-        "type": int_arg("type"),
+        "type": only_type_id or int_arg("type"),
         "mentor": int_arg("mentor"),
         "from": date_arg("from", problems, "From"),
         "to": date_arg("to", problems, "To"),
@@ -48,8 +50,9 @@ def slot_browser(exclude_mentor_id: int | None = None) -> dict:
         mentor_id=filters["mentor"],
         start=start,
         end=end,
-        exclude_mentor_id=exclude_mentor_id,
     )
+    if exclude_slot is not None:
+        statement = statement.where(Slot.id != exclude_slot.id)
     pagination = paginate(statement, SLOTS_PER_PAGE, rows=True)
     zone_name = current_user.timezone
     days = [
@@ -58,7 +61,7 @@ def slot_browser(exclude_mentor_id: int | None = None) -> dict:
     ]
     types = db.session.execute(
         sa.select(InterviewType.id, InterviewType.name)
-        .where(InterviewType.active.is_(True))
+        .where(InterviewType.active.is_(True), InterviewType.id == only_type_id if only_type_id else sa.true())
         .order_by(InterviewType.name)
     ).all()
     mentors = db.session.execute(
@@ -103,9 +106,16 @@ def book(slot_id: int):
     )
     if request.method == "GET":
         form.cv_document.data = next((d.id for d in documents if d.is_current), 0)
+        form.version.data = slot.version
     if form.validate_on_submit():
         try:
-            booking = services.book_slot(current_user, slot_id, form.focus_note.data, form.cv_document.data)
+            booking = services.book_slot(
+                current_user,
+                slot_id,
+                form.focus_note.data,
+                form.cv_document.data,
+                version=optional_id(form.version.data),
+            )
             db.session.commit()
         except services.SlotTaken:
             db.session.rollback()
@@ -132,39 +142,22 @@ def my_bookings():
     upcoming = db.session.scalars(services.candidate_bookings_query(current_user, True, now)).unique().all()
     past = paginate(services.candidate_bookings_query(current_user, False, now), 20)
     return render_template(
-        "interviews/my_bookings.html",
-        upcoming=upcoming,
-        past=past,
-        now=now,
-        can_change=services.can_change,
-        policy=services.get_policy(),
+        "interviews/my_bookings.html", upcoming=upcoming, past=past, now=now, policy=services.get_policy()
     )
-
-
-def _booking_or_404(booking_id: int):
-    try:
-        return services.load_booking(booking_id, current_user)
-    except NotFound:
-        abort(404)
 
 
 @bp.route("/bookings/<int:booking_id>")
 @login_required
 def booking(booking_id: int):
-    item = _booking_or_404(booking_id)
-    return render_template(
-        "interviews/booking.html",
-        booking=item,
-        can_change=services.can_change(item, current_user),
-        policy=services.get_policy(),
-        now=utcnow(),
-    )
+    item = services.load_booking(booking_id, current_user)
+    return render_template("interviews/booking.html", booking=item, policy=services.get_policy(), now=utcnow())
 
 
-def _changeable_booking(booking_id: int):
-    item = _booking_or_404(booking_id)
-    if not (current_user.is_admin or current_user.id == item.candidate_id):
-        abort(404)
+def _changeable_booking(booking_id: int) -> Booking:
+    """A booking the signed-in person may cancel or reschedule when the rules allow (its candidate, admins)."""
+    item = services.load_booking(booking_id, current_user)
+    if not rules.can_change_for(current_user, item):
+        raise NotFound("No such booking.")
     return item
 
 
@@ -179,6 +172,7 @@ def cancel(booking_id: int):
             db.session.commit()
         except DomainError as error:
             show_error(form, error)
+            item = _changeable_booking(booking_id)
         else:
             flash("The booking is cancelled. We have emailed you a calendar update.", "success")
             return redirect(
@@ -187,11 +181,7 @@ def cancel(booking_id: int):
                 else url_for("interviews.booking", booking_id=item.id)
             )
     return render_template(
-        "interviews/cancel.html",
-        booking=item,
-        form=form,
-        can_change=services.can_change(item, current_user),
-        policy=services.get_policy(),
+        "interviews/cancel.html", booking=item, form=form, policy=services.get_policy(), now=utcnow()
     )
 
 
@@ -200,9 +190,17 @@ def cancel(booking_id: int):
 def reschedule(booking_id: int):
     item = _changeable_booking(booking_id)
     form = RescheduleForm()
+    if request.method == "GET":
+        form.version.data = item.version
     if form.validate_on_submit():
         try:
-            services.reschedule_booking(item, form.slot_id.data, current_user, override=form.override.data)
+            services.reschedule_booking(
+                item,
+                form.slot_id.data,
+                current_user,
+                override=form.override.data,
+                version=optional_id(form.version.data),
+            )
             db.session.commit()
         except services.SlotTaken:
             db.session.rollback()
@@ -213,20 +211,14 @@ def reschedule(booking_id: int):
         else:
             flash("Your booking has moved. We have emailed you the updated calendar file.", "success")
             return redirect(url_for("interviews.booking", booking_id=item.id))
-    browser = slot_browser()
-    return render_template(
-        "interviews/reschedule.html",
-        booking=item,
-        form=form,
-        can_change=services.can_change(item, current_user),
-        **browser,
-    )
+    browser = slot_browser(exclude_slot=item.slot, only_type_id=item.slot.interview_type_id)
+    return render_template("interviews/reschedule.html", booking=item, form=form, now=utcnow(), **browser)
 
 
 @bp.route("/bookings/<int:booking_id>/calendar.ics")
 @login_required
 def booking_ics(booking_id: int):
-    item = _booking_or_404(booking_id)
+    item = services.load_booking(booking_id, current_user)
     return Response(
         calendar.booking_ics(item),
         mimetype="text/calendar",

@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db import UTCDateTime, utcnow
+from portal.db import UTCDateTime, sql_in, utcnow
 from portal.extensions import db
 
 
@@ -22,5 +22,24 @@ class Notification(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    def can_view(self, user) -> bool:
-        return user.is_authenticated and user.id == self.user_id
+
+# Emails people may turn off; security emails (password reset, invitations) and the welcome are always sent.
+CATEGORIES = {
+    "reminders": "Reminders before your sessions",
+    "booking": "Booking changes (confirmations, cancellations, moves)",
+    "feedback": "Feedback and CV reviews",
+    "waitlist": "Waitlist offers",
+}
+
+
+class NotificationPreference(db.Model):
+    __tablename__ = "notification_preferences"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "category"),
+        sa.CheckConstraint(sql_in("category", CATEGORIES), name="category_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    category: Mapped[str] = mapped_column(sa.String(20))
+    email_enabled: Mapped[bool] = mapped_column(default=True)

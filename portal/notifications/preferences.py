@@ -3,32 +3,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
-
-# Emails people may turn off; security emails (password reset, invitations) and the welcome are always sent.
-CATEGORIES = {
-    "reminders": "Reminders before your sessions",
-    "booking": "Booking changes (confirmations, cancellations, moves)",
-    "feedback": "Feedback and CV reviews",
-    "waitlist": "Waitlist offers",
-}
-
-
-class NotificationPreference(db.Model):
-    __tablename__ = "notification_preferences"
-    __table_args__ = (
-        sa.UniqueConstraint("user_id", "category"),
-        sa.CheckConstraint("category IN ('reminders', 'booking', 'feedback', 'waitlist')", name="category_known"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    category: Mapped[str] = mapped_column(sa.String(20))
-    email_enabled: Mapped[bool] = mapped_column(default=True)
+from portal.links import public_url
+from portal.notifications.models import CATEGORIES, NotificationPreference
 
 
 def email_wanted(user_id: int | None, category: str) -> bool:
@@ -72,7 +52,7 @@ def _serializer() -> URLSafeSerializer:
 
 def unsubscribe_url(user_id: int, category: str) -> str:
     token = _serializer().dumps({"u": user_id, "c": category})
-    return url_for("preferences.unsubscribe", token=token, _external=True)
+    return public_url("preferences.unsubscribe", token=token)
 
 
 def read_unsubscribe_token(token: str) -> tuple[int, str] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from portal import rules
 from portal.extensions import db
 from portal.forms import EmptyForm
 from portal.notifications import services
@@ -26,7 +27,7 @@ def index():
 
 def _own_notification(notification_id: int) -> Notification:
     notification = db.session.get(Notification, notification_id)
-    if notification is None or not notification.can_view(current_user):
+    if notification is None or not rules.can_view_notification(current_user, notification):
         abort(404)
     return notification
 

@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from flask import current_app
 from markupsafe import Markup
 
-from portal.admin.models import PageRevision
 from portal.content import parse_faq, render_markdown, slugify, split_title
 from portal.extensions import db
 from portal.memo import forget, remember, remembered
+from portal.pages.models import PageRevision
 
 
 @dataclass(frozen=True)
@@ -83,21 +83,18 @@ def current_revisions() -> dict[str, tuple[int, datetime]]:
     return remembered("page_revisions", _newest_revisions)
 
 
-PUBLIC_REVISIONS_SECONDS = 1.0
-
-
 def _store() -> dict:
     """This app's rendered pages and the revisions its public pages last saw (each process keeps its own)."""
     return current_app.extensions.setdefault("pages", {"rendered": {}, "public_revisions": None})
 
 
 def use_public_revisions() -> None:
-    """For the public pages: the newest revisions as this process saw them less than a second ago, so that a burst
-    of visitors costs one query a second. An edit made in this process shows at once, one made elsewhere within a
-    second."""
+    """For visitors' public pages: the newest revisions as this process saw them at most
+    PUBLIC_PAGES_RECHECK_SECONDS ago (one second), so that a burst of visitors costs one query a second. An edit
+    made in this process shows at once, one made elsewhere within that time."""
     store = _store()
     known = store["public_revisions"]
-    if known is None or time.monotonic() - known[0] > PUBLIC_REVISIONS_SECONDS:
+    if known is None or time.monotonic() - known[0] >= current_app.config["PUBLIC_PAGES_RECHECK_SECONDS"]:
         known = store["public_revisions"] = (time.monotonic(), _newest_revisions())
     remember("page_revisions", known[1])
 

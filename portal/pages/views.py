@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, render_template
+from flask_login import current_user
 
 from portal.caching import public_page
 from portal.extensions import db
@@ -15,7 +16,8 @@ bp = Blueprint("pages", __name__)
 
 def _public(slugs: tuple[str, ...], render):
     """A public page made of these content pages; `render` is called only when the page must be sent in full."""
-    services.use_public_revisions()
+    if not current_user.is_authenticated:
+        services.use_public_revisions()
     parts, changed_at = services.made_of(*slugs)
     return public_page(parts, changed_at, render)
 

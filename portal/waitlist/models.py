@@ -8,34 +8,26 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.models import User
-from portal.db import UTCDateTime, utcnow
+from portal.db import UTCDateTime, sql_in, status_check, utcnow
 from portal.extensions import db
 from portal.interviews.models import InterviewType
+from portal.statuses import ENTRY_STATUS_LABELS, EntryStatus
 
-ENTRY_STATUSES = {
-    "waiting": "Waiting",
-    "offered": "Slot offered",
-    "booked": "Booked",
-    "left": "Left the list",
-    "declined": "Offer declined",
-    "expired": "Offer expired",
-}
+_IN_LINE_SQL = sql_in("status", (EntryStatus.WAITING, EntryStatus.OFFERED))
 
 
 class WaitlistEntry(db.Model):
     __tablename__ = "waitlist_entries"
     __table_args__ = (
-        sa.CheckConstraint(
-            "status IN ('waiting', 'offered', 'booked', 'left', 'declined', 'expired')", name="status_known"
-        ),
+        status_check(EntryStatus),
         # One place in line per candidate and interview type.
         sa.Index(
             "uq_waitlist_entries_open",
             "candidate_id",
             "interview_type_id",
             unique=True,
-            sqlite_where=sa.text("status IN ('waiting', 'offered')"),
-            postgresql_where=sa.text("status IN ('waiting', 'offered')"),
+            sqlite_where=sa.text(_IN_LINE_SQL),
+            postgresql_where=sa.text(_IN_LINE_SQL),
         ),
         sa.Index("ix_waitlist_entries_type_status", "interview_type_id", "status", "created_at"),
     )
@@ -46,7 +38,7 @@ class WaitlistEntry(db.Model):
     mentor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     first_date: Mapped[date | None] = mapped_column(sa.Date)
     last_date: Mapped[date | None] = mapped_column(sa.Date)
-    status: Mapped[str] = mapped_column(sa.String(10), default="waiting")
+    status: Mapped[str] = mapped_column(sa.String(10), default=EntryStatus.WAITING)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -56,4 +48,4 @@ class WaitlistEntry(db.Model):
 
     @property
     def status_label(self) -> str:
-        return ENTRY_STATUSES[self.status]
+        return ENTRY_STATUS_LABELS[self.status]

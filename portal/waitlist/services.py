@@ -1,25 +1,27 @@
-"""Waitlist rules: join and leave, offer a freed slot to the first in line with an exclusive hold, book or
-decline it; an expired hold goes to the next person. The hold is a booking in status "held", so the partial
-unique index on live bookings keeps everyone else off the slot while it is offered."""
+"""Waitlist rules: join and leave, offer a freed slot to the first in line with an exclusive hold, book or decline
+it; an expired hold goes to the next person. The hold is a booking in status "held", so the partial unique index on
+live bookings keeps everyone else off the slot while it is offered."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy.orm import joinedload
 
+from portal import events
 from portal.auth.models import User
-from portal.db import utcnow
+from portal.db import lock, utcnow
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.interviews.models import Booking, InterviewType, Slot
-from portal.mail import OutgoingEmail
-from portal.notifications.services import notify
-from portal.timeutil import format_local, to_local
+from portal.interviews.services import check_booking_rules, get_policy
+from portal.statuses import IN_LINE, BookingStatus, EntryStatus, SlotStatus
+from portal.timeutil import to_local
 from portal.waitlist.models import WaitlistEntry
+
+OFFER_ENDED = "This offer has ended. You can join the waitlist again."
 
 
 def join(candidate: User, type_id: int, mentor_id: int | None, first: date | None, last: date | None) -> WaitlistEntry:
@@ -55,12 +57,12 @@ def join(candidate: User, type_id: int, mentor_id: int | None, first: date | Non
 
 def position(entry: WaitlistEntry) -> int | None:
     """1 for the first in line for this interview type; None when not waiting."""
-    if entry.status not in ("waiting", "offered"):
+    if entry.status not in IN_LINE:
         return None
     ahead = db.session.scalar(
         sa.select(sa.func.count(WaitlistEntry.id)).where(
             WaitlistEntry.interview_type_id == entry.interview_type_id,
-            WaitlistEntry.status.in_(("waiting", "offered")),
+            WaitlistEntry.status.in_(IN_LINE),
             sa.or_(
                 WaitlistEntry.created_at < entry.created_at,
                 sa.and_(WaitlistEntry.created_at == entry.created_at, WaitlistEntry.id < entry.id),
@@ -70,20 +72,25 @@ def position(entry: WaitlistEntry) -> int | None:
     return int(ahead or 0) + 1
 
 
+def _active_hold_for_entry(entry: WaitlistEntry) -> Booking | None:
+    return db.session.scalar(
+        sa.select(Booking).where(Booking.waitlist_entry_id == entry.id, Booking.status == BookingStatus.HELD)
+    )
+
+
 def leave(entry: WaitlistEntry, candidate: User) -> None:
     if entry.candidate_id != candidate.id:
         raise NotFound("No such waitlist entry.")
-    if entry.status not in ("waiting", "offered"):
+    lock(entry)
+    if entry.status not in IN_LINE:
         raise DomainError("You are no longer on this waitlist.")
     hold = _active_hold_for_entry(entry)
-    entry.status = "left"
+    entry.status = EntryStatus.LEFT
     if hold is not None:
-        _lapse(hold)
-        offer_slot(hold.slot)
-
-
-def _active_hold_for_entry(entry: WaitlistEntry) -> Booking | None:
-    return db.session.scalar(sa.select(Booking).where(Booking.waitlist_entry_id == entry.id, Booking.status == "held"))
+        lock(hold)
+        hold.lapse(utcnow())
+        events.hold_ended.send(hold, entry=entry, why="left")
+        events.slot_freed.send(hold.slot)
 
 
 def _matches(entry: WaitlistEntry, slot: Slot) -> bool:
@@ -99,16 +106,14 @@ def _matches(entry: WaitlistEntry, slot: Slot) -> bool:
 
 def offer_slot(slot: Slot) -> Booking | None:
     """Offer an open, free, bookable slot to the first matching candidate in line; returns the hold, if any."""
-    from portal.interviews.services import check_booking_rules, get_policy
-
-    if slot.status != "open":
+    if slot.status != SlotStatus.OPEN:
         return None
     now = utcnow()
     policy = get_policy()
     candidates = db.session.scalars(
         sa.select(WaitlistEntry)
         .options(joinedload(WaitlistEntry.candidate))
-        .where(WaitlistEntry.interview_type_id == slot.interview_type_id, WaitlistEntry.status == "waiting")
+        .where(WaitlistEntry.interview_type_id == slot.interview_type_id, WaitlistEntry.status == EntryStatus.WAITING)
         .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
     ).all()
     for entry in candidates:
@@ -119,53 +124,21 @@ def offer_slot(slot: Slot) -> Booking | None:
         except DomainError:
             continue
         minutes = int(current_app.config["WAITLIST_HOLD_MINUTES"])
-        hold = Booking(
-            slot_id=slot.id,
-            candidate_id=entry.candidate_id,
-            status="held",
-            hold_expires_at=now + timedelta(minutes=minutes),
-            waitlist_entry_id=entry.id,
-            uid=f"booking-{uuid.uuid4()}@career-portal",
-        )
+        hold = slot.hold(entry.candidate_id, entry.id, now + timedelta(minutes=minutes))
         db.session.add(hold)
         try:
             with db.session.begin_nested():
                 db.session.flush()
         except sa.exc.IntegrityError:
             return None  # someone booked it a moment ago
-        entry.status = "offered"
-        when = format_local(slot.starts_at, entry.candidate.timezone)
-        until = format_local(hold.hold_expires_at, entry.candidate.timezone, with_date=False)
-        link = url_for("waitlist.offer", booking_id=hold.id)
-        notify(
-            entry.candidate,
-            f"A slot opened: {slot.interview_type.name} with {slot.mentor.name}, {when}. "
-            f"It is held for you until {until}.",
-            link,
-            email=OutgoingEmail(
-                f"A slot is held for you until {until}: {slot.interview_type.name}",
-                "waitlist_offer",
-                {
-                    "slot": slot,
-                    "when": when,
-                    "until": until,
-                    "minutes": minutes,
-                    "url": url_for("waitlist.offer", booking_id=hold.id, _external=True),
-                },
-                category="waitlist",
-            ),
-        )
+        entry.status = EntryStatus.OFFERED
+        events.hold_offered.send(hold, entry=entry, minutes=minutes)
         return hold
     return None
 
 
 def offer_slots(slots: list[Slot]) -> int:
     return sum(1 for slot in slots if offer_slot(slot) is not None)
-
-
-def _lapse(hold: Booking) -> None:
-    hold.status = "lapsed"
-    hold.hold_expires_at = hold.hold_expires_at or utcnow()
 
 
 def load_hold(booking_id: int, candidate: User) -> Booking:
@@ -182,57 +155,32 @@ def load_hold(booking_id: int, candidate: User) -> Booking:
     return hold
 
 
-def hold_is_active(hold: Booking, now: datetime | None = None) -> bool:
-    return hold.status == "held" and hold.hold_expires_at is not None and hold.hold_expires_at > (now or utcnow())
-
-
 def accept(hold: Booking, candidate: User, focus_note: str) -> Booking:
     """Book a held slot: the booking rules still apply."""
-    from portal.interviews.reminders import schedule_reminders
-    from portal.interviews.services import check_booking_rules, get_policy, notify_booking_change
-
-    if not hold_is_active(hold):
-        raise DomainError("This offer has ended. You can join the waitlist again.")
-    check_booking_rules(candidate, hold.slot, get_policy(), utcnow(), ignore=hold)
-    result = db.session.execute(
-        sa.update(Booking)
-        .where(Booking.id == hold.id, Booking.status == "held", Booking.hold_expires_at > utcnow())
-        .values(status="booked", focus_note=(focus_note or "").strip()[:1000], updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise DomainError("This offer has ended. You can join the waitlist again.")
-    db.session.refresh(hold)
+    lock(candidate)
+    lock(hold)
+    now = utcnow()
+    if not hold.hold_is_active(now):
+        raise DomainError(OFFER_ENDED)
+    check_booking_rules(candidate, hold.slot, get_policy(), now, own_hold=hold)
+    hold.accept_hold((focus_note or "").strip()[:1000], now)
     entry = db.session.get(WaitlistEntry, hold.waitlist_entry_id)
-    entry.status = "booked"
-    schedule_reminders(hold)
-    slot = hold.slot
-    when = format_local(slot.starts_at, candidate.timezone)
-    notify_booking_change(
-        hold,
-        candidate,
-        f"Booking confirmed: {slot.interview_type.name}, {when}",
-        f"Booked from the waitlist: {slot.interview_type.name} with {slot.mentor.name}, {when}.",
-        url_for("interviews.booking", booking_id=hold.id),
-    )
-    notify_booking_change(
-        hold,
-        slot.mentor,
-        f"New booking: {candidate.name}",
-        f"New booking: {candidate.name}, {slot.interview_type.name}, "
-        f"{format_local(slot.starts_at, slot.mentor.timezone)}.",
-        url_for("mentor.schedule"),
-    )
+    entry.status = EntryStatus.BOOKED
+    db.session.flush()
+    events.booking_made.send(hold, by=candidate, from_waitlist=True)
     return hold
 
 
-def decline(hold: Booking, candidate: User) -> None:
-    if not hold_is_active(hold):
+def decline(hold: Booking) -> None:
+    lock(hold)
+    if not hold.hold_is_active(utcnow()):
         raise DomainError("This offer has already ended.")
-    _lapse(hold)
-    db.session.get(WaitlistEntry, hold.waitlist_entry_id).status = "declined"
+    hold.lapse(utcnow())
+    entry = db.session.get(WaitlistEntry, hold.waitlist_entry_id)
+    entry.status = EntryStatus.DECLINED
     db.session.flush()
-    offer_slot(hold.slot)
+    events.hold_ended.send(hold, entry=entry, why="declined")
+    events.slot_freed.send(hold.slot)
 
 
 def expire_holds(limit: int = 200) -> int:
@@ -241,7 +189,7 @@ def expire_holds(limit: int = 200) -> int:
     for _ in range(limit):
         statement = (
             sa.select(Booking)
-            .where(Booking.status == "held", Booking.hold_expires_at <= utcnow())
+            .where(Booking.status == BookingStatus.HELD, Booking.hold_expires_at <= utcnow())
             .order_by(Booking.hold_expires_at)
             .limit(1)
         )
@@ -250,30 +198,23 @@ def expire_holds(limit: int = 200) -> int:
         hold = db.session.scalar(statement)
         if hold is None:
             break
-        _lapse(hold)
+        hold.lapse(utcnow())
         entry = db.session.get(WaitlistEntry, hold.waitlist_entry_id) if hold.waitlist_entry_id else None
-        if entry is not None and entry.status == "offered":
-            entry.status = "expired"
-            notify(
-                entry.candidate,
-                f"Your hold on the {hold.slot.interview_type.name} slot ended, so it was offered "
-                "to the next person. Join the waitlist again whenever you like.",
-                url_for("waitlist.index"),
-            )
+        if entry is not None and entry.status == EntryStatus.OFFERED:
+            entry.status = EntryStatus.EXPIRED
         db.session.flush()
-        offer_slot(hold.slot)
+        events.hold_ended.send(hold, entry=entry, why="expired")
+        events.slot_freed.send(hold.slot)
         db.session.commit()
         expired += 1
     return expired
 
 
-def lapse_holds_on(slot: Slot) -> None:
-    """A slot that is withdrawn takes its waitlist offer with it; the candidate goes back in line."""
-    for hold in db.session.scalars(sa.select(Booking).where(Booking.slot_id == slot.id, Booking.status == "held")):
-        _lapse(hold)
-        entry = db.session.get(WaitlistEntry, hold.waitlist_entry_id) if hold.waitlist_entry_id else None
-        if entry is not None and entry.status == "offered":
-            entry.status = "waiting"
+def back_in_line(hold: Booking) -> None:
+    """A hold ended because its slot was withdrawn: the candidate goes back to waiting, at their old place."""
+    entry = db.session.get(WaitlistEntry, hold.waitlist_entry_id) if hold.waitlist_entry_id else None
+    if entry is not None and entry.status == EntryStatus.OFFERED:
+        entry.status = EntryStatus.WAITING
 
 
 def entries_for(candidate: User) -> list[WaitlistEntry]:
@@ -295,7 +236,11 @@ def active_holds(candidate: User) -> list[Booking]:
                 joinedload(Booking.slot).joinedload(Slot.interview_type),
                 joinedload(Booking.slot).joinedload(Slot.mentor),
             )
-            .where(Booking.candidate_id == candidate.id, Booking.status == "held", Booking.hold_expires_at > utcnow())
+            .where(
+                Booking.candidate_id == candidate.id,
+                Booking.status == BookingStatus.HELD,
+                Booking.hold_expires_at > utcnow(),
+            )
         )
     )
 
@@ -308,7 +253,7 @@ def waiting_by_type() -> list[tuple[InterviewType, list[WaitlistEntry]]]:
             joinedload(WaitlistEntry.mentor),
             joinedload(WaitlistEntry.interview_type),
         )
-        .where(WaitlistEntry.status.in_(("waiting", "offered")))
+        .where(WaitlistEntry.status.in_(IN_LINE))
         .order_by(WaitlistEntry.interview_type_id, WaitlistEntry.created_at, WaitlistEntry.id)
     ).all()
     grouped: dict[int, tuple[InterviewType, list[WaitlistEntry]]] = {}

@@ -5,43 +5,22 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
 
 from portal.auth.models import User
 from portal.db import utcnow
-from portal.errors import DomainError, NotFound
+from portal.errors import DomainError
 from portal.extensions import db
-from portal.forms import EmptyForm, choices, optional_id, plausible_date, to_id
-from portal.interviews.forms import FOCUS_HINT
+from portal.forms import EmptyForm, choices, optional_id
 from portal.interviews.models import InterviewType
 from portal.interviews.services import SlotTaken
 from portal.security import role_required
-from portal.views import show_error
+from portal.statuses import IN_LINE
+from portal.views import flash_refusal, show_error
 from portal.waitlist import services
+from portal.waitlist.forms import AcceptForm, JoinForm
 from portal.waitlist.models import WaitlistEntry
 
 bp = Blueprint("waitlist", __name__, url_prefix="/waitlist")
-
-
-class JoinForm(FlaskForm):
-    interview_type = SelectField(
-        "Interview type", coerce=to_id, validate_choice=False, validators=[DataRequired("Choose an interview type.")]
-    )
-    mentor = SelectField("Mentor", coerce=to_id, validate_choice=False, validators=[Optional()])
-    first_date = DateField("From (optional)", validators=[Optional(), plausible_date])
-    last_date = DateField("To (optional)", validators=[Optional(), plausible_date])
-    submit = SubmitField("Join the waitlist")
-
-
-class AcceptForm(FlaskForm):
-    focus_note = TextAreaField(
-        "Focus for this session",
-        description=FOCUS_HINT,
-        validators=[Length(max=1000, message="At most 1,000 characters.")],
-    )
-    submit = SubmitField("Book this slot")
 
 
 def _join_form() -> JoinForm:
@@ -85,7 +64,7 @@ def index():
             )
             return redirect(url_for("waitlist.index"))
     entries = services.entries_for(current_user)
-    positions = {entry.id: services.position(entry) for entry in entries if entry.status in ("waiting", "offered")}
+    positions = {entry.id: services.position(entry) for entry in entries if entry.status in IN_LINE}
     return render_template(
         "waitlist/index.html",
         form=form,
@@ -106,19 +85,13 @@ def leave(entry_id: int):
         services.leave(entry, current_user)
         db.session.commit()
         flash("You have left the waitlist.", "success")
-    except NotFound:
-        abort(404)
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+        flash_refusal(error)
     return redirect(url_for("waitlist.index"))
 
 
 def _hold(booking_id: int):
-    try:
-        return services.load_hold(booking_id, current_user)
-    except NotFound:
-        abort(404)
+    return services.load_hold(booking_id, current_user)
 
 
 @bp.route("/offers/<int:booking_id>", methods=["GET", "POST"])
@@ -144,7 +117,7 @@ def offer(booking_id: int):
         "waitlist/offer.html",
         hold=hold,
         form=form,
-        active=services.hold_is_active(hold),
+        active=hold.hold_is_active(utcnow()),
         button_form=EmptyForm(),
         now=utcnow(),
     )
@@ -157,12 +130,11 @@ def decline(booking_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        services.decline(hold, current_user)
+        services.decline(hold)
         db.session.commit()
         flash("Offer declined: the slot goes to the next person in line.", "success")
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+        flash_refusal(error)
     return redirect(url_for("waitlist.index"))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from portal.admin.models import AuditEvent
+from portal.audit.models import AuditEvent
 from portal.auth.models import User
 from portal.extensions import db
 

@@ -1,0 +1,68 @@
+"""Every notice and email is a reaction to something that happened (see portal.events)."""
+
+from __future__ import annotations
+
+from portal import events
+from portal.notifications import messages
+
+
+def _account_registered(user, **_) -> None:
+    messages.welcome(user)
+
+
+def _password_reset_requested(user, token: str, hours: int, **_) -> None:
+    messages.password_reset(user, token, hours)
+
+
+def _invitation_sent(invitation, token: str, days: int, by, **_) -> None:
+    messages.invitation(invitation, token, days, by)
+
+
+def _booking_made(booking, from_waitlist: bool = False, **_) -> None:
+    messages.booking_made(booking, from_waitlist)
+
+
+def _booking_moved(booking, old_slot, **_) -> None:
+    messages.booking_moved(booking, old_slot)
+
+
+def _booking_cancelled(booking, by, slot_withdrawn: bool = False, **_) -> None:
+    if slot_withdrawn:
+        messages.session_withdrawn(booking, by, booking.cancel_reason or "")
+    else:
+        messages.booking_cancelled(booking, by)
+
+
+def _hold_offered(hold, minutes: int, **_) -> None:
+    messages.hold_offered(hold, minutes)
+
+
+def _hold_ended(hold, why: str, **_) -> None:
+    if why == "expired":
+        messages.hold_expired(hold)
+
+
+def _feedback_published(feedback, booking, mentor, edited: bool, **_) -> None:
+    messages.feedback_published(feedback, booking, mentor, edited)
+
+
+def _review_assigned(review, mentor, by, **_) -> None:
+    messages.review_assigned(review, mentor, by)
+
+
+def _review_published(review, by, **_) -> None:
+    messages.review_published(review, by)
+
+
+def connect() -> None:
+    events.account_registered.connect(_account_registered)
+    events.password_reset_requested.connect(_password_reset_requested)
+    events.invitation_sent.connect(_invitation_sent)
+    events.booking_made.connect(_booking_made)
+    events.booking_moved.connect(_booking_moved)
+    events.booking_cancelled.connect(_booking_cancelled)
+    events.hold_offered.connect(_hold_offered)
+    events.hold_ended.connect(_hold_ended)
+    events.feedback_published.connect(_feedback_published)
+    events.review_assigned.connect(_review_assigned)
+    events.review_published.connect(_review_published)

@@ -1,0 +1,29 @@
+"""The waitlist's forms: joining a line, taking up an offer."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from portal.forms import plausible_date, to_id
+from portal.interviews.forms import FOCUS_HINT
+
+
+class JoinForm(FlaskForm):
+    interview_type = SelectField(
+        "Interview type", coerce=to_id, validate_choice=False, validators=[DataRequired("Choose an interview type.")]
+    )
+    mentor = SelectField("Mentor", coerce=to_id, validate_choice=False, validators=[Optional()])
+    first_date = DateField("From (optional)", validators=[Optional(), plausible_date])
+    last_date = DateField("To (optional)", validators=[Optional(), plausible_date])
+    submit = SubmitField("Join the waitlist")
+
+
+class AcceptForm(FlaskForm):
+    focus_note = TextAreaField(
+        "Focus for this session",
+        description=FOCUS_HINT,
+        validators=[Length(max=1000, message="At most 1,000 characters.")],
+    )
+    submit = SubmitField("Book this slot")
