@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -172,6 +173,13 @@ def register_template_helpers(app: Flask) -> None:
     @app.template_filter("local")
     def local_time(instant, with_date: bool = True) -> str:
         return format_local(instant, memo.remembered("viewer_zone", viewer_zone), with_date)
+
+    @app.template_global()
+    def time_tag(instant, with_date: bool = True) -> Markup:
+        """A <time> element: the instant for machines, the viewer's local time (and date) for people."""
+        if instant is None:
+            return Markup("")
+        return Markup('<time datetime="{}">{}</time>').format(instant.isoformat(), local_time(instant, with_date))
 
     def button_form() -> EmptyForm:
         """A form for the layout's buttons; it never reads the request body (an error page may be answering

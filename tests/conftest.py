@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -121,6 +122,22 @@ def appctx(app: Flask) -> Iterator[Flask]:
     """An app context for service-level tests."""
     with app.app_context():
         yield app
+        db.session.rollback()
+
+
+@pytest.fixture
+def clock(request):
+    """The clock pinned at the test module's NOW and ticking from there (modules ask for it with
+    `pytestmark = pytest.mark.usefixtures("clock")`)."""
+    with time_machine.travel(request.module.NOW, tick=True) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def ctx(app: Flask, request):
+    """An app context for service-level tests, with the clock stopped at the test module's NOW."""
+    with app.app_context(), time_machine.travel(request.module.NOW, tick=False) as traveller:
+        yield traveller
         db.session.rollback()
 
 

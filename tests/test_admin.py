@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 
 from portal.admin.reports import neutralise, stream_csv
 from portal.audit.models import AuditEvent
@@ -24,10 +23,7 @@ from tests.factories import PASSWORD, make_booking, make_interview_type, make_sl
 NOW = datetime(2026, 10, 21, 12, tzinfo=UTC)  # a Wednesday
 
 
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture
@@ -640,3 +636,22 @@ def test_console_pages_send_the_same_number_of_queries_for_5_and_500_rows(app, p
     few = measure()
     add(5, 500)
     assert measure() == few
+
+
+def test_reports_count_bookings_not_waitlist_offers(app, people):
+    def at(day: int, hour: int) -> datetime:
+        return datetime(2026, 10, day, hour, tzinfo=UTC)
+
+    with app.app_context():
+        mentor = db.session.get(User, people["mentor"])
+        candidate = db.session.get(User, people["candidate"])
+        make_booking(make_slot(mentor, at(6, 10)), candidate, status="completed")
+        make_booking(make_slot(mentor, at(6, 12)), candidate, status="held")
+        make_booking(make_slot(mentor, at(7, 12)), candidate, status="lapsed")
+        late = make_booking(make_slot(mentor, at(7, 14)), candidate, status="cancelled")
+        late.late_cancellation = True
+        db.session.commit()
+    html = as_user(app, "admin@example.org").get("/admin/reports?from=2026-10-05&to=2026-10-11").get_data(as_text=True)
+    weeks = re.search(r'<table class="table table-sm" id="weeks-table">.*?</table>', html, re.S).group(0)
+    assert re.findall(r"<tr><td>([\d-]+)</td><td>(\d+)</td></tr>", weeks) == [("2026-10-05", "2")]
+    assert re.search(r'id="late-cancel-rate">50%<', html)  # 1 late of 2 bookings; the offers are not bookings

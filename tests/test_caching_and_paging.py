@@ -11,7 +11,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 
 from portal.auth.models import User
 from portal.extensions import db
@@ -22,10 +21,7 @@ from tests.factories import make_booking, make_interview_type, make_slot, make_u
 NOW = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=True):
-        yield
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 # Public pages and static files ----------------------------------------------------------------------------
@@ -125,7 +121,7 @@ def test_admin_finds_a_candidates_bookings_by_part_of_their_name_or_email(app, m
     ids = _sessions(app, 2, first_day=2)
     with app.app_context():
         other = make_user(email="jo@example.org", name="Jo Lee")
-        mentor = db.session.get(type(other), ids["mentor"])
+        mentor = db.session.get(User, ids["mentor"])
         make_booking(make_slot(mentor, NOW + timedelta(days=9)), other)
     make.user("admin", email="admin@example.org")
     admin = logged_in(app, "admin@example.org")

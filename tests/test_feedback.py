@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 
 from portal.extensions import db
 from portal.feedback import chart
@@ -21,10 +20,7 @@ NOW = datetime(2026, 10, 20, 12, tzinfo=UTC)
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 
 from portal.errors import DomainError
 from portal.extensions import db
@@ -14,14 +13,6 @@ from portal.interviews import availability, services
 from portal.interviews.models import Booking, BookingPolicy, Slot, SlotSeries
 from tests.factories import make_booking, make_interview_type, make_slot, make_user
 from tests.interviews_helpers import NOW, at, emails_to, notices_for
-
-
-@pytest.fixture
-def ctx(app):
-    """An app context and a test request context (services build links), with the clock pinned at NOW."""
-    with app.test_request_context("/"), time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-        db.session.rollback()
 
 
 @pytest.fixture
@@ -359,6 +350,23 @@ def test_reschedule_moves_atomically_and_keeps_the_uid(people):
     assert emails_to("sam@example.org")[-1].subject.startswith("Booking moved")
     assert emails_to("mentor@example.org")[-1].subject.startswith("Session moved")
     assert emails_to("other-mentor@example.org")[-1].subject.startswith("Session moved")
+
+
+def test_reschedule_keeps_the_interview_type_and_tells_mentors_in_plain_words(people):
+    booking = book(people, make_slot(people["mentor"], at(days=3)))
+    design = make_slot(people["other_mentor"], at(days=4), make_interview_type("ML system design", 60))
+    with pytest.raises(services.PolicyViolation, match="a booking keeps its interview type"):
+        services.reschedule_booking(booking, design.id, people["candidate"])
+    db.session.rollback()
+    assert booking.slot.interview_type.name == "Technical: Python and ML fundamentals"
+    same_type = make_slot(people["other_mentor"], at(days=5))
+    services.reschedule_booking(booking, same_type.id, people["candidate"])
+    db.session.commit()
+    new_mentor = emails_to("other-mentor@example.org")[-1].body_text
+    old_mentor = emails_to("mentor@example.org")[-1].body_text
+    assert "Sam Taylor moved their Technical: Python and ML fundamentals session to you" in new_mentor
+    assert "Sam Taylor moved their Technical: Python and ML fundamentals session on" in old_mentor
+    assert "to another mentor" in old_mentor and " a ML" not in new_mentor + old_mentor
 
 
 def test_reschedule_to_a_taken_slot_leaves_the_booking_untouched(people):

@@ -7,19 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 from icalendar import Calendar
 
+from portal.auth.models import User
 from portal.extensions import db
 from portal.interviews.models import Booking, Slot
 from tests.factories import make_booking, make_interview_type, make_slot, make_user
-from tests.interviews_helpers import NOW, at
+from tests.interviews_helpers import NOW, at  # noqa: F401 - NOW is where the clock fixture pins the clock
 
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture
@@ -95,7 +91,7 @@ def test_booking_a_held_slot_gets_409_with_alternatives(world, client, auth):
 
 def test_policy_violation_is_explained_on_the_page(app, world, client, auth):
     with app.app_context():
-        late = make_slot(db.session.get(type(make_user("mentor")), world["mentor"]), at(hours=6))
+        late = make_slot(db.session.get(User, world["mentor"]), at(hours=6))
         late_id = late.id
     login_as(auth, "sam@example.org")
     page = client.get(f"/interviews/slots/{late_id}/book")
@@ -117,8 +113,8 @@ def test_unknown_slot_is_404(world, client, auth):
 
 def test_dashboard_lists_upcoming_with_actions_and_past(app, world, client, auth):
     with app.app_context():
-        candidate = db.session.get(type(make_user("mentor")), world["candidate"])
-        past_slot = make_slot(db.session.get(type(candidate), world["mentor"]), at(days=-3))
+        candidate = db.session.get(User, world["candidate"])
+        past_slot = make_slot(db.session.get(User, world["mentor"]), at(days=-3))
         make_booking(past_slot, candidate, status="completed")
     login_as(auth, "sam@example.org")
     client.post(f"/interviews/slots/{world['slot']}/book", data={"focus_note": "SQL window functions"})
@@ -141,6 +137,24 @@ def test_other_candidates_booking_is_404_everywhere(world, client, auth):
         assert client.get(url).status_code == 404, url
     assert client.post(f"/interviews/bookings/{booking}/cancel", data={"reason": "x"}).status_code == 404
     assert client.post(f"/interviews/bookings/{booking}/reschedule", data={"slot_id": world["slot"]}).status_code == 404
+
+
+def test_rescheduling_lists_only_slots_of_the_same_type_page_by_page(app, world, client, auth):
+    with app.app_context():
+        mentor = db.session.get(User, world["mentor"])
+        behavioural = make_interview_type("Behavioural and career story", 45)
+        other_type = make_slot(mentor, at(days=6), behavioural).id
+        for n in range(35):  # more than one page of the right type
+            make_slot(db.session.get(User, world["other_mentor"]), at(days=7, hours=n))
+    login_as(auth, "sam@example.org")
+    booking_url = client.post(f"/interviews/slots/{world['slot']}/book", data={}).headers["Location"]
+    booking_id = int(booking_url.rsplit("/", 1)[1])
+    page = client.get(f"/interviews/bookings/{booking_id}/reschedule").get_data(as_text=True)
+    assert "Behavioural and career story" not in page and f'value="{other_type}"' not in page
+    next_page = re.search(r'href="(/interviews/bookings/\d+/reschedule\?[^"]*page=2[^"]*)"', page).group(1)
+    assert client.get(next_page.replace("&amp;", "&")).status_code == 200
+    refused = client.post(f"/interviews/bookings/{booking_id}/reschedule", data={"slot_id": other_type})
+    assert "a booking keeps its interview type" in refused.get_data(as_text=True)
 
 
 def test_cancel_and_reschedule_through_the_pages(app, world, client, auth, outbox):
@@ -385,7 +399,7 @@ def test_admin_week_view_shows_open_booked_and_cancelled(app, world, client, aut
     with app.app_context():
         slot = db.session.get(Slot, world["spare"])  # Monday 5 October, Tom Okafor
         slot.status = "cancelled"
-        make_slot(db.session.get(type(make_user("mentor")), world["other_mentor"]), at(days=6))  # Wednesday, open
+        make_slot(db.session.get(User, world["other_mentor"]), at(days=6))  # Wednesday, open
         db.session.commit()
     login_as(auth, "admin@example.org")
     html = client.get("/admin/schedule/?week=2026-10-07").get_data(as_text=True)
@@ -437,8 +451,8 @@ def test_admin_bulk_cancel_reports_a_summary(world, client, auth, outbox):
 
 def test_admin_bookings_list_filters_and_counts(app, world, client, auth):
     with app.app_context():
-        other = db.session.get(type(make_user("mentor")), world["other"])
-        past = make_slot(db.session.get(type(other), world["mentor"]), at(days=-2))
+        other = db.session.get(User, world["other"])
+        past = make_slot(db.session.get(User, world["mentor"]), at(days=-2))
         make_booking(past, other, status="no_show")
     login_as(auth, "admin@example.org")
     html = client.get("/admin/schedule/bookings?status=no_show").get_data(as_text=True)

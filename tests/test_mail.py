@@ -10,7 +10,7 @@ import time_machine
 
 from portal.db import utcnow
 from portal.extensions import db
-from portal.mail import OutboxEmail, OutgoingEmail, deliver_due, queue_email, retry_delay
+from portal.mail import OutboxEmail, OutgoingEmail, SMTPBackend, deliver_due, queue_email, retry_delay
 from tests.mailserver import SMTPServer, free_port
 
 
@@ -83,6 +83,27 @@ def test_each_email_is_sent_once(app, smtp_server):
         assert deliver_due().sent == 1
         assert deliver_due().sent == 0
     assert len(smtp_server.wait_for(1)) == 1
+
+
+def test_a_worker_stopped_after_the_server_took_an_email_sends_it_again_with_the_same_message_id(app, smtp_server):
+    """At least once, never lost: the one window for a second copy is a worker dying between the server's "250 OK"
+    and the commit that records it, and the copy carries the same Message-ID."""
+    row_id = queue_reset_email(app)
+
+    class DiesAfterSending(SMTPBackend):
+        def send(self, message) -> None:
+            super().send(message)
+            raise KeyboardInterrupt("worker stopped")
+
+    with app.app_context(), pytest.raises(KeyboardInterrupt):
+        deliver_due(backend=DiesAfterSending(app.config))
+    assert outbox_row(app, row_id).status == "queued"
+    with app.app_context():
+        db.session.remove()
+        assert deliver_due().sent == 1
+    first, second = smtp_server.wait_for(2)
+    assert first["Message-ID"] == second["Message-ID"]
+    assert outbox_row(app, row_id).status == "sent"
 
 
 def test_nothing_is_lost_while_the_smtp_server_is_down_for_an_hour(app, smtp_port):

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 
 from portal.auth.models import User
 from portal.cvs.models import CVDocument, CVReview
@@ -26,10 +25,7 @@ NOW = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 MOST_STATEMENTS = 10
 
 
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=True):
-        yield
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from email import message_from_bytes, policy
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 from icalendar import Calendar
 
 from portal.extensions import db
@@ -19,13 +18,7 @@ from portal.notifications.reminders import send_due_reminders
 from tests.factories import make_interview_type, make_slot, make_user
 
 START = datetime(2026, 10, 26, 18, 0, tzinfo=UTC)  # Monday 18:00 GMT, the day after the clocks go back
-
-
-@pytest.fixture
-def ctx(app):
-    with app.test_request_context("/"), time_machine.travel(START - timedelta(days=3), tick=False) as traveller:
-        yield traveller
-        db.session.rollback()
+NOW = START - timedelta(days=3)
 
 
 @pytest.fixture

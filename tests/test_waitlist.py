@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 
 from portal.errors import DomainError
 from portal.extensions import db
@@ -19,13 +18,6 @@ from tests.conftest import logged_in
 from tests.factories import make_booking, make_interview_type, make_slot, make_user
 
 NOW = datetime(2026, 10, 5, 9, tzinfo=UTC)
-
-
-@pytest.fixture
-def ctx(app):
-    with app.test_request_context("/"), time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-        db.session.rollback()
 
 
 @pytest.fixture
@@ -243,3 +235,23 @@ def test_waitlist_pages(app):
     assert "Ben" in logged_in(app, "admin@example.org").get("/waitlist/all").get_data(as_text=True)
     assert client.get("/waitlist/all").status_code == 403
     assert app.test_client().get("/waitlist/").status_code == 302
+
+
+def test_deactivating_a_mentor_puts_the_candidate_offered_their_slot_back_in_line(world, ctx):
+    from portal.admin.services import deactivate
+
+    admin = make_user("admin", email="admin@example.org")
+    slot = make_slot(world["mentor"], NOW + timedelta(days=3), world["type"])
+    entry = services.join(world["b"], world["type"].id, None, None, None)
+    db.session.commit()
+    hold = services.offer_slot(slot)
+    db.session.commit()
+    assert hold is not None and entry.status == "offered"
+    deactivate(world["mentor"], admin)
+    db.session.commit()
+    assert hold.status == "lapsed" and entry.status == "waiting"
+    ctx.shift(timedelta(hours=2))  # past the hold's old end: nothing is left to expire
+    assert services.expire_holds() == 0
+    assert entry.status == "waiting" and services.position(entry) == 1
+    later = make_slot(world["other_mentor"], NOW + timedelta(days=4), world["type"])
+    assert services.offer_slot(later).candidate_id == world["b"].id

@@ -96,9 +96,7 @@ def _user(user_id: int) -> User:
 def user(user_id: int):
     person = _user(user_id)
     form = RoleForm(role=person.role)
-    return render_template(
-        "admin/user.html", person=person, form=form, button_form=EmptyForm(), **services.user_activity(person)
-    )
+    return render_template("admin/user.html", person=person, form=form, **services.user_activity(person))
 
 
 @bp.route("/users/<int:user_id>/role", methods=["POST"])

@@ -13,6 +13,7 @@ from portal.cvs import services
 from portal.cvs.models import CVDocument, CVReview
 from portal.db import utcnow
 from portal.extensions import db
+from portal.statuses import ReviewStatus
 
 FIRST_VERSION = [
     "Sam Taylor",
@@ -66,7 +67,7 @@ def seed_cvs(candidate: User, reviewer: User) -> int:
         document_name=first.name,
         target_role="Junior ML engineer in London",
         questions="Does my analyst background read as relevant for ML engineering roles?",
-        status="completed",
+        status=ReviewStatus.COMPLETED,
         reviewer_id=reviewer.id,
         claimed_at=utcnow() - timedelta(days=18),
         completed_at=utcnow() - timedelta(days=17),

@@ -95,7 +95,6 @@ def detail(document_id: int):
         reviews=reviews,
         form=form,
         has_open=has_open,
-        button_form=EmptyForm(),
     )
 
 
@@ -220,7 +219,6 @@ def review(review_id: int):
         diff_counts=diff_summary(diff) if diff else (0, 0),
         sections=SECTIONS,
         show_feedback=show_feedback,
-        button_form=EmptyForm(),
         can_download=item.document is not None and services.can_download(item.document, current_user),
     )
 
@@ -297,7 +295,6 @@ def all_reviews():
         now=utcnow(),
         too_long=WAITING_TOO_LONG,
         form=form,
-        button_form=EmptyForm(),
     )
 
 

@@ -8,6 +8,7 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.feedback.models import SessionFeedback, SessionRating
 from portal.interviews.models import Booking, Slot
+from portal.statuses import BookingStatus, FeedbackStatus
 
 NOTES = (
     (
@@ -30,7 +31,7 @@ def seed_feedback() -> int:
         sa.select(Booking)
         .join(Booking.slot)
         .where(
-            Booking.status == "completed",
+            Booking.status == BookingStatus.COMPLETED,
             Slot.starts_at < utcnow(),
             ~sa.exists().where(SessionFeedback.booking_id == Booking.id),
         )
@@ -46,7 +47,7 @@ def seed_feedback() -> int:
             SessionFeedback(
                 booking_id=booking.id,
                 mentor_id=booking.slot.mentor_id,
-                status="published",
+                status=FeedbackStatus.PUBLISHED,
                 published_at=booking.slot.ends_at,
                 score_python=min(base + 1, 5),
                 score_ml=base,

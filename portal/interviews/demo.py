@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -13,6 +12,7 @@ from portal.extensions import db
 from portal.interviews.availability import new_series, plan_series, publish_slots
 from portal.interviews.models import Booking, BookingPolicy, InterviewType, Slot
 from portal.interviews.services import POLICY_DEFAULTS
+from portal.statuses import BookingStatus
 
 DEFAULT_INTERVIEW_TYPES = (
     (
@@ -58,8 +58,8 @@ def _booking(slot: Slot, candidate: User, status: str, note: str) -> Booking:
         candidate=candidate,
         status=status,
         focus_note=note,
-        uid=f"booking-{uuid.uuid4()}@career-portal",
-        outcome_at=slot.ends_at if status != "booked" else None,
+        uid=Booking.new_uid(),
+        outcome_at=slot.ends_at if status != BookingStatus.BOOKED else None,
     )
 
 
@@ -92,12 +92,14 @@ def seed_interviews(mentors: list[User], candidates: list[User]) -> int:
             db.session.add(past)
             first = weeks_ago % 2 == index % 2
             candidate = candidates[0] if first else candidates[1 + (weeks_ago + index) % (len(candidates) - 1)]
-            status = "no_show" if (not first and weeks_ago == 4) else "completed"
+            status = BookingStatus.NO_SHOW if (not first and weeks_ago == 4) else BookingStatus.COMPLETED
             db.session.add(_booking(past, candidate, status, FOCUS_NOTES[weeks_ago % 3]))
             created += 1
         # Upcoming bookings on the second and third open slot.
         for offset, candidate in ((2, candidates[0]), (4, candidates[1 % len(candidates)])):
             if offset < len(slots):
-                db.session.add(_booking(slots[offset], candidate, "booked", FOCUS_NOTES[(offset + index) % 3]))
+                db.session.add(
+                    _booking(slots[offset], candidate, BookingStatus.BOOKED, FOCUS_NOTES[(offset + index) % 3])
+                )
     db.session.flush()
     return created

@@ -71,7 +71,6 @@ def index():
         entries=entries,
         positions=positions,
         holds=services.active_holds(current_user),
-        button_form=EmptyForm(),
     )
 
 
@@ -118,7 +117,6 @@ def offer(booking_id: int):
         hold=hold,
         form=form,
         active=hold.hold_is_active(utcnow()),
-        button_form=EmptyForm(),
         now=utcnow(),
     )
 
