@@ -405,7 +405,8 @@ def page_parameters(dataset: Dataset) -> dict[str, Any]:
     """Per data set: an interview type, dates for the filters and reports, and the week with most sessions."""
     from benchmarks.app import create_bench_app
     from portal.extensions import db
-    from portal.interviews.models import LIVE_BOOKING_STATUSES, Booking, InterviewType, Slot
+    from portal.interviews.models import Booking, InterviewType, Slot
+    from portal.statuses import LIVE
     from portal.timeutil import to_local
 
     today = datetime.now(LOCAL_ZONE).date()
@@ -414,9 +415,7 @@ def page_parameters(dataset: Dataset) -> dict[str, Any]:
         type_id = db.session.scalar(sa.select(sa.func.min(InterviewType.id)).where(InterviewType.active.is_(True)))
         weeks: Counter[date] = Counter()
         for (starts_at,) in db.session.execute(
-            sa.select(Slot.starts_at)
-            .join(Booking, Booking.slot_id == Slot.id)
-            .where(Booking.status.in_(LIVE_BOOKING_STATUSES))
+            sa.select(Slot.starts_at).join(Booking, Booking.slot_id == Slot.id).where(Booking.status.in_(LIVE))
         ):
             day = to_local(starts_at, "Europe/London").date()
             weeks[day - timedelta(days=day.weekday())] += 1

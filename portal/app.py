@@ -68,6 +68,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     # A request body may carry the largest CV plus the form around it; anything bigger gets the 413 page.
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and "pool_pre_ping" not in (config or {}).get(
+        "SQLALCHEMY_ENGINE_OPTIONS", {}
+    ):
+        # A file on this machine cannot drop a connection: checking each one before use only costs time.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         app.config["MAX_CONTENT_LENGTH"] = int(app.config["CV_MAX_BYTES"]) + 1024 * 1024
     check_production_safety(app.config)

@@ -214,6 +214,15 @@ def accept_invitation(token: str, password: str, timezone: str) -> User:
     return user
 
 
+# Built once: it runs on every signed-in request, and SQLAlchemy then reuses its compiled form as it is.
+_USER_WITH_UNREAD = sa.select(
+    User,
+    sa.select(sa.func.count(Notification.id))
+    .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+    .scalar_subquery(),
+).where(User.id == sa.bindparam("user_id"))
+
+
 def load_user_from_session(identity: str) -> User | None:
     """Flask-Login loader: the cookie's id and session version must match an active user.
 
@@ -223,12 +232,7 @@ def load_user_from_session(identity: str) -> User | None:
     user_id = optional_id(user_text)
     if user_id is None or not (version.isascii() and version.isdigit()):
         return None
-    unread = (
-        sa.select(sa.func.count(Notification.id))
-        .where(Notification.user_id == User.id, Notification.read_at.is_(None))
-        .scalar_subquery()
-    )
-    row = db.session.execute(sa.select(User, unread).where(User.id == user_id)).first()
+    row = db.session.execute(_USER_WITH_UNREAD, {"user_id": user_id}).first()
     if row is None:
         return None
     user, unread_count = row

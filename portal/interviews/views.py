@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from itertools import groupby
 
 import sqlalchemy as sa
@@ -21,11 +22,39 @@ from portal.interviews.forms import BookingForm, CancelBookingForm, RescheduleFo
 from portal.interviews.models import Booking, InterviewType, Slot
 from portal.pagination import paginate
 from portal.security import role_required
-from portal.timeutil import to_local
+from portal.timeutil import format_local, to_local
 from portal.views import date_arg, int_arg, show_error
 
 bp = Blueprint("interviews", __name__, url_prefix="/interviews")
 SLOTS_PER_PAGE = 30
+
+
+@dataclass(frozen=True)
+class SlotChoice:
+    """One bookable slot as a list shows it, its times already in the viewer's zone."""
+
+    id: int
+    starts_at: datetime
+    day: date
+    start: str  # "09:00 BST"
+    end: str
+    when: str  # "Mon 5 Oct 2026, 09:00 BST"
+    type_name: str
+    mentor_name: str
+
+    @classmethod
+    def of(cls, row, zone_name: str) -> SlotChoice:
+        local_start = to_local(row.starts_at, zone_name)
+        return cls(
+            id=row.id,
+            starts_at=row.starts_at,
+            day=local_start.date(),
+            start=format_local(row.starts_at, zone_name, with_date=False),
+            end=format_local(row.ends_at, zone_name, with_date=False),
+            when=format_local(row.starts_at, zone_name),
+            type_name=row.type_name,
+            mentor_name=row.mentor_name,
+        )
 
 
 def slot_browser(exclude_slot: Slot | None = None, only_type_id: int | None = None) -> dict:
@@ -54,11 +83,8 @@ def slot_browser(exclude_slot: Slot | None = None, only_type_id: int | None = No
     if exclude_slot is not None:
         statement = statement.where(Slot.id != exclude_slot.id)
     pagination = paginate(statement, SLOTS_PER_PAGE, rows=True)
-    zone_name = current_user.timezone
-    days = [
-        (day, list(items))
-        for day, items in groupby(pagination.items, key=lambda slot: to_local(slot.starts_at, zone_name).date())
-    ]
+    choices_ = [SlotChoice.of(row, current_user.timezone) for row in pagination.items]
+    days = [(day, list(items)) for day, items in groupby(choices_, key=lambda choice: choice.day)]
     types = db.session.execute(
         sa.select(InterviewType.id, InterviewType.name)
         .where(InterviewType.active.is_(True), InterviewType.id == only_type_id if only_type_id else sa.true())
