@@ -43,7 +43,7 @@ from portal.notifications.views import bp as notifications_bp
 from portal.pages.views import bp as pages_bp
 from portal.security import apply_security_headers
 from portal.storage import init_storage
-from portal.timeutil import format_local
+from portal.timeutil import countdown, format_local, to_local
 from portal.waitlist import events as waitlist_events
 from portal.waitlist.views import bp as waitlist_bp
 
@@ -178,6 +178,13 @@ def register_template_helpers(app: Flask) -> None:
     @app.template_filter("local")
     def local_time(instant, with_date: bool = True) -> str:
         return format_local(instant, memo.remembered("viewer_zone", viewer_zone), with_date)
+
+    @app.template_filter("local_date")
+    def local_date(instant) -> str:
+        """The viewer's local date of an instant, as YYYY-MM-DD."""
+        return to_local(instant, memo.remembered("viewer_zone", viewer_zone)).date().isoformat()
+
+    app.add_template_filter(countdown)
 
     @app.template_global()
     def time_tag(instant, with_date: bool = True) -> Markup:

@@ -110,6 +110,7 @@ FIXED_SETTINGS: dict[str, Any] = {
     "PASSWORD_RESET_HOURS": 1,
     "INVITATION_DAYS": 7,
     "PUBLIC_PAGES_RECHECK_SECONDS": 1.0,  # how stale a visitor's public page may be after an edit elsewhere
+    "CALENDAR_FIGURES_SECONDS": 30,  # how old the slot calendar's marks and "next available" may be
     "SITE_NAME": "Career Services",
     "SITE_ADDRESS": "Career Services, ML Engineering Bootcamp, London, United Kingdom",
 }

@@ -113,7 +113,12 @@ def limit_refusal(candidate: Any, slot: Any, policy: Any, others: list[Any], mov
 
 
 def cutoff_passed(booking: Any, policy: Any, now: datetime) -> bool:
-    return now > booking.slot.starts_at - timedelta(hours=policy.cancel_cutoff_hours)
+    return within_cutoff(booking.slot, policy, now)
+
+
+def within_cutoff(slot: Any, policy: Any, now: datetime) -> bool:
+    """The slot starts too soon for a booking of it to be cancelled or moved online."""
+    return now > slot.starts_at - timedelta(hours=policy.cancel_cutoff_hours)
 
 
 def change_refusal(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -46,3 +46,22 @@ def format_local(instant: datetime | None, zone_name: str | None, with_date: boo
     if not with_date:
         return time_part
     return f"{local:%a} {local.day} {local:%b %Y}, {time_part}"
+
+
+def _plural(count: int, unit: str) -> str:
+    return f"{count} {unit}{'' if count == 1 else 's'}"
+
+
+def countdown(delta: timedelta) -> str:
+    """How long until something starts, rounded the way a person says it: "In 1 day and 3 hours.",
+    "In 2 h 15 min.", "In 5 minutes.", or "Happening now." once it has started."""
+    minutes = round(delta.total_seconds() / 60)
+    if minutes <= 0:
+        return "Happening now."
+    if minutes < 60:
+        return f"In {_plural(minutes, 'minute')}."
+    if minutes < 24 * 60:
+        hours, rest = divmod(minutes, 60)
+        return f"In {hours} h {rest} min." if rest else f"In {_plural(hours, 'hour')}."
+    days, hours = divmod(round(minutes / 60), 24)
+    return f"In {_plural(days, 'day')} and {_plural(hours, 'hour')}." if hours else f"In {_plural(days, 'day')}."

@@ -68,7 +68,8 @@ def app_settings(database_uri: str, tmp_path: Path, **overrides) -> dict:
         "MAIL_BACKEND": "console",
         "RATELIMIT_STORAGE_URI": "memory://",
         "PORTAL_ENV": "testing",
-        "PUBLIC_PAGES_RECHECK_SECONDS": 0,  # every public page looks up the newest revisions: counts are exact
+        "PUBLIC_PAGES_RECHECK_SECONDS": 0,
+        "CALENDAR_FIGURES_SECONDS": 0,  # every public page looks up the newest revisions: counts are exact
         "PUBLIC_URL": "http://localhost",  # the test client's own address, so links in emails open in it
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,

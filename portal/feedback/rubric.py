@@ -11,6 +11,7 @@ class Criterion:
     name: str
     descriptors: tuple[str, str, str, str, str]  # for scores 1..5
     practice: str  # what to practise when the score is low
+    practised_in: str = "technical"  # a word in the name of the interview type that practises it
 
     @property
     def column(self) -> str:
@@ -68,6 +69,7 @@ CRITERIA: tuple[Criterion, ...] = (
             "A complete, scalable design with clear reasoning about cost, latency and reliability.",
         ),
         "Sketch an end-to-end design: data pipeline, training, a model API, deployment and drift monitoring.",
+        "system design",
     ),
     Criterion(
         "communication",
@@ -80,6 +82,7 @@ CRITERIA: tuple[Criterion, ...] = (
             "Compelling and precise; led the conversation with confidence.",
         ),
         "Answer practice questions with a clear structure (situation, action, result) and time yourself.",
+        "behavioural",
     ),
 )
 CRITERIA_BY_KEY = {criterion.key: criterion for criterion in CRITERIA}

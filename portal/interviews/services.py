@@ -103,6 +103,35 @@ def bookable_slots_query(policy: BookingPolicy, now: datetime, **filters) -> sa.
     return _bookable(statement, policy, now, **filters)
 
 
+def open_slots_per_day(
+    policy: BookingPolicy, now: datetime, days: list[date], zone_name: str, **filters
+) -> dict[date, int]:
+    """How many bookable slots each local day holds (one query; each day a bucket from local midnight to the next,
+    clock changes and all)."""
+    if not days:
+        return {}
+    tz = zone(zone_name)
+    edges = [datetime.combine(day, time.min, tz).astimezone(UTC) for day in [*days, days[-1] + timedelta(days=1)]]
+    bucket = sa.case(*((Slot.starts_at < edge, index) for index, edge in enumerate(edges[1:])))
+    statement = _bookable(
+        sa.select(bucket, sa.func.count(Slot.id)).select_from(Slot),
+        policy,
+        now,
+        start=edges[0],
+        end=edges[-1],
+        **filters,
+    )
+    rows = db.session.execute(statement.order_by(None).group_by(bucket))
+    return {days[index]: int(count) for index, count in rows if index is not None}
+
+
+def next_available(policy: BookingPolicy, now: datetime, by: str, **filters) -> dict[int, datetime]:
+    """The start of the soonest bookable slot for each interview type (`by="type"`) or mentor (`by="mentor"`)."""
+    key = Slot.interview_type_id if by == "type" else Slot.mentor_id
+    statement = _bookable(sa.select(key, sa.func.min(Slot.starts_at)).select_from(Slot), policy, now, **filters)
+    return {key_id: first for key_id, first in db.session.execute(statement.order_by(None).group_by(key))}
+
+
 def local_day_bounds(first: date | None, last: date | None, zone_name: str) -> tuple[datetime | None, datetime | None]:
     """UTC instants bounding whole local days."""
     tz = zone(zone_name)

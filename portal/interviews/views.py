@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from itertools import groupby
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from portal import rules
+from portal import memo, rules
 from portal.auth.models import User
 from portal.cvs.services import candidate_documents
 from portal.db import utcnow
@@ -93,6 +93,19 @@ def slot_browser(exclude_slot: Slot | None = None, only_type_id: int | None = No
     mentors = db.session.execute(
         sa.select(User.id, User.name).where(User.role == "mentor", User.active.is_(True)).order_by(User.name)
     ).all()
+    calendar_ = month_calendar(policy, filters, problems)
+    seconds = current_app.config["CALENDAR_FIGURES_SECONDS"]
+    zone_name = current_user.timezone
+    next_by_type = memo.shared_for(
+        seconds,
+        ("next-by-type", zone_name, filters["mentor"]),
+        lambda: services.next_available(policy, utcnow(), "type", mentor_id=filters["mentor"]),
+    )
+    next_by_mentor = memo.shared_for(
+        seconds,
+        ("next-by-mentor", zone_name, filters["type"]),
+        lambda: services.next_available(policy, utcnow(), "mentor", type_id=filters["type"]),
+    )
     query_args = {
         key: (value.isoformat() if isinstance(value, date) else value) for key, value in filters.items() if value
     }
@@ -105,7 +118,71 @@ def slot_browser(exclude_slot: Slot | None = None, only_type_id: int | None = No
         "query_args": query_args,
         "problems": problems,
         "policy": policy,
+        "calendar": calendar_,
+        "calendar_args": {key: filters[key] for key in ("type", "mentor") if filters[key]},
+        "next_by_type": next_by_type,
+        "next_by_mentor": next_by_mentor,
     }
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    in_month: bool
+    open_slots: int
+    today: bool
+    bookable: bool  # inside the policy's notice and horizon
+    chosen: bool
+
+
+@dataclass(frozen=True)
+class MonthCalendar:
+    month: date  # its first day
+    weeks: list[list[CalendarDay]]
+    previous: date | None
+    next: date | None
+
+
+def month_calendar(policy, filters: dict, problems: list[str]) -> MonthCalendar:
+    """The month the viewer looks at, a week a row from Monday, each day with its number of open slots."""
+    zone_name = current_user.timezone
+    now = utcnow()
+    today = to_local(now, zone_name).date()
+    last_bookable = to_local(now + timedelta(days=policy.horizon_days), zone_name).date()
+    first_bookable = to_local(now + timedelta(hours=policy.min_notice_hours), zone_name).date()
+    chosen = filters["from"] if filters["from"] and filters["from"] == filters["to"] else None
+    shown = date_arg("month", problems, "Month") or filters["from"] or today
+    month = max(shown, today).replace(day=1)  # the past has nothing to book
+    start = month - timedelta(days=month.weekday())
+    next_month = (month + timedelta(days=32)).replace(day=1)
+    end = next_month - timedelta(days=1)
+    end += timedelta(days=6 - end.weekday())
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    counts = memo.shared_for(
+        current_app.config["CALENDAR_FIGURES_SECONDS"],
+        ("calendar", zone_name, month, filters["type"], filters["mentor"]),
+        lambda: services.open_slots_per_day(
+            policy, now, days, zone_name, type_id=filters["type"], mentor_id=filters["mentor"]
+        ),
+    )
+    cells = [
+        CalendarDay(
+            day=day,
+            in_month=day.month == month.month,
+            open_slots=counts.get(day, 0),
+            today=day == today,
+            bookable=first_bookable <= day <= last_bookable,
+            chosen=day == chosen,
+        )
+        for day in days
+    ]
+    previous = (month - timedelta(days=1)).replace(day=1)
+    return MonthCalendar(
+        month=month,
+        weeks=[cells[index : index + 7] for index in range(0, len(cells), 7)],
+        previous=previous if previous >= today.replace(day=1) else None,
+        next=next_month if next_month <= last_bookable else None,
+    )
 
 
 @bp.route("/slots")
@@ -158,7 +235,7 @@ def book(slot_id: int):
             return _slot_taken_page(slot)
         except DomainError as error:
             form.form_errors.append(error.message)
-    return render_template("interviews/book.html", slot=slot, form=form, policy=policy)
+    return render_template("interviews/book.html", slot=slot, form=form, policy=policy, now=utcnow())
 
 
 @bp.route("/bookings")

@@ -6,8 +6,11 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, render_template
 from flask_login import current_user
 
+from portal import dashboards
 from portal.caching import public_page
+from portal.db import utcnow
 from portal.extensions import db
+from portal.interviews.services import get_policy
 from portal.pages import services
 from portal.readiness import readiness
 
@@ -24,9 +27,26 @@ def _public(slugs: tuple[str, ...], render):
 
 @bp.route("/")
 def home():
+    if current_user.is_authenticated:
+        return workspace()
     return _public(
         ("offer",),
         lambda: render_template("pages/home.html", offer=services.page("offer"), meta=services.page_meta()["home"]),
+    )
+
+
+def workspace():
+    """A signed-in person's home: their own dashboard."""
+    now = utcnow()
+    if current_user.is_admin:
+        return render_template("pages/admin_home.html", home=dashboards.admin_home(current_user, now), now=now)
+    if current_user.is_mentor:
+        return render_template("pages/mentor_home.html", home=dashboards.mentor_home(current_user, now), now=now)
+    return render_template(
+        "pages/candidate_home.html",
+        home=dashboards.candidate_home(current_user, now),
+        policy=get_policy(),
+        now=now,
     )
 
 
