@@ -176,8 +176,8 @@ def register_template_helpers(app: Flask) -> None:
         return current_user.timezone if current_user.is_authenticated else app.config["PORTAL_TIMEZONE"]
 
     @app.template_filter("local")
-    def local_time(instant, with_date: bool = True) -> str:
-        return format_local(instant, memo.remembered("viewer_zone", viewer_zone), with_date)
+    def local_time(instant, with_date: bool = True, date_only: bool = False) -> str:
+        return format_local(instant, memo.remembered("viewer_zone", viewer_zone), with_date, date_only)
 
     @app.template_filter("local_date")
     def local_date(instant) -> str:
@@ -187,11 +187,13 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(countdown)
 
     @app.template_global()
-    def time_tag(instant, with_date: bool = True) -> Markup:
-        """A <time> element: the instant for machines, the viewer's local time (and date) for people."""
+    def time_tag(instant, with_date: bool = True, date_only: bool = False) -> Markup:
+        """A <time> element: the instant for machines, the viewer's local time (and date, or the date only) for
+        people."""
         if instant is None:
             return Markup("")
-        return Markup('<time datetime="{}">{}</time>').format(instant.isoformat(), local_time(instant, with_date))
+        shown = local_time(instant, with_date, date_only)
+        return Markup('<time datetime="{}">{}</time>').format(instant.isoformat(), shown)
 
     def button_form() -> EmptyForm:
         """A form for the layout's buttons; it never reads the request body (an error page may be answering

@@ -37,11 +37,16 @@ def to_local(instant: datetime, zone_name: str | None) -> datetime:
     return instant.astimezone(zone(zone_name))
 
 
-def format_local(instant: datetime | None, zone_name: str | None, with_date: bool = True) -> str:
-    """'Thu 26 Nov 2026, 18:00 GMT': local date and time with the zone abbreviation."""
+def format_local(
+    instant: datetime | None, zone_name: str | None, with_date: bool = True, date_only: bool = False
+) -> str:
+    """'Thu 26 Nov 2026, 18:00 GMT': local date and time with the zone abbreviation ('18:00 GMT' without the
+    date, '26 Nov 2026' for the date only)."""
     if instant is None:
         return ""
     local = to_local(instant, zone_name)
+    if date_only:
+        return f"{local.day} {local:%b %Y}"
     time_part = f"{local:%H:%M} {local.tzname()}"
     if not with_date:
         return time_part

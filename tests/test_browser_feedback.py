@@ -176,7 +176,8 @@ def test_mentor_drafts_and_publishes_candidate_reads_rates_and_sees_progress(app
     # ... and sees their progress: chart, table, what to practise next and the timeline.
     page.get_by_role("link", name="Progress", exact=True).click()
     page.get_by_role("heading", level=1, name="My progress").wait_for()
-    assert page.locator("svg.progress-chart").is_visible()
+    assert page.locator("svg.progress-chart-wide").is_visible()
+    assert not page.locator("svg.progress-chart-narrow").is_visible()
     with app.app_context():
         python_scores = db.session.scalar(
             sa.select(sa.func.count(SessionFeedback.id)).where(
@@ -184,8 +185,8 @@ def test_mentor_drafts_and_publishes_candidate_reads_rates_and_sees_progress(app
             )
         )
     assert python_scores == 2
-    assert page.locator("svg.progress-chart g[data-criterion=python] circle").count() == python_scores
-    assert page.locator("svg.progress-chart g[data-criterion=data] polygon").count() == 2  # not assessed last time
+    assert page.locator("svg.progress-chart-wide g[data-criterion=python] circle").count() == python_scores
+    assert page.locator("svg.progress-chart-wide g[data-criterion=data] polygon").count() == 2  # not assessed last time
     table = page.locator("#scores-table")
     assert table.locator("tbody tr").count() == 3
     assert [
@@ -239,7 +240,17 @@ def test_feedback_pages_at_360px(app, make, browser, live_server):
         check(f"/feedback/sessions/{ids['published'][-1]}", f"Feedback: {TYPE_NAME}")
         assert page.locator(".rubric-table").is_visible()
         check("/feedback/progress", "My progress")
-        assert page.locator("svg.progress-chart").is_visible()
+        chart = page.locator("svg.progress-chart-narrow")
+        assert chart.is_visible() and not page.locator("svg.progress-chart-wide").is_visible()
+        # The axis text as drawn on screen: no label under 12 px.
+        heights = chart.locator("text").evaluate_all("texts => texts.map(t => t.getBoundingClientRect().height)")
+        sizes = chart.evaluate(
+            "svg => [...svg.querySelectorAll('text')].map(t => parseFloat(t.getAttribute('font-size'))"
+            " * svg.getBoundingClientRect().width / svg.viewBox.baseVal.width)"
+        )
+        assert heights and min(sizes) >= 12, sizes
+        dates = page.locator("#scores-table tbody th").all_inner_texts()
+        assert all(re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4}", text.strip()) for text in dates), dates
         context.clear_cookies()
 
         log_in(page, ADMIN)

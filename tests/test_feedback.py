@@ -169,6 +169,12 @@ def test_candidate_rates_once_after_the_session_and_only_admins_read_the_comment
     assert "Rate this session" in candidate.get(url).get_data(as_text=True)
     bad = candidate.post(url + "/rate", data={"score": "9"}, follow_redirects=True).get_data(as_text=True)
     assert "Not a valid choice" in bad
+    empty = candidate.post(url + "/rate", data={"comment": "Kept while I choose"})
+    page = empty.get_data(as_text=True)
+    assert empty.status_code == 400 and "<title>Error: Feedback:" in page
+    summary = page[page.index('id="error-summary"') : page.index("</div>", page.index('id="error-summary"'))]
+    assert "There is a problem" in summary and '<a href="#score" class="alert-link">Choose a rating.</a>' in summary
+    assert 'id="score-error"' in page and "Kept while I choose</textarea>" in page
     candidate.post(url + "/rate", data={"score": "4", "comment": "Useful, a bit rushed"})
     again = candidate.post(url + "/rate", data={"score": "1"}, follow_redirects=True).get_data(as_text=True)
     assert "already rated this session" in again
@@ -239,10 +245,20 @@ def publish_series_of_feedback(app, world, scores: list[int], first_days_ago: in
 def test_chart_is_valid_svg_whose_points_match_the_data(app, world):
     publish_series_of_feedback(app, world, [2, 3, 5])
     html = as_user(app, "sam@example.org").get("/feedback/progress").get_data(as_text=True)
-    svg_text = re.search(
-        r'<svg xmlns="http://www.w3.org/2000/svg"[^>]*class="progress-chart".*?</svg>', html, re.S
-    ).group(0)
-    root = ET.fromstring(svg_text)
+    wide, narrow = (
+        ET.fromstring(
+            re.search(
+                rf'<svg xmlns="http://www.w3.org/2000/svg"[^>]*class="progress-chart progress-chart-{name}".*?</svg>',
+                html,
+                re.S,
+            ).group(0)
+        )
+        for name in ("wide", "narrow")
+    )
+    narrow_python = narrow.find(f".//{SVG}g[@data-criterion='python']")
+    ys = [float(point.split(",")[1]) for point in narrow_python.find(f"{SVG}polyline").get("points").split()]
+    assert ys == [chart.score_y(2, chart.NARROW), chart.score_y(3, chart.NARROW), chart.score_y(5, chart.NARROW)]
+    root = wide
     assert root.tag == f"{SVG}svg" and root.get("role") == "img"
     assert root.find(f"{SVG}title").text == "Interview scores over time"
     python = root.find(f".//{SVG}g[@data-criterion='python']")
@@ -278,6 +294,21 @@ def test_progress_empty_state(world, app):
 
 def test_chart_with_no_data_is_empty():
     assert str(chart.progress_chart({}, "Europe/London")) == ""
+
+
+def test_the_narrow_chart_labels_a_few_dates_and_keeps_its_text_large():
+    dates = [NOW - timedelta(days=7 * week) for week in range(10, 0, -1)]
+    drawn = str(chart.progress_chart({"python": [(when, 3) for when in dates]}, "Europe/London"))
+    wide, narrow = (ET.fromstring(svg) for svg in re.findall(r"<svg .*?</svg>", drawn, re.S))
+
+    def date_labels(root):
+        return [text.text for text in root.iter(f"{SVG}text") if not text.text.isdigit()]
+
+    assert len(date_labels(wide)) == 10
+    assert date_labels(narrow) == ["11 Aug", "1 Sep", "22 Sep", "13 Oct"]
+    # Drawn at 296 px (a 320 px phone) or wider, 13 units of text stay at 12 px or more.
+    assert {text.get("font-size") for text in narrow.iter(f"{SVG}text")} == {"13"}
+    assert chart.NARROW.font * 296 / chart.NARROW.width >= 12
 
 
 def test_progress_page_queries_do_not_grow_with_feedback(app, world, count_queries):

@@ -60,10 +60,19 @@ def session(booking_id: int):
                     "success",
                 )
                 return redirect(url_for("feedback.session", booking_id=booking.id))
+    return _session_page(booking, feedback, form, problem)
+
+
+def _session_page(booking, feedback, form, problem=None, rating_form=None, status: int = 200):
+    """The session's feedback page; `rating_form` is the candidate's refused rating, shown with its errors."""
+    is_mentor = current_user.id == booking.slot.mentor_id
     rating = (
         services.rating_for(booking) if (current_user.is_admin or current_user.id == booking.candidate_id) else None
     )
     history = services.revisions(feedback) if feedback and (is_mentor or current_user.is_admin) else []
+    can_rate = rules.can_rate(
+        current_user, booking, bool(feedback and feedback.is_published), rating is not None, utcnow()
+    )
     return render_template(
         "feedback/session.html",
         booking=booking,
@@ -76,16 +85,14 @@ def session(booking_id: int):
         markdown=render_markdown,
         history=history,
         rating=rating,
-        rating_form=RatingForm()
-        if rules.can_rate(current_user, booking, bool(feedback and feedback.is_published), rating is not None, utcnow())
-        else None,
-    )
+        rating_form=(rating_form or RatingForm()) if can_rate else None,
+    ), status
 
 
 @bp.route("/sessions/<int:booking_id>/rate", methods=["POST"])
 @role_required("candidate")
 def rate(booking_id: int):
-    booking, _ = _session(booking_id)
+    booking, feedback = _session(booking_id)
     form = RatingForm()
     if form.validate_on_submit():
         try:
@@ -95,9 +102,8 @@ def rate(booking_id: int):
             flash_refusal(error)
         else:
             flash("Thank you for rating the session.", "success")
-    else:
-        flash(" ".join(message for errors in form.errors.values() for message in errors), "danger")
-    return redirect(url_for("feedback.session", booking_id=booking_id))
+        return redirect(url_for("feedback.session", booking_id=booking_id))
+    return _session_page(booking, feedback, FeedbackForm(formdata=None), rating_form=form, status=400)
 
 
 @bp.route("/progress")
