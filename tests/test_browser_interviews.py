@@ -168,7 +168,8 @@ def test_mentor_publishes_series_candidate_books_reschedules_cancels_admin_sees_
     page.get_by_role("link", name="Schedule", exact=True).click()
     page.get_by_role("heading", level=1, name=re.compile("^Schedule: week of")).wait_for()
     assert_accessible(page)
-    day = page.locator(f'section[aria-labelledby="wd-{moved_day.isoformat()}"]')
+    mentor_week = page.get_by_role("region", name="Priya Shah's week")
+    day = mentor_week.locator(f'td[data-day="{moved_day.isoformat()}"]')
     for _ in range(3):  # the slot is at most a week or two ahead
         if day.count():
             break
@@ -176,12 +177,12 @@ def test_mentor_publishes_series_candidate_books_reschedules_cancels_admin_sees_
         target = next_week.get_attribute("href")
         next_week.click()
         page.wait_for_url(re.compile(re.escape(target) + "$"))
-    day.wait_for()
-    slot = day.locator(".week-slot").filter(has_text="19:15")
-    assert "Priya Shah" in slot.inner_text()
+    row = mentor_week.get_by_role("row").filter(has=page.get_by_role("rowheader", name="19:00"))
+    slot = row.locator(f'td[data-day="{moved_day.isoformat()}"] .week-slot')
+    assert "19:15" in slot.inner_text()
     # The cancelled booking freed the slot again.
     assert slot.locator(".badge").inner_text() == "Open"
-    assert day.locator(".week-slot .badge").all_inner_texts() == ["Open", "Open"]
+    assert day.locator(".week-slot .badge").all_inner_texts() == ["Open", "Open"]  # 18:00 and 19:15
 
     page.get_by_role("link", name="Bookings", exact=True).click()
     page.get_by_role("heading", level=1, name="Bookings").wait_for()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -34,6 +35,34 @@ def _mentors() -> list[User]:
 
 def _types() -> list[InterviewType]:
     return list(db.session.scalars(sa.select(InterviewType).order_by(InterviewType.name)))
+
+
+@dataclass
+class GridRow:
+    hour: int
+    cells: list[list[Slot]]  # one list a day, Monday first: the slots starting in this hour
+
+
+@dataclass
+class MentorWeek:
+    mentor: User
+    rows: list[GridRow]
+
+
+def week_grids(mentors: list[User], slots: list[Slot], monday: date, zone_name: str) -> list[MentorWeek]:
+    """A time grid for each mentor: a row per hour from their first to their last slot of the week, a column
+    per day, each slot in the cell of the local hour and day it starts."""
+    grids = []
+    for mentor in mentors:
+        placed = [(to_local(slot.starts_at, zone_name), slot) for slot in slots if slot.mentor_id == mentor.id]
+        if not placed:
+            continue
+        hours = range(min(local.hour for local, _ in placed), max(local.hour for local, _ in placed) + 1)
+        rows = {hour: GridRow(hour, [[] for _ in range(7)]) for hour in hours}
+        for local, slot in placed:
+            rows[local.hour].cells[(local.date() - monday).days].append(slot)
+        grids.append(MentorWeek(mentor, list(rows.values())))
+    return grids
 
 
 @bp.route("/")
@@ -79,14 +108,12 @@ def week():
         if slots
         else {}
     )
-    days = [(monday + timedelta(days=n), []) for n in range(7)]
-    zone_name = current_user.timezone
-    for slot in slots:
-        days[(to_local(slot.starts_at, zone_name).date() - monday).days][1].append(slot)
+    days = [monday + timedelta(days=n) for n in range(7)]
     filters = {"mentor": mentor_id, "type": type_id}
     return render_template(
         "interviews/admin_week.html",
         days=days,
+        grids=week_grids(mentor_page.items, slots, monday, current_user.timezone),
         bookings=bookings,
         mentor_page=mentor_page,
         monday=monday,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import groupby
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -18,6 +20,7 @@ from portal.interviews.models import InterviewType, Slot
 from portal.pagination import paginate
 from portal.security import is_safe_next, role_required
 from portal.statuses import SlotStatus
+from portal.timeutil import to_local
 from portal.views import flash_refusal, show_error
 
 bp = Blueprint("mentor", __name__, url_prefix="/mentor")
@@ -199,10 +202,19 @@ def schedule():
     now = utcnow()
     upcoming = paginate(services.mentor_sessions_query(mentor.id, True, now), UPCOMING_PER_PAGE, arg="upcoming")
     past = paginate(services.mentor_sessions_query(mentor.id, False, now), 20)
+    zone_name = current_user.timezone
+    agenda = [
+        (day, list(sessions))
+        for day, sessions in groupby(
+            upcoming.items, key=lambda booking: to_local(booking.slot.starts_at, zone_name).date()
+        )
+    ]
     return render_template(
         "interviews/mentor_schedule.html",
         mentor=mentor,
         upcoming=upcoming,
+        agenda=agenda,
+        today=to_local(now, zone_name).date(),
         past=past,
         outcome_form=OutcomeForm(),
         now=now,
