@@ -280,6 +280,33 @@ def test_password_reset_link_expires_after_an_hour(app, make, client, outbox):
         assert db.session.scalar(sa.select(PasswordReset.used_at)) is None
 
 
+def test_using_the_newer_reset_link_ends_the_older_one(make, client, outbox):
+    make.user(email="sam@example.org")
+    client.post("/password/forgot", data={"email": "sam@example.org"})
+    client.post("/password/forgot", data={"email": "sam@example.org"})
+    older, newer = (link_in(email.body_text, "/password/reset/") for email in outbox("sam@example.org"))
+    assert client.get(older).status_code == 200
+    assert client.post(newer, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 302
+    response = client.post(older, data={"password": "an attacker's choice", "confirm": "an attacker's choice"})
+    assert response.status_code == 400 and "expired or has already been used" in response.get_data(as_text=True)
+
+
+def test_changing_the_password_ends_reset_links_sent_before(make, client, auth, outbox):
+    make.user(email="sam@example.org")
+    client.post("/password/forgot", data={"email": "sam@example.org"})
+    link = link_in(outbox("sam@example.org")[-1].body_text, "/password/reset/")
+    auth.login("sam@example.org")
+    response = client.post(
+        "/account/password", data={"current_password": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
+    assert response.status_code == 302
+    auth.logout()
+    assert client.get(link).status_code == 400
+    response = client.post(link, data={"password": "an attacker's choice", "confirm": "an attacker's choice"})
+    assert response.status_code == 400
+    assert auth.login("sam@example.org", NEW_PASSWORD).status_code == 302
+
+
 def test_reset_with_a_made_up_token_is_refused(client):
     assert client.get("/password/reset/made-up-token").status_code == 400
 

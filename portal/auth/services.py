@@ -124,8 +124,17 @@ def check_reset_token(token: str) -> User:
     return _usable_reset(token).user
 
 
+def set_password(user: User, password: str) -> None:
+    """Store a new password: every session and every reset link of the user not yet used stop working."""
+    user.password_hash = hash_password(password)
+    user.end_all_sessions()
+    db.session.execute(
+        sa.delete(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+    )
+
+
 def reset_password(token: str, password: str) -> User:
-    """Set a new password through a reset link; the link and every session end."""
+    """Set a new password through a reset link; the link, every other link and every session end."""
     reset = _usable_reset(token)
     user = reset.user
     _check_new_password(password, user.email)
@@ -136,18 +145,16 @@ def reset_password(token: str, password: str) -> User:
     )
     if claimed.rowcount != 1:
         raise InvalidToken("This password reset link has already been used. Ask for a new one.")
-    user.password_hash = hash_password(password)
-    user.end_all_sessions()
+    set_password(user, password)
     return user
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Change a password after checking the current one; every other session ends."""
+    """Change a password after checking the current one; every other session and every reset link end."""
     if not verify_password(user.password_hash, current_password):
         raise DomainError("Your current password is not correct.", field="current_password")
     _check_new_password(new_password, user.email)
-    user.password_hash = hash_password(new_password)
-    user.end_all_sessions()
+    set_password(user, new_password)
 
 
 def update_profile(user: User, name: str, timezone: str) -> None:
