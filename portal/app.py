@@ -48,8 +48,10 @@ from portal.waitlist import events as waitlist_events
 from portal.waitlist.views import bp as waitlist_bp
 
 DEFAULT_RATE_LIMITS = {
-    "LOGIN_RATE_LIMIT": "20 per minute",
-    "LOGIN_ACCOUNT_RATE_LIMIT": "5 per minute;20 per hour",
+    "LOGIN_RATE_LIMIT": "20 per minute",  # every attempt from one address
+    "LOGIN_ACCOUNT_ADDRESS_RATE_LIMIT": "5 per minute;20 per hour",  # failed attempts on one account from one address
+    "LOGIN_ACCOUNT_FAILURES": "10 per hour",  # failed attempts on one account from anywhere before it is slowed
+    "LOGIN_ACCOUNT_SLOWDOWN": "1 per 10 seconds",  # then: attempts on it from browsers it never logged in from
     "REGISTER_RATE_LIMIT": "10 per hour",
     "RESET_RATE_LIMIT": "10 per hour",
     "RESET_ACCOUNT_RATE_LIMIT": "3 per hour",

@@ -16,6 +16,7 @@ _signals = Namespace()
 account_registered = _signals.signal("account-registered")  # User
 password_reset_requested = _signals.signal("password-reset-requested")  # User; token, hours
 invitation_sent = _signals.signal("invitation-sent")  # Invitation; token, days, by
+login_failures_piled_up = _signals.signal("login-failures-piled-up")  # User; attempts, seconds (once per window)
 
 # Availability ------------------------------------------------------------------------------------------------
 slots_published = _signals.signal("slots-published")  # list[Slot]; mentor, by

@@ -220,6 +220,70 @@ def test_login_is_rate_limited_per_account_with_a_page_that_says_when(make, auth
     assert auth.login("other@example.org").status_code == 302
 
 
+def attempt(client, email: str, password: str, address: str = "127.0.0.1"):
+    return client.post("/login", data={"email": email, "password": password}, environ_base={"REMOTE_ADDR": address})
+
+
+def test_failed_logins_from_one_address_do_not_lock_the_owner_out_elsewhere(app, make, client):
+    make.user(email="sam@example.org")
+    statuses = [attempt(client, "sam@example.org", "wrong password", "198.51.100.7").status_code for _ in range(6)]
+    assert statuses == [200] * 5 + [429]
+    owner = app.test_client()
+    assert attempt(owner, "sam@example.org", PASSWORD, "203.0.113.20").status_code == 302
+
+
+def test_successful_logins_do_not_count_towards_the_account_limit(make, client, auth):
+    make.user(email="sam@example.org")
+    for _ in range(7):
+        assert auth.login("sam@example.org").status_code == 302
+        auth.logout()
+
+
+def test_an_account_under_attack_slows_new_browsers_down_without_locking_the_owner_out(app, make, client):
+    app.config.update(LOGIN_ACCOUNT_FAILURES="3 per hour", LOGIN_ACCOUNT_SLOWDOWN="1 per 10 seconds")
+    make.user(email="sam@example.org")
+    usual_browser = app.test_client()
+    with time_machine.travel(utcnow(), tick=False) as traveller:
+        assert attempt(usual_browser, "sam@example.org", PASSWORD, "192.0.2.1").status_code == 302
+        for n in range(4):  # from four addresses, so no address reaches its own limit
+            assert attempt(client, "sam@example.org", "guess", f"198.51.100.{n}").status_code == 200
+        new_browser = app.test_client()
+        slowed = attempt(new_browser, "sam@example.org", PASSWORD, "203.0.113.20")
+        assert slowed.status_code == 429 and "Retry-After" in slowed.headers
+        wait = re.search(r"Wait (\d+) seconds, then try again\.", slowed.get_data(as_text=True))
+        assert wait and 10 <= int(wait.group(1)) <= 11
+        assert attempt(app.test_client(), "sam@example.org", PASSWORD, "192.0.2.1").status_code == 429
+        # the owner's usual browser is never slowed, whatever its address
+        assert attempt(usual_browser, "sam@example.org", PASSWORD, "192.0.2.99").status_code == 302
+        traveller.shift(timedelta(seconds=int(wait.group(1))))
+        assert attempt(new_browser, "sam@example.org", PASSWORD, "203.0.113.20").status_code == 302
+
+
+def test_the_owner_is_emailed_once_per_window_when_failed_logins_pile_up(app, make, client, outbox):
+    app.config.update(LOGIN_ACCOUNT_FAILURES="3 per hour", LOGIN_ACCOUNT_SLOWDOWN="1 per 10 seconds")
+    make.user(email="sam@example.org", name="Sam Taylor")
+    with time_machine.travel(utcnow(), tick=False) as traveller:
+        for n in range(2):
+            attempt(client, "sam@example.org", "guess", f"198.51.100.{n}")
+            attempt(client, "nobody@example.org", "guess", f"198.51.100.{n}")
+        assert outbox() == []
+        attempt(client, "sam@example.org", "guess", "198.51.100.2")
+        for n in range(3):
+            traveller.shift(timedelta(seconds=11))
+            attempt(client, "sam@example.org", "guess", f"198.51.100.{n + 3}")
+        emails = outbox("sam@example.org")
+        assert [email.subject for email in emails] == ["Failed attempts to log in to your account"]
+        assert emails[0].category == "security"
+        assert "at least 3 times in the last hour" in emails[0].body_text
+        assert "http://localhost/password/forgot" in emails[0].body_text
+        traveller.shift(timedelta(hours=1, seconds=1))
+        for n in range(3):
+            attempt(client, "sam@example.org", "guess", f"198.51.100.{n}")
+        assert len(outbox("sam@example.org")) == 2
+    attempt(client, "nobody@example.org", "guess", "198.51.100.9")
+    assert [email.to_address for email in outbox()] == ["sam@example.org"] * 2
+
+
 def test_login_is_rate_limited_per_ip(app, make, auth):
     app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
     statuses = [auth.login(f"user{n}@example.org", "wrong password").status_code for n in range(4)]

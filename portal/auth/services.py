@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from portal import events
+from portal.auth import throttle
 from portal.auth.models import ROLES, Invitation, PasswordReset, User
 from portal.db import utcnow
 from portal.errors import DomainError
@@ -98,6 +99,17 @@ def authenticate(email: str, password: str) -> User:
         raise InvalidCredentials("This account has been deactivated. Contact the career services team.")
     user.last_login_at = utcnow()
     return user
+
+
+def note_failed_login(email: str) -> None:
+    """Count a failed login on the account with this email; its owner is emailed once when failures pile up."""
+    if not throttle.record_failure(email):
+        return
+    user = find_user_by_email(email)
+    if user is not None and user.active:
+        current_app.logger.warning("repeated failed logins: user %s", user.id)
+        attempts, seconds = throttle.failure_threshold()
+        events.login_failures_piled_up.send(user, attempts=attempts, seconds=seconds)
 
 
 def request_password_reset(email: str) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.auth import services
+from portal.auth import services, throttle
 from portal.auth.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
@@ -28,14 +29,26 @@ def _form_email() -> str:
     return "account:" + (request.form.get("email") or "").strip().lower()
 
 
+def _form_email_and_address() -> str:
+    """Rate-limit key for failed logins: the account typed into the form together with the client's address."""
+    return f"{_form_email()}|{get_remote_address()}"
+
+
 def _limit(setting: str):
     return lambda: current_app.config[setting]
 
 
+def _attempt_failed(response) -> bool:
+    """Only failed attempts count towards the limits that use this (the view sets the flag)."""
+    return bool(g.get("login_failed"))
+
+
 def start_session(user, remember: bool = False) -> None:
-    """A fresh session for this user: nothing from the anonymous session survives (no fixation)."""
+    """A fresh session for this user: nothing from the anonymous session survives (no fixation). The browser is
+    remembered as one this account logs in from."""
     session.clear()
     login_user(user, remember=remember)
+    throttle.remember_device(user.email)
     current_app.logger.info("login: user %s", user.id)
 
 
@@ -63,18 +76,39 @@ def register():
     return render_template("auth/register.html", form=form)
 
 
+def _slowed_down(template: str, seconds: int, **context):
+    """The form again, saying how long to wait: the account has had too many failed attempts lately."""
+    context["form"].form_errors.append(
+        "There have been too many failed attempts to log in to this account. "
+        f"Wait {seconds} second{'s' if seconds != 1 else ''}, then try again."
+    )
+    return render_template(template, **context), 429, {"Retry-After": str(seconds)}
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_limit("LOGIN_RATE_LIMIT"), methods=["POST"])
-@limiter.limit(_limit("LOGIN_ACCOUNT_RATE_LIMIT"), key_func=_form_email, methods=["POST"])
+@limiter.limit(
+    _limit("LOGIN_ACCOUNT_ADDRESS_RATE_LIMIT"),
+    key_func=_form_email_and_address,
+    methods=["POST"],
+    deduct_when=_attempt_failed,
+)
 def login():
     if current_user.is_authenticated:
         return redirect(_after_login_target())
     form = LoginForm()
     if form.validate_on_submit():
+        wait = throttle.seconds_to_wait(form.email.data)
+        if wait:
+            current_app.logger.warning("login slowed down for an account from %s", request.remote_addr)
+            return _slowed_down("auth/login.html", wait, form=form)
         try:
             user = services.authenticate(form.email.data, form.password.data)
         except DomainError as error:
             current_app.logger.warning("failed login from %s", request.remote_addr)
+            g.login_failed = True
+            services.note_failed_login(form.email.data)
+            db.session.commit()
             form.form_errors.append(error.message)
         else:
             db.session.commit()

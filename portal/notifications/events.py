@@ -18,6 +18,10 @@ def _invitation_sent(invitation, token: str, days: int, by, **_) -> None:
     messages.invitation(invitation, token, days, by)
 
 
+def _login_failures_piled_up(user, attempts: int, seconds: int, **_) -> None:
+    messages.login_failures(user, attempts, seconds)
+
+
 def _booking_made(booking, from_waitlist: bool = False, **_) -> None:
     messages.booking_made(booking, from_waitlist)
 
@@ -58,6 +62,7 @@ def connect() -> None:
     events.account_registered.connect(_account_registered)
     events.password_reset_requested.connect(_password_reset_requested)
     events.invitation_sent.connect(_invitation_sent)
+    events.login_failures_piled_up.connect(_login_failures_piled_up)
     events.booking_made.connect(_booking_made)
     events.booking_moved.connect(_booking_moved)
     events.booking_cancelled.connect(_booking_cancelled)

@@ -284,3 +284,31 @@ def invitation(invitation: Invitation, token: str, days: int, by: User) -> None:
             category="security",
         ),
     )
+
+
+def _period(seconds: int) -> str:
+    """'hour', '10 minutes', '2 hours': a window in words."""
+    if seconds % 3600 == 0:
+        return "hour" if seconds == 3600 else f"{seconds // 3600} hours"
+    minutes = max(seconds // 60, 1)
+    return "minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def login_failures(user: User, attempts: int, seconds: int) -> None:
+    """Somebody keeps typing a wrong password for this account: the owner hears of it once per window."""
+    queue_email(
+        user.email,
+        OutgoingEmail(
+            "Failed attempts to log in to your account",
+            "login_failures",
+            {
+                "user": user,
+                "attempts": attempts,
+                "period": _period(seconds),
+                "reset_url": public_url("auth.forgot_password"),
+                "password_url": public_url("auth.change_password"),
+            },
+            category="security",
+        ),
+        user_id=user.id,
+    )
