@@ -53,6 +53,7 @@ DEFAULT_RATE_LIMITS = {
     "LOGIN_ACCOUNT_FAILURES": "10 per hour",  # failed attempts on one account from anywhere before it is slowed
     "LOGIN_ACCOUNT_SLOWDOWN": "1 per 10 seconds",  # then: attempts on it from browsers it never logged in from
     "REGISTER_RATE_LIMIT": "10 per hour",
+    "REGISTER_ACCOUNT_RATE_LIMIT": "3 per hour",  # emails to one address from the registration form
     "RESET_RATE_LIMIT": "10 per hour",
     "RESET_ACCOUNT_RATE_LIMIT": "3 per hour",
     "BOOKING_RATE_LIMIT": "30 per hour",

@@ -59,6 +59,12 @@ def test_visitor_reads_guide_and_faq_registers_logs_out_logs_in_changes_time_zon
     page.get_by_label("Confirm password").fill("analytical engine 1843")
     page.get_by_label("I have read the privacy notice").check()
     page.get_by_role("button", name="Create account").click()
+    page.get_by_role("heading", name="Check your email").wait_for()
+    assert_accessible(page)
+    page.goto(latest_email_link(app, "ada@example.org", "/register/confirm/"))
+    page.get_by_role("heading", name="Finish creating your account").wait_for()
+    assert_accessible(page)
+    page.get_by_role("button", name="Create my account").click()
     page.get_by_text("Your account is ready. Welcome!").wait_for()
     assert_accessible(page)
 

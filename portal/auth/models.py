@@ -1,4 +1,4 @@
-"""Accounts: users, password-reset tokens and mentor invitations."""
+"""Accounts: users, password-reset tokens, registrations waiting for confirmation and mentor invitations."""
 
 from __future__ import annotations
 
@@ -97,6 +97,23 @@ class PasswordReset(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class Registration(db.Model):
+    """A self-registration waiting for its email address to be confirmed. The account is made when the emailed link
+    is used, so the form never has to say whether an address already has an account."""
+
+    __tablename__ = "registrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    timezone: Mapped[str] = mapped_column(sa.String(64), default=DEFAULT_TIMEZONE)
+    token_digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Invitation(db.Model):

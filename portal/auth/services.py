@@ -9,7 +9,7 @@ from flask import current_app
 
 from portal import events
 from portal.auth import throttle
-from portal.auth.models import ROLES, Invitation, PasswordReset, User
+from portal.auth.models import ROLES, Invitation, PasswordReset, Registration, User
 from portal.db import utcnow
 from portal.errors import DomainError
 from portal.extensions import db
@@ -24,6 +24,7 @@ from portal.security import (
     token_digest,
     verify_password,
 )
+from portal.statuses import Role
 from portal.timeutil import DEFAULT_TIMEZONE, is_valid_timezone
 
 INVALID_LOGIN = "Enter a correct email address and password."
@@ -51,6 +52,23 @@ def _check_new_password(password: str, email: str) -> None:
         raise DomainError(problem, field="password")
 
 
+TAKEN = "An account with this email address already exists. Log in instead."
+
+
+def _add_user(email: str, name: str, password_hash: str, role: str, timezone: str) -> User:
+    """Insert the account; raises DomainError when the address is taken, even by a request a moment ago."""
+    if find_user_by_email(email) is not None:
+        raise DomainError(TAKEN, field="email")
+    user = User(email=email, name=name.strip(), password_hash=password_hash, role=role, timezone=timezone)
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+            db.session.flush()
+    except sa.exc.IntegrityError as error:
+        raise DomainError(TAKEN, field="email") from error
+    return user
+
+
 def create_user(
     email: str,
     name: str,
@@ -58,31 +76,71 @@ def create_user(
     role: str = "candidate",
     timezone: str = DEFAULT_TIMEZONE,
 ) -> User:
-    """A new account; raises DomainError when the email is taken or the password is refused."""
+    """A new account (command line, invitations, demo data); raises DomainError when the email is taken or the
+    password is refused."""
     email = normalise_email(email)
     if role not in ROLES:
         raise DomainError(f"Unknown role {role!r}.", field="role")
     if not is_valid_timezone(timezone):
         raise DomainError("Choose a time zone from the list.", field="timezone")
     _check_new_password(password, email)
-    if find_user_by_email(email) is not None:
-        raise DomainError("An account with this email address already exists. Log in instead.", field="email")
-    user = User(email=email, name=name.strip(), password_hash=hash_password(password), role=role, timezone=timezone)
+    return _add_user(email, name, hash_password(password), role, timezone)
+
+
+def start_registration(email: str, name: str, password: str, timezone: str) -> None:
+    """Self-registration, first step: email the address a link that creates the account or, when it already has
+    one, tell its owner. Either way one email is queued and the visitor sees the same page: nothing is revealed."""
+    email = normalise_email(email)
+    if not is_valid_timezone(timezone):
+        raise DomainError("Choose a time zone from the list.", field="timezone")
+    _check_new_password(password, email)
+    password_hash = hash_password(password)  # on both paths, so both take as long
+    existing = find_user_by_email(email)
+    if existing is not None:
+        current_app.logger.info("registration asked for an address that has an account: user %s", existing.id)
+        events.registration_for_existing_account.send(existing)
+        return
+    token, digest = new_token()
+    hours = current_app.config["REGISTRATION_HOURS"]
+    registration = Registration(
+        email=email,
+        name=name.strip(),
+        password_hash=password_hash,
+        timezone=timezone,
+        token_digest=digest,
+        expires_at=utcnow() + timedelta(hours=hours),
+    )
+    db.session.add(registration)
+    db.session.flush()
+    events.registration_started.send(registration, token=token, hours=hours)
+
+
+def usable_registration(token: str) -> Registration:
+    registration = db.session.scalar(sa.select(Registration).where(Registration.token_digest == token_digest(token)))
+    if registration is None or registration.confirmed_at is not None or registration.expires_at <= utcnow():
+        raise InvalidToken(
+            "This link has expired or has already been used. Register again, or log in if you already have an account."
+        )
+    return registration
+
+
+def confirm_registration(token: str) -> User:
+    """Self-registration, second step: the emailed link creates the candidate account (once) with the welcome."""
+    registration = usable_registration(token)
+    claimed = db.session.execute(
+        sa.update(Registration)
+        .where(Registration.id == registration.id, Registration.confirmed_at.is_(None))
+        .values(confirmed_at=utcnow())
+    )
+    if claimed.rowcount != 1:
+        raise InvalidToken("This link has already been used. Log in with the password you chose.")
     try:
-        with db.session.begin_nested():
-            db.session.add(user)
-            db.session.flush()
-    except sa.exc.IntegrityError as error:
-        raise DomainError(
-            "An account with this email address already exists. Log in instead.", field="email"
-        ) from error
-    return user
-
-
-def register_candidate(email: str, name: str, password: str, timezone: str) -> User:
-    """Self-registration: a candidate account and a welcome notice with its email."""
-    user = create_user(email, name, password, "candidate", timezone)
-    user.privacy_accepted_at = utcnow()
+        user = _add_user(
+            registration.email, registration.name, registration.password_hash, Role.CANDIDATE, registration.timezone
+        )
+    except DomainError as error:
+        raise InvalidToken(TAKEN) from error
+    user.privacy_accepted_at = registration.created_at
     events.account_registered.send(user)
     return user
 
@@ -113,10 +171,13 @@ def note_failed_login(email: str) -> None:
 
 
 def request_password_reset(email: str) -> None:
-    """Email a one-time reset link when an active account has this address; silent otherwise."""
+    """Email a one-time reset link when an active account has this address, else an email saying why not: either
+    way one email is queued, so the form's answer and the work behind it reveal nothing."""
+    email = normalise_email(email)
     user = find_user_by_email(email)
     if user is None or not user.active:
         current_app.logger.info("password reset asked for an unknown or inactive address")
+        events.password_reset_without_account.send(email, deactivated=user is not None)
         return
     token, digest = new_token()
     hours = current_app.config["PASSWORD_RESET_HOURS"]

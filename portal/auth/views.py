@@ -18,6 +18,7 @@ from portal.auth.forms import (
 )
 from portal.errors import DomainError
 from portal.extensions import db, limiter
+from portal.forms import EmptyForm
 from portal.security import is_safe_next
 from portal.views import show_error
 
@@ -59,21 +60,47 @@ def _after_login_target() -> str:
 
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(_limit("REGISTER_RATE_LIMIT"), methods=["POST"])
+@limiter.limit(_limit("REGISTER_ACCOUNT_RATE_LIMIT"), key_func=_form_email, methods=["POST"])
 def register():
+    """Step one: the same answer whether or not the address has an account (the email says which)."""
     if current_user.is_authenticated:
         return redirect(url_for("pages.home"))
     form = RegistrationForm()
     if form.validate_on_submit():
         try:
-            user = services.register_candidate(form.email.data, form.name.data, form.password.data, form.timezone.data)
+            services.start_registration(form.email.data, form.name.data, form.password.data, form.timezone.data)
             db.session.commit()
         except DomainError as error:
             show_error(form, error)
         else:
-            start_session(user)
-            flash("Your account is ready. Welcome!", "success")
-            return redirect(url_for("pages.home"))
+            return render_template("auth/registration_sent.html", email=form.email.data)
     return render_template("auth/register.html", form=form)
+
+
+@bp.route("/register/confirm/<token>", methods=["GET", "POST"])
+@limiter.limit(_limit("REGISTER_RATE_LIMIT"), methods=["POST"])
+def confirm_registration(token: str):
+    """Step two, from the emailed link: a button (a POST, so that mail scanners opening links change nothing)."""
+    try:
+        registration = services.usable_registration(token)
+    except DomainError as error:
+        return _link_not_valid(error)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            user = services.confirm_registration(token)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            return _link_not_valid(error)
+        start_session(user)
+        flash("Your account is ready. Welcome!", "success")
+        return redirect(url_for("pages.home"))
+    return render_template("auth/confirm_registration.html", registration=registration, form=form)
+
+
+def _link_not_valid(error: DomainError):
+    return render_template("auth/token_invalid.html", message=error.message, title="Link not valid"), 400
 
 
 def _slowed_down(template: str, seconds: int, **context):

@@ -6,6 +6,18 @@ from portal import events
 from portal.notifications import messages
 
 
+def _registration_started(registration, token: str, hours: int, **_) -> None:
+    messages.confirm_registration(registration, token, hours)
+
+
+def _registration_for_existing_account(user, **_) -> None:
+    messages.registration_for_existing_account(user)
+
+
+def _password_reset_without_account(address: str, deactivated: bool, **_) -> None:
+    messages.password_reset_without_account(address, deactivated)
+
+
 def _account_registered(user, **_) -> None:
     messages.welcome(user)
 
@@ -59,6 +71,9 @@ def _review_published(review, by, **_) -> None:
 
 
 def connect() -> None:
+    events.registration_started.connect(_registration_started)
+    events.registration_for_existing_account.connect(_registration_for_existing_account)
+    events.password_reset_without_account.connect(_password_reset_without_account)
     events.account_registered.connect(_account_registered)
     events.password_reset_requested.connect(_password_reset_requested)
     events.invitation_sent.connect(_invitation_sent)

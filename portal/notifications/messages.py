@@ -5,7 +5,7 @@ message reads the same whether a request or the worker writes it."""
 from __future__ import annotations
 
 from portal import rules
-from portal.auth.models import Invitation, User
+from portal.auth.models import Invitation, Registration, User
 from portal.cvs.models import CVReview
 from portal.db import utcnow
 from portal.feedback.models import SessionFeedback
@@ -245,6 +245,53 @@ def review_published(review: CVReview, by: User) -> None:
 
 
 # Accounts ------------------------------------------------------------------------------------------------------
+
+
+def confirm_registration(registration: Registration, token: str, hours: int) -> None:
+    queue_email(
+        registration.email,
+        OutgoingEmail(
+            "Confirm your email address to finish creating your account",
+            "confirm_registration",
+            {
+                "name": registration.name,
+                "confirm_url": public_url("auth.confirm_registration", token=token),
+                "hours": hours,
+            },
+            category="security",
+        ),
+    )
+
+
+def registration_for_existing_account(user: User) -> None:
+    """Somebody used the registration form with an address that already has an account: only its owner is told."""
+    queue_email(
+        user.email,
+        OutgoingEmail(
+            "You already have an account",
+            "registration_for_existing_account",
+            {
+                "user": user,
+                "login_url": public_url("auth.login"),
+                "reset_url": public_url("auth.forgot_password"),
+            },
+            category="security",
+        ),
+        user_id=user.id,
+    )
+
+
+def password_reset_without_account(address: str, deactivated: bool) -> None:
+    """A reset was asked for an address with no usable account: the mailbox's owner is told why no link came."""
+    queue_email(
+        address,
+        OutgoingEmail(
+            "About your password reset request",
+            "password_reset_without_account",
+            {"address": address, "deactivated": deactivated, "register_url": public_url("auth.register")},
+            category="security",
+        ),
+    )
 
 
 def welcome(user: User) -> None:
