@@ -19,6 +19,7 @@ account_registered = _signals.signal("account-registered")  # User
 password_reset_requested = _signals.signal("password-reset-requested")  # User; token, hours
 password_reset_without_account = _signals.signal("password-reset-without-account")  # str (address); deactivated
 invitation_sent = _signals.signal("invitation-sent")  # Invitation; token, days, by
+second_factor_reset = _signals.signal("second-factor-reset")  # User; by (the admin)
 login_failures_piled_up = _signals.signal("login-failures-piled-up")  # User; attempts, seconds (once per window)
 
 # Availability ------------------------------------------------------------------------------------------------

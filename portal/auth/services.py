@@ -7,11 +7,11 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from portal import events
-from portal.auth import throttle
-from portal.auth.models import ROLES, Invitation, PasswordReset, Registration, User
+from portal import events, rules
+from portal.auth import throttle, totp
+from portal.auth.models import ROLES, Invitation, PasswordReset, RecoveryCode, Registration, User
 from portal.db import utcnow
-from portal.errors import DomainError
+from portal.errors import DomainError, PermissionDenied
 from portal.extensions import db
 from portal.forms import optional_id
 from portal.memo import remember
@@ -228,6 +228,140 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         raise DomainError("Your current password is not correct.", field="current_password")
     _check_new_password(new_password, user.email)
     set_password(user, new_password)
+
+
+# Two-factor sign-in ---------------------------------------------------------------------------------------------
+
+WRONG_CODE = "Enter the 6-digit code your authenticator app shows now, or one of your recovery codes."
+
+
+def _replace_recovery_codes(user: User) -> list[str]:
+    """Delete the user's recovery codes and make ten new ones; returns them (shown once, stored hashed)."""
+    db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = totp.new_recovery_codes()
+    db.session.add_all(RecoveryCode(user_id=user.id, code_digest=totp.recovery_digest(user.id, code)) for code in codes)
+    db.session.flush()
+    return codes
+
+
+def store_second_factor(user: User, secret: str, step: int | None = None) -> list[str]:
+    """Turn two-factor sign-in on with this secret (kept encrypted); returns the new recovery codes."""
+    user.totp_secret = totp.encrypt_secret(secret)
+    user.totp_enabled_at = utcnow()
+    user.totp_last_step = step
+    return _replace_recovery_codes(user)
+
+
+def enable_second_factor(user: User, secret: str, code: str) -> list[str]:
+    """Confirm enrolment with a code from the app; returns the recovery codes. Raises DomainError (field `code`)."""
+    if user.has_second_factor:
+        raise DomainError("Two-factor sign-in is already on.")
+    step = totp.matching_step(secret, totp.normalise_code(code))
+    if step is None:
+        raise DomainError(
+            "Enter the 6-digit code your authenticator app shows now. If it is refused, check that the time on your "
+            "phone is set automatically.",
+            field="code",
+        )
+    current_app.logger.info("second factor turned on: user %s", user.id)
+    return store_second_factor(user, secret, step)
+
+
+def check_second_factor(user: User, code: str) -> str:
+    """Accept a code from the app (each at most once) or an unused recovery code (used up now); returns "app" or
+    "recovery". Raises DomainError (field `code`) otherwise."""
+    typed = totp.normalise_code(code)
+    if len(typed) == totp.DIGITS and typed.isdigit():
+        try:
+            step = totp.matching_step(totp.decrypt_secret(user.totp_secret or ""), typed)
+        except totp.UnreadableSecret:
+            current_app.logger.error("second factor secret unreadable (SECRET_KEY changed?): user %s", user.id)
+            raise DomainError(
+                "Your authenticator app cannot be checked at the moment. Use one of your recovery codes, or ask the "
+                "career services team to reset your two-factor sign-in.",
+                field="code",
+            ) from None
+        if step is None:
+            raise DomainError(WRONG_CODE, field="code")
+        claimed = db.session.execute(
+            sa.update(User)
+            .where(User.id == user.id, sa.or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+            .values(totp_last_step=step)
+        )
+        if claimed.rowcount != 1:
+            raise DomainError("This code has already been used. Wait for the next one, then enter it.", field="code")
+        return "app"
+    used = db.session.execute(
+        sa.update(RecoveryCode)
+        .where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_digest == totp.recovery_digest(user.id, typed),
+            RecoveryCode.used_at.is_(None),
+        )
+        .values(used_at=utcnow())
+    )
+    if used.rowcount != 1:
+        raise DomainError(WRONG_CODE, field="code")
+    current_app.logger.info("recovery code used: user %s", user.id)
+    return "recovery"
+
+
+def recovery_codes_left(user: User) -> int:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(RecoveryCode.id)).where(
+                RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+def _check_password_again(user: User, password: str) -> None:
+    if not verify_password(user.password_hash, password):
+        raise DomainError("Your password is not correct.", field="password")
+
+
+def regenerate_recovery_codes(user: User, password: str) -> list[str]:
+    """New recovery codes after the password is given again (the old ones stop working); returns them."""
+    if not user.has_second_factor:
+        raise DomainError("Two-factor sign-in is off: there are no recovery codes to replace.")
+    _check_password_again(user, password)
+    current_app.logger.info("recovery codes replaced: user %s", user.id)
+    return _replace_recovery_codes(user)
+
+
+def turn_off_second_factor(user: User, password: str) -> None:
+    """Candidates only, after the password is given again: the secret and recovery codes are deleted."""
+    if not rules.can_turn_off_second_factor(user):
+        raise PermissionDenied("Your role needs two-factor sign-in: it cannot be turned off.")
+    _check_password_again(user, password)
+    user.forget_second_factor()
+    db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    current_app.logger.info("second factor turned off: user %s", user.id)
+
+
+def reset_second_factor(user: User, by: User) -> None:
+    """An admin clears someone's second factor (a lost phone): every session of theirs ends and they are emailed.
+    Admins, mentors and candidates alike set it up again (staff are sent to it at their next login)."""
+    if not rules.can_reset_second_factor(by, user):
+        raise PermissionDenied("You cannot reset this person's two-factor sign-in.")
+    user.forget_second_factor()
+    db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    user.end_all_sessions()
+    events.second_factor_reset.send(user, by=by)
+
+
+def user_waiting_for_second_step(identity: str) -> User | None:
+    """The user behind a login that passed the password step (`id:session_version`), if still current."""
+    user_text, _, version = identity.partition(":")
+    user_id = optional_id(user_text)
+    if user_id is None or not (version.isascii() and version.isdigit()):
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or not user.has_second_factor or user.session_version != int(version):
+        return None
+    return user
 
 
 def update_profile(user: User, name: str, timezone: str) -> None:

@@ -34,6 +34,10 @@ def _login_failures_piled_up(user, attempts: int, seconds: int, **_) -> None:
     messages.login_failures(user, attempts, seconds)
 
 
+def _second_factor_reset(user, by, **_) -> None:
+    messages.second_factor_reset(user, by)
+
+
 def _booking_made(booking, from_waitlist: bool = False, **_) -> None:
     messages.booking_made(booking, from_waitlist)
 
@@ -78,6 +82,7 @@ def connect() -> None:
     events.password_reset_requested.connect(_password_reset_requested)
     events.invitation_sent.connect(_invitation_sent)
     events.login_failures_piled_up.connect(_login_failures_piled_up)
+    events.second_factor_reset.connect(_second_factor_reset)
     events.booking_made.connect(_booking_made)
     events.booking_moved.connect(_booking_moved)
     events.booking_cancelled.connect(_booking_cancelled)

@@ -359,3 +359,22 @@ def login_failures(user: User, attempts: int, seconds: int) -> None:
         ),
         user_id=user.id,
     )
+
+
+def second_factor_reset(user: User, by: User) -> None:
+    """An admin reset the person's two-factor sign-in: they hear of it at once, in the app and by email."""
+    required = rules.second_factor_required(user)
+    message = f"{by.name} reset your two-factor sign-in. " + (
+        "Set it up again when you next log in." if required else "You can set it up again from your account page."
+    )
+    notify(
+        user,
+        message,
+        public_path("auth.profile"),
+        email=OutgoingEmail(
+            "Your two-factor sign-in was reset",
+            "second_factor_reset",
+            {"by": by, "required": required, "login_url": public_url("auth.login")},
+            category="security",
+        ),
+    )
