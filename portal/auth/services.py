@@ -1,4 +1,4 @@
-"""Account rules: registration, login, password reset and change, invitations."""
+"""Account rules: registration, login, two-factor sign-in, password reset and change, invitations."""
 
 from __future__ import annotations
 
