@@ -185,7 +185,7 @@ def measure_export(dataset: Dataset, rows_wanted: int, log=print) -> dict[str, A
         server = Server(url, 1, f"{dataset.name}-export", timeout=600)
         server.wait_until_ready()
         admin = Browser(server.port)
-        admin.log_in(dataset.users["admin"], dataset.password)
+        admin.log_in(dataset.users["admin"], dataset.password, url)
         first, last = export_range()
         download_csv(server.port, admin.cookie_header, f"/admin/reports/bookings.csv?from={last}&to={last}")
         (worker,) = server.worker_pids()

@@ -33,7 +33,6 @@ import argparse
 import json
 import os
 import platform
-import secrets
 import shutil
 import socket
 import sqlite3
@@ -52,6 +51,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from benchmarks.second_factor import fresh_code
 from benchmarks.seed import (
     BENCH_DIR,
     DEFAULT_POSTGRES_URL,
@@ -232,11 +232,17 @@ class Browser:
     def get(self, path: str, timeout: float = 30) -> Answer:
         return self.request("GET", path, timeout=timeout)
 
-    def log_in(self, email: str, password: str) -> None:
-        """Through the real form: the page's CSRF token, then POST /login; the session cookie is kept."""
+    def log_in(self, email: str, password: str, database_url: str) -> None:
+        """Through the real form: the page's CSRF token, then POST /login (and the authenticator code for staff);
+        the session cookie is kept."""
         page = self.get("/login")
         form = {"csrf_token": csrf_token(page.body.decode()), "email": email, "password": password}
         answer = self.request("POST", "/login", form)
+        location = dict((name.lower(), value) for name, value in answer.headers).get("location", "")
+        if answer.status == 302 and location.startswith("/login/code"):
+            page = self.get(location)
+            form = {"csrf_token": csrf_token(page.body.decode()), "code": fresh_code(database_url, email)}
+            answer = self.request("POST", location, form)
         if answer.status != 302 or "session" not in self.cookies:
             raise RuntimeError(f"logging in as {email} failed: HTTP {answer.status}")
 
@@ -259,7 +265,8 @@ class Server:
         self.env = {
             **os.environ,
             "DATABASE_URL": database_url,
-            "SECRET_KEY": secrets.token_hex(32),  # kept across restarts, so sessions stay valid
+            # the seeding's key: it encrypted the staff's authenticator keys (and sessions survive restarts)
+            "SECRET_KEY": bench_config(database_url)["SECRET_KEY"],
             "RATELIMIT_ENABLED": "0",
             "PORTAL_ENV": "development",
             "MAIL_BACKEND": "console",
@@ -447,6 +454,10 @@ def count_statements(dataset: Dataset, results: list[PageResult]) -> None:
             answer = client.post(
                 "/login", data={"csrf_token": token, "email": dataset.users[who], "password": dataset.password}
             )
+            if answer.status_code == 302 and answer.headers["Location"].startswith("/login/code"):
+                token = csrf_token(client.get(answer.headers["Location"]).get_data(as_text=True))
+                code = fresh_code(dataset.url, dataset.users[who])
+                answer = client.post(answer.headers["Location"], data={"csrf_token": token, "code": code})
             if answer.status_code != 302:
                 raise RuntimeError(f"in-process login as {dataset.users[who]} failed: HTTP {answer.status_code}")
         clients[who] = client
@@ -524,7 +535,7 @@ def benchmark_dataset(dataset: Dataset, options: Options) -> dict[str, Any]:
         browsers = {"anonymous": Browser(server.port)}
         for who in ("candidate", "mentor", "admin"):
             browsers[who] = Browser(server.port)
-            browsers[who].log_in(dataset.users[who], dataset.password)
+            browsers[who].log_in(dataset.users[who], dataset.password, dataset.url)
         run_wrk(server.url("/__hello"), options, duration=2)  # warm-up, not reported
         hello = run_wrk(server.url("/__hello"), options)
         hello_runs.append(hello)

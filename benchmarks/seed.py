@@ -355,6 +355,7 @@ class LargeSeeder:
         return self.counts
 
     def users(self) -> None:
+        from benchmarks.second_factor import staff_columns
         from portal.auth.models import User
         from portal.extensions import db
         from portal.interviews.models import InterviewType
@@ -363,6 +364,8 @@ class LargeSeeder:
         password_hash = hash_password(PASSWORD)
         self.types = {t.id: t.duration_minutes for t in db.session.scalars(sa.select(InterviewType))}
         rows = []
+
+        no_second_factor = {"totp_secret": None, "totp_enabled_at": None, "totp_last_step": None}
 
         def user(role: str, email: str, name: str, joined: datetime, active: bool = True) -> int:
             rows.append(
@@ -378,6 +381,7 @@ class LargeSeeder:
                     "privacy_accepted_at": joined,
                     "created_at": joined,
                     "updated_at": joined,
+                    **(staff_columns(joined) if role != "candidate" else no_second_factor),
                 }
             )
             return len(rows)

@@ -16,8 +16,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from benchmarks.second_factor import fresh_code, staff_columns
 from portal import create_app
 from portal.auth.models import User
+from portal.db import utcnow
 from portal.extensions import db
 from portal.security import hash_password
 
@@ -53,7 +55,15 @@ def main() -> None:
             db.session.commit()
         db.create_all()
         password = hash_password("benchmark passphrase")
-        db.session.add(User(email="admin@bench.example", name="Bench Admin", role="admin", password_hash=password))
+        db.session.add(
+            User(
+                email="admin@bench.example",
+                name="Bench Admin",
+                role="admin",
+                password_hash=password,
+                **staff_columns(utcnow()),
+            )
+        )
         db.session.execute(
             sa.insert(User),
             [
@@ -73,6 +83,7 @@ def main() -> None:
         engine = db.engine
     client = app.test_client()
     client.post("/login", data={"email": "admin@bench.example", "password": "benchmark passphrase"})
+    client.post("/login/code", data={"code": fresh_code(uri, "admin@bench.example")})
     statements: list[str] = []
     sa.event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     print(f"{options.users} users, {options.rounds} rounds, {engine.dialect.name}")

@@ -22,6 +22,7 @@ from portal.admin.views import bp as admin_bp
 from portal.audit import events as audit_events
 from portal.auth.services import load_user_from_session
 from portal.auth.views import bp as auth_bp
+from portal.auth.views import second_factor_first
 from portal.cli import register_commands
 from portal.config import FIXED_SETTINGS, check_production_safety, settings_from_env
 from portal.cvs.views import bp as cvs_bp
@@ -48,9 +49,13 @@ from portal.waitlist import events as waitlist_events
 from portal.waitlist.views import bp as waitlist_bp
 
 DEFAULT_RATE_LIMITS = {
-    "LOGIN_RATE_LIMIT": "20 per minute",
-    "LOGIN_ACCOUNT_RATE_LIMIT": "5 per minute;20 per hour",
+    "LOGIN_RATE_LIMIT": "20 per minute",  # every attempt from one address
+    "LOGIN_ACCOUNT_ADDRESS_RATE_LIMIT": "5 per minute;20 per hour",  # failed attempts on one account from one address
+    "LOGIN_ACCOUNT_FAILURES": "10 per hour",  # failed attempts on one account from anywhere before it is slowed
+    "LOGIN_ACCOUNT_SLOWDOWN": "1 per 10 seconds",  # then: attempts on it from browsers it never logged in from
+    "LOGIN_CODE_RATE_LIMIT": "5 per minute;20 per hour",  # wrong second-factor codes per account
     "REGISTER_RATE_LIMIT": "10 per hour",
+    "REGISTER_ACCOUNT_RATE_LIMIT": "3 per hour",  # emails to one address from the registration form
     "RESET_RATE_LIMIT": "10 per hour",
     "RESET_ACCOUNT_RATE_LIMIT": "3 per hour",
     "BOOKING_RATE_LIMIT": "30 per hour",
@@ -217,4 +222,5 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     caching.init_app(app)
+    app.before_request(second_factor_first)  # after the memo's reset: the signed-in user loaded here stays known
     app.after_request(apply_security_headers)

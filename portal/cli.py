@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from portal.auth.models import ROLES, User
-from portal.auth.services import create_user, find_user_by_email
+from portal.auth.services import create_user, find_user_by_email, store_second_factor
+from portal.auth.totp import grouped, provisioning_uri
 from portal.cvs.demo import seed_cvs
 from portal.errors import DomainError
 from portal.extensions import db
@@ -20,6 +21,8 @@ from portal.notifications.reminders import send_due_reminders
 from portal.waitlist.services import expire_holds
 
 DEMO_PASSWORD = "career-demo-2026"  # noqa: S105 - printed for demo logins, refused in production
+# Demo admins and mentors log in with a second factor from this secret (add it to any authenticator app).
+DEMO_TOTP_SECRET = "CAREERSDEMOTOTPSECRETFORSTAFF234"  # noqa: S105 - printed for demo logins, refused in production
 DEMO_USERS = (
     ("admin@demo.example", "Alex Morgan", "admin"),
     ("priya.shah@demo.example", "Priya Shah", "mentor"),
@@ -39,6 +42,8 @@ def seed_demo_data() -> list[tuple[str, str, str, bool]]:
         created = user is None
         if created:
             user = create_user(email, name, DEMO_PASSWORD, role)
+            if role in ("admin", "mentor"):
+                store_second_factor(user, DEMO_TOTP_SECRET)
         users.append(user)
         rows.append((email, name, role, created))
     mentors = [u for u in users if u.is_mentor]
@@ -87,6 +92,12 @@ def register_commands(app: Flask) -> None:
             click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
         for email, name, role, created in rows:
             click.echo(f"  {role:<9} {email:<28} {name}{'  (new)' if created else ''}")
+        if any(role != "candidate" for _, _, role, _ in rows):
+            click.echo(
+                "The admin and the mentors also enter a code from an authenticator app. Add this key to one"
+                f" (time-based, 6 digits, 30 seconds):\n  {grouped(DEMO_TOTP_SECRET)}\n"
+                f"  or open {provisioning_uri(DEMO_TOTP_SECRET, 'Career Services demo')}"
+            )
 
     @app.cli.command("worker")
     @click.option("--once", is_flag=True, help="Deliver what is due, then exit.")

@@ -108,6 +108,7 @@ FIXED_SETTINGS: dict[str, Any] = {
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_STRATEGY": "moving-window",
     "PASSWORD_RESET_HOURS": 1,
+    "REGISTRATION_HOURS": 24,
     "INVITATION_DAYS": 7,
     "PUBLIC_PAGES_RECHECK_SECONDS": 1.0,  # how stale a visitor's public page may be after an edit elsewhere
     "CALENDAR_FIGURES_SECONDS": 30,  # how old the slot calendar's marks and "next available" may be

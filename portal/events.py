@@ -13,9 +13,14 @@ from blinker import Namespace
 _signals = Namespace()
 
 # Accounts ------------------------------------------------------------------------------------------------
+registration_started = _signals.signal("registration-started")  # Registration; token, hours
+registration_for_existing_account = _signals.signal("registration-for-existing-account")  # User
 account_registered = _signals.signal("account-registered")  # User
 password_reset_requested = _signals.signal("password-reset-requested")  # User; token, hours
+password_reset_without_account = _signals.signal("password-reset-without-account")  # str (address); deactivated
 invitation_sent = _signals.signal("invitation-sent")  # Invitation; token, days, by
+second_factor_reset = _signals.signal("second-factor-reset")  # User; by (the admin)
+login_failures_piled_up = _signals.signal("login-failures-piled-up")  # User; attempts, seconds (once per window)
 
 # Availability ------------------------------------------------------------------------------------------------
 slots_published = _signals.signal("slots-published")  # list[Slot]; mentor, by

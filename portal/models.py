@@ -1,7 +1,7 @@
 """Every model, imported in one place so that metadata (and migrations) see them all."""
 
 from portal.audit.models import AuditEvent
-from portal.auth.models import Invitation, PasswordReset, User
+from portal.auth.models import Invitation, PasswordReset, RecoveryCode, Registration, User
 from portal.cvs.models import CVDocument, CVReview
 from portal.feedback.models import FeedbackRevision, SessionFeedback, SessionRating
 from portal.interviews.models import Booking, BookingPolicy, InterviewType, Reminder, Slot, SlotSeries
@@ -24,6 +24,8 @@ __all__ = [
     "OutboxEmail",
     "PageRevision",
     "PasswordReset",
+    "RecoveryCode",
+    "Registration",
     "Reminder",
     "SessionFeedback",
     "SessionRating",

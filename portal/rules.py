@@ -34,6 +34,30 @@ def is_admin(user: Any) -> bool:
     return _signed_in(user) and user.role == Role.ADMIN
 
 
+# Accounts -----------------------------------------------------------------------------------------------------
+
+STAFF = frozenset({Role.ADMIN, Role.MENTOR})
+
+
+def second_factor_required(user: Any) -> bool:
+    """Admins and mentors log in with a second factor; candidates may choose to."""
+    return _signed_in(user) and user.role in STAFF
+
+
+def must_set_up_second_factor(user: Any) -> bool:
+    """Signed in without the second factor their role needs: nothing but setting it up (or logging out) until done."""
+    return second_factor_required(user) and not user.has_second_factor
+
+
+def can_turn_off_second_factor(user: Any) -> bool:
+    return _signed_in(user) and user.has_second_factor and not second_factor_required(user)
+
+
+def can_reset_second_factor(actor: Any, user: Any) -> bool:
+    """An admin may reset someone else's second factor (a lost phone); their own they manage from their account."""
+    return is_admin(actor) and actor.id != user.id and user.has_second_factor
+
+
 # Seeing things ------------------------------------------------------------------------------------------------
 
 

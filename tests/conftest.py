@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from portal import create_app
 from portal.config import normalise_database_url
 from portal.extensions import db
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, TOTP_SECRET, current_code, forget_used_codes, make_user
 
 SERVER_URL = normalise_database_url(os.environ.get("DATABASE_URL", ""))
 ON_POSTGRES = SERVER_URL.startswith("postgresql")
@@ -147,25 +147,44 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+def pass_second_step(client: FlaskClient, response, email: str, totp_secret: str = TOTP_SECRET):
+    """When the login asks for a security code, enter the one the person's authenticator app shows now (the
+    factories give staff tests.factories.TOTP_SECRET); any other response is returned as it is."""
+    location = response.headers.get("Location", "") if response.status_code == 302 else ""
+    if not location.startswith("/login/code"):
+        return response
+    with client.application.app_context():
+        forget_used_codes(email)
+    return client.post(location, data={"code": current_code(totp_secret)})
+
+
 def logged_in(app: Flask, email: str, password: str = PASSWORD) -> FlaskClient:
-    """A new client (a new browser, as it were) logged in through the real form."""
+    """A new client (a new browser, as it were) logged in through the real form (both steps for staff)."""
     client = app.test_client()
-    assert client.post("/login", data={"email": email, "password": password}).status_code == 302
+    response = pass_second_step(client, client.post("/login", data={"email": email, "password": password}), email)
+    assert response.status_code == 302
     return client
 
 
 class AuthActions:
-    """Log in and out through the real forms."""
+    """Log in and out through the real forms (with the security code for staff)."""
 
     def __init__(self, client: FlaskClient) -> None:
         self.client = client
 
-    def login(self, email: str, password: str = PASSWORD, remember: bool = False, next_url: str | None = None):
+    def login(
+        self,
+        email: str,
+        password: str = PASSWORD,
+        remember: bool = False,
+        next_url: str | None = None,
+        totp_secret: str = TOTP_SECRET,
+    ):
         data = {"email": email, "password": password}
         if remember:
             data["remember"] = "y"
         url = "/login" + (f"?next={next_url}" if next_url else "")
-        return self.client.post(url, data=data)
+        return pass_second_step(self.client, self.client.post(url, data=data), email, totp_secret)
 
     def logout(self):
         return self.client.post("/logout")
@@ -283,6 +302,10 @@ CHROMIUM_FLAGS = [
 ]
 
 
+# The app behind each live server's address, for browser helpers that must look at its database.
+LIVE_APPS: dict[str, Flask] = {}
+
+
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """The app served on a free loopback port in a background thread."""
@@ -296,7 +319,9 @@ def live_server(app: Flask) -> Iterator[str]:
     app.extensions.pop("public_links", None)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    LIVE_APPS[address] = app
     yield address
+    LIVE_APPS.pop(address, None)
     server.shutdown()
     thread.join(timeout=5)
 

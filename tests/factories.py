@@ -5,11 +5,19 @@ from __future__ import annotations
 import itertools
 from functools import cache
 
+import pyotp
+import sqlalchemy as sa
+
 from portal.auth.models import User
+from portal.auth.totp import encrypt_secret
+from portal.db import utcnow
 from portal.extensions import db
 from portal.security import hash_password
 
 PASSWORD = "correct horse battery"
+# Every staff member the factories make has this authenticator secret (admins and mentors must use one).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+STAFF_ROLES = ("admin", "mentor")
 _sequence = itertools.count(1)
 
 
@@ -26,7 +34,9 @@ def make_user(
     password: str = PASSWORD,
     timezone: str = "Europe/London",
     active: bool = True,
+    second_factor: bool | None = None,
 ) -> User:
+    """A user; admins and mentors have two-factor sign-in with TOTP_SECRET unless `second_factor=False`."""
     number = next(_sequence)
     user = User(
         email=(email or f"{role}{number}@example.org").lower(),
@@ -36,14 +46,27 @@ def make_user(
         timezone=timezone,
         active=active,
     )
+    if second_factor if second_factor is not None else role in STAFF_ROLES:
+        user.totp_secret = encrypt_secret(TOTP_SECRET)
+        user.totp_enabled_at = utcnow()
     db.session.add(user)
     db.session.commit()
     return user
 
 
-def make_interview_type(name: str = "Technical: Python and ML fundamentals", minutes: int = 60):
-    import sqlalchemy as sa
+def current_code(secret: str = TOTP_SECRET) -> str:
+    """The code an authenticator app with this secret shows now."""
+    return pyotp.TOTP(secret).now()
 
+
+def forget_used_codes(email: str) -> None:
+    """Let the next login use the current code again: a test may log the same person in twice within 30 seconds,
+    which a person with one phone would not. Only the replay guard moves; the code is still checked."""
+    db.session.execute(sa.update(User).where(User.email == email.lower()).values(totp_last_step=None))
+    db.session.commit()
+
+
+def make_interview_type(name: str = "Technical: Python and ML fundamentals", minutes: int = 60):
     from portal.interviews.models import InterviewType
 
     existing = db.session.scalar(sa.select(InterviewType).where(InterviewType.name == name))

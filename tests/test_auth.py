@@ -48,6 +48,15 @@ def link_in(body: str, path_prefix: str) -> str:
 
 def test_registration_creates_candidate_logs_in_and_sends_welcome(app, client, outbox):
     response = register(client, email="Ada@Example.org")
+    assert response.status_code == 200 and "Check your email" in response.get_data(as_text=True)
+    assert get_user(app, "ada@example.org") is None  # not before the address is confirmed
+    email = outbox("ada@example.org")[-1]
+    assert email.subject == "Confirm your email address to finish creating your account"
+    link = link_in(email.body_text, "/register/confirm/")
+    assert link in email.body_html
+    page = client.get(link).get_data(as_text=True)
+    assert "Finish creating your account" in page and "Ada Lovelace" in page
+    response = client.post(link)
     assert response.status_code == 302
     user = get_user(app, "ada@example.org")
     assert user is not None and user.role == "candidate" and user.privacy_accepted_at is not None
@@ -55,17 +64,56 @@ def test_registration_creates_candidate_logs_in_and_sends_welcome(app, client, o
     home = client.get("/")
     assert "Signed in as" in home.get_data(as_text=True)
     emails = outbox("ada@example.org")
-    assert [email.subject for email in emails] == ["Welcome to Career Services"]
+    assert [email.subject for email in emails][1:] == ["Welcome to Career Services"]
     assert '1<span class="visually-hidden"> unread</span>' in home.get_data(as_text=True)
+    client.post("/logout")
+    assert client.post(link).status_code == 400
+    assert (
+        client.post("/login", data={"email": "ada@example.org", "password": "analytical engine 1843"}).status_code
+        == 302
+    )
 
 
-def test_registration_refuses_duplicate_email_in_another_case(make, client):
-    make.user(email="taken@example.org")
-    response = register(client, email="TAKEN@example.org")
-    body = response.get_data(as_text=True)
-    assert response.status_code == 200
-    assert "An account with this email address already exists" in body
-    assert 'href="#email"' in body
+def test_registration_with_a_taken_address_looks_the_same_as_a_new_one(app, make, client, outbox):
+    make.user(email="taken@example.org", name="Sam Taylor")
+    taken = register(client, email="TAKEN@example.org")
+    new = register(client, email="new@example.org")
+    assert taken.status_code == new.status_code == 200
+    assert taken.get_data(as_text=True).replace("TAKEN@example.org", "") == new.get_data(as_text=True).replace(
+        "new@example.org", ""
+    )
+    # both addresses get one email: a link for the new one, a note for the owner of the taken one
+    (note,) = outbox("taken@example.org")
+    assert note.subject == "You already have an account" and note.category == "security"
+    assert "http://localhost/login" in note.body_text and "http://localhost/password/forgot" in note.body_text
+    assert "/register/confirm/" not in note.body_text
+    assert len(outbox("new@example.org")) == 1
+    # the account is untouched: its password is still the old one
+    assert get_user(app, "taken@example.org").name == "Sam Taylor"
+    assert client.post("/login", data={"email": "taken@example.org", "password": PASSWORD}).status_code == 302
+
+
+def test_two_registration_links_for_one_address_make_one_account(app, client, outbox):
+    register(client)
+    register(client, password="another long passphrase", confirm="another long passphrase")
+    first, second = (link_in(email.body_text, "/register/confirm/") for email in outbox("ada@example.org"))
+    assert client.post(second).status_code == 302
+    client.post("/logout")
+    response = client.post(first)
+    assert response.status_code == 400 and "already exists" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(User.id))) == 1
+
+
+def test_registration_link_expires_after_a_day(app, client, outbox):
+    with time_machine.travel(utcnow(), tick=False) as traveller:
+        register(client)
+        link = link_in(outbox("ada@example.org")[-1].body_text, "/register/confirm/")
+        traveller.shift(timedelta(hours=23, minutes=59))
+        assert client.get(link).status_code == 200
+        traveller.shift(timedelta(minutes=2))
+        assert client.post(link).status_code == 400
+    assert get_user(app, "ada@example.org") is None
 
 
 def test_registration_refuses_common_and_short_passwords_and_mismatch(client):
@@ -80,8 +128,7 @@ def test_registration_refuses_common_and_short_passwords_and_mismatch(client):
 def test_registration_accepts_long_passwords_up_to_128_and_refuses_longer(app, client):
     long_password = "x" * 100 + " long passphrase"
     assert len(long_password) <= 128
-    assert register(client, password=long_password, confirm=long_password).status_code == 302
-    client.post("/logout")
+    assert "Check your email" in register(client, password=long_password, confirm=long_password).get_data(as_text=True)
     too_long = "y" * 129
     body = register(client, email="b@example.org", password=too_long, confirm=too_long).get_data(as_text=True)
     assert "128 characters or fewer" in body
@@ -220,6 +267,70 @@ def test_login_is_rate_limited_per_account_with_a_page_that_says_when(make, auth
     assert auth.login("other@example.org").status_code == 302
 
 
+def attempt(client, email: str, password: str, address: str = "127.0.0.1"):
+    return client.post("/login", data={"email": email, "password": password}, environ_base={"REMOTE_ADDR": address})
+
+
+def test_failed_logins_from_one_address_do_not_lock_the_owner_out_elsewhere(app, make, client):
+    make.user(email="sam@example.org")
+    statuses = [attempt(client, "sam@example.org", "wrong password", "198.51.100.7").status_code for _ in range(6)]
+    assert statuses == [200] * 5 + [429]
+    owner = app.test_client()
+    assert attempt(owner, "sam@example.org", PASSWORD, "203.0.113.20").status_code == 302
+
+
+def test_successful_logins_do_not_count_towards_the_account_limit(make, client, auth):
+    make.user(email="sam@example.org")
+    for _ in range(7):
+        assert auth.login("sam@example.org").status_code == 302
+        auth.logout()
+
+
+def test_an_account_under_attack_slows_new_browsers_down_without_locking_the_owner_out(app, make, client):
+    app.config.update(LOGIN_ACCOUNT_FAILURES="3 per hour", LOGIN_ACCOUNT_SLOWDOWN="1 per 10 seconds")
+    make.user(email="sam@example.org")
+    usual_browser = app.test_client()
+    with time_machine.travel(utcnow(), tick=False) as traveller:
+        assert attempt(usual_browser, "sam@example.org", PASSWORD, "192.0.2.1").status_code == 302
+        for n in range(4):  # from four addresses, so no address reaches its own limit
+            assert attempt(client, "sam@example.org", "guess", f"198.51.100.{n}").status_code == 200
+        new_browser = app.test_client()
+        slowed = attempt(new_browser, "sam@example.org", PASSWORD, "203.0.113.20")
+        assert slowed.status_code == 429 and "Retry-After" in slowed.headers
+        wait = re.search(r"Wait (\d+) seconds, then try again\.", slowed.get_data(as_text=True))
+        assert wait and 10 <= int(wait.group(1)) <= 11
+        assert attempt(app.test_client(), "sam@example.org", PASSWORD, "192.0.2.1").status_code == 429
+        # the owner's usual browser is never slowed, whatever its address
+        assert attempt(usual_browser, "sam@example.org", PASSWORD, "192.0.2.99").status_code == 302
+        traveller.shift(timedelta(seconds=int(wait.group(1))))
+        assert attempt(new_browser, "sam@example.org", PASSWORD, "203.0.113.20").status_code == 302
+
+
+def test_the_owner_is_emailed_once_per_window_when_failed_logins_pile_up(app, make, client, outbox):
+    app.config.update(LOGIN_ACCOUNT_FAILURES="3 per hour", LOGIN_ACCOUNT_SLOWDOWN="1 per 10 seconds")
+    make.user(email="sam@example.org", name="Sam Taylor")
+    with time_machine.travel(utcnow(), tick=False) as traveller:
+        for n in range(2):
+            attempt(client, "sam@example.org", "guess", f"198.51.100.{n}")
+            attempt(client, "nobody@example.org", "guess", f"198.51.100.{n}")
+        assert outbox() == []
+        attempt(client, "sam@example.org", "guess", "198.51.100.2")
+        for n in range(3):
+            traveller.shift(timedelta(seconds=11))
+            attempt(client, "sam@example.org", "guess", f"198.51.100.{n + 3}")
+        emails = outbox("sam@example.org")
+        assert [email.subject for email in emails] == ["Failed attempts to log in to your account"]
+        assert emails[0].category == "security"
+        assert "at least 3 times in the last hour" in emails[0].body_text
+        assert "http://localhost/password/forgot" in emails[0].body_text
+        traveller.shift(timedelta(hours=1, seconds=1))
+        for n in range(3):
+            attempt(client, "sam@example.org", "guess", f"198.51.100.{n}")
+        assert len(outbox("sam@example.org")) == 2
+    attempt(client, "nobody@example.org", "guess", "198.51.100.9")
+    assert [email.to_address for email in outbox()] == ["sam@example.org"] * 2
+
+
 def test_login_is_rate_limited_per_ip(app, make, auth):
     app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
     statuses = [auth.login(f"user{n}@example.org", "wrong password").status_code for n in range(4)]
@@ -244,7 +355,22 @@ def test_reset_form_answers_the_same_for_known_and_unknown_addresses(make, clien
     known = client.post("/password/forgot", data={"email": "sam@example.org"}).get_data(as_text=True)
     unknown = client.post("/password/forgot", data={"email": "nobody@example.org"}).get_data(as_text=True)
     assert known.replace("sam@example.org", "") == unknown.replace("nobody@example.org", "")
-    assert len(outbox("sam@example.org")) == 1 and outbox("nobody@example.org") == []
+    assert len(outbox("sam@example.org")) == 1 and len(outbox("nobody@example.org")) == 1
+
+
+def test_reset_form_queues_one_email_through_the_outbox_for_every_address(make, client, outbox):
+    make.user(email="sam@example.org")
+    make.user(email="gone@example.org", active=False)
+    for address in ("sam@example.org", "nobody@example.org", "gone@example.org"):
+        client.post("/password/forgot", data={"email": address})
+    known, unknown, deactivated = (
+        outbox(address) for address in ("sam@example.org", "nobody@example.org", "gone@example.org")
+    )
+    assert [len(known), len(unknown), len(deactivated)] == [1, 1, 1]
+    assert {email.category for email in known + unknown + deactivated} == {"security"}
+    assert "/password/reset/" in known[0].body_text
+    assert "no account uses this address" in unknown[0].body_text and "/password/reset/" not in unknown[0].body_text
+    assert "has been deactivated" in deactivated[0].body_text and "/password/reset/" not in deactivated[0].body_text
 
 
 def test_password_reset_link_works_once_and_ends_sessions(app, make, client, auth, outbox):
@@ -278,6 +404,33 @@ def test_password_reset_link_expires_after_an_hour(app, make, client, outbox):
         assert response.status_code == 400
     with app.app_context():
         assert db.session.scalar(sa.select(PasswordReset.used_at)) is None
+
+
+def test_using_the_newer_reset_link_ends_the_older_one(make, client, outbox):
+    make.user(email="sam@example.org")
+    client.post("/password/forgot", data={"email": "sam@example.org"})
+    client.post("/password/forgot", data={"email": "sam@example.org"})
+    older, newer = (link_in(email.body_text, "/password/reset/") for email in outbox("sam@example.org"))
+    assert client.get(older).status_code == 200
+    assert client.post(newer, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 302
+    response = client.post(older, data={"password": "an attacker's choice", "confirm": "an attacker's choice"})
+    assert response.status_code == 400 and "expired or has already been used" in response.get_data(as_text=True)
+
+
+def test_changing_the_password_ends_reset_links_sent_before(make, client, auth, outbox):
+    make.user(email="sam@example.org")
+    client.post("/password/forgot", data={"email": "sam@example.org"})
+    link = link_in(outbox("sam@example.org")[-1].body_text, "/password/reset/")
+    auth.login("sam@example.org")
+    response = client.post(
+        "/account/password", data={"current_password": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
+    assert response.status_code == 302
+    auth.logout()
+    assert client.get(link).status_code == 400
+    response = client.post(link, data={"password": "an attacker's choice", "confirm": "an attacker's choice"})
+    assert response.status_code == 400
+    assert auth.login("sam@example.org", NEW_PASSWORD).status_code == 302
 
 
 def test_reset_with_a_made_up_token_is_refused(client):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from portal.auth.models import User
-from portal.cli import DEMO_PASSWORD, DEMO_USERS
+from portal.cli import DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_USERS
 from portal.extensions import db
+from tests.conftest import pass_second_step
 
 
 def users(app) -> list[tuple[str, str]]:
@@ -72,4 +75,19 @@ def test_seed_demo_refuses_production(app):
 
 def test_demo_logins_work(app, client, auth):
     app.test_cli_runner().invoke(args=["seed-demo"])
-    assert auth.login("admin@demo.example", DEMO_PASSWORD).status_code == 302
+    assert auth.login("admin@demo.example", DEMO_PASSWORD, totp_secret=DEMO_TOTP_SECRET).status_code == 302
+
+
+def test_demo_staff_log_in_with_the_printed_authenticator_key_and_candidates_without(app, client, auth):
+    output = app.test_cli_runner().invoke(args=["seed-demo"]).output
+    printed = re.search(r"authenticator app.*\n  ([A-Z2-7 ]{39})\n", output)
+    assert printed and printed.group(1).replace(" ", "") == DEMO_TOTP_SECRET
+    assert "otpauth://totp/" in output
+    for email in ("admin@demo.example", "priya.shah@demo.example", "tom.okafor@demo.example"):
+        password_step = client.post("/login", data={"email": email, "password": DEMO_PASSWORD})
+        assert password_step.headers["Location"] == "/login/code"
+        assert pass_second_step(client, password_step, email, DEMO_TOTP_SECRET).headers["Location"] == "/"
+        auth.logout()
+    assert auth.login("sam.taylor@demo.example", DEMO_PASSWORD).headers["Location"] == "/"
+    rerun = app.test_cli_runner().invoke(args=["seed-demo", "--if-empty"]).output
+    assert DEMO_TOTP_SECRET[:4] + " " in rerun

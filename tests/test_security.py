@@ -9,6 +9,7 @@ from portal import create_app
 from portal.config import ConfigError
 from portal.cvs.models import CVDocument
 from portal.extensions import db
+from tests.conftest import pass_second_step
 
 # (url, roles allowed); every other signed-in role gets 403, anonymous goes to login.
 PROTECTED_URLS = [
@@ -368,7 +369,11 @@ def test_every_cv_and_review_url_with_every_relation(app, client, auth, who):
         owner.post(f"/cvs/{document_id}", data={"target_role": "MLE"}).headers["Location"].rsplit("/", 1)[1]
     )
     reviewer = app.test_client()
-    reviewer.post("/login", data={"email": "mentor@example.org", "password": "correct horse battery"})
+    pass_second_step(
+        reviewer,
+        reviewer.post("/login", data={"email": "mentor@example.org", "password": "correct horse battery"}),
+        "mentor@example.org",
+    )
     assert reviewer.post(f"/reviews/{review_id}/claim").status_code == 302
     if who != "anonymous":
         auth.login(f"{who}@example.org")

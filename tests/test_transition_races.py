@@ -16,6 +16,7 @@ from portal.extensions import db
 from portal.interviews.models import Booking, BookingPolicy, Reminder, Slot
 from portal.mail import OutboxEmail
 from portal.statuses import LIVE, BookingStatus, ReminderStatus, SlotStatus
+from tests.conftest import pass_second_step
 from tests.factories import PASSWORD, make_booking, make_interview_type, make_slot, make_user
 from tests.test_races import run_together
 
@@ -37,7 +38,8 @@ def soon(days: float, hours: float = 0) -> datetime:
 
 def signed_in(app, email: str):
     client = app.test_client()
-    assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
+    response = client.post("/login", data={"email": email, "password": PASSWORD})
+    assert pass_second_step(client, response, email).status_code == 302
     return client
 
 

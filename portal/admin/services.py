@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from portal import events
 from portal.audit.services import record
+from portal.auth import services as auth_services
 from portal.auth.models import ROLES, Invitation, User
 from portal.auth.services import invite_user
 from portal.cvs.models import CVDocument, CVReview
@@ -212,6 +213,20 @@ def reactivate(user: User, by: User) -> None:
         raise DomainError(f"{user.name} is already active.")
     user.active = True
     record(by, "user.reactivated", "user", user.id, f"{user.name} reactivated", {"active": False}, {"active": True})
+
+
+def reset_second_factor(user: User, by: User) -> None:
+    """Clear someone's two-factor sign-in (a lost phone); they are logged out everywhere and emailed."""
+    auth_services.reset_second_factor(user, by)
+    record(
+        by,
+        "user.second_factor_reset",
+        "user",
+        user.id,
+        f"{user.name}: two-factor sign-in reset",
+        {"second_factor": True},
+        {"second_factor": False},
+    )
 
 
 # Invitations ---------------------------------------------------------------------------------------------

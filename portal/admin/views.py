@@ -147,6 +147,20 @@ def reactivate(user_id: int):
     return redirect(url_for("admin.user", user_id=user_id))
 
 
+@bp.route("/users/<int:user_id>/second-factor/reset", methods=["POST"])
+def reset_second_factor(user_id: int):
+    person = _user(user_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.reset_second_factor(person, current_user)
+        db.session.commit()
+        flash(f"Two-factor sign-in of {person.name} is reset; they have been logged out and emailed.", "success")
+    except DomainError as error:
+        flash_refusal(error)
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
 @bp.route("/invitations/new", methods=["GET", "POST"])
 def invite():
     form = InviteForm()

@@ -118,3 +118,36 @@ class InviteForm(FlaskForm):
     name = _name_field()
     email = _email_field()
     submit = SubmitField("Send invitation")
+
+
+class SecondStepForm(FlaskForm):
+    """The login's second step: a code from the authenticator app or a recovery code, in one field."""
+
+    code = StringField(
+        "Security code",
+        validators=[DataRequired("Enter the code from your authenticator app."), Length(max=40)],
+        description="The 6-digit code your authenticator app shows now, or one of your recovery codes.",
+        render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "off"},
+    )
+    submit = SubmitField("Continue")
+
+
+class EnrolSecondFactorForm(FlaskForm):
+    code = StringField(
+        "Code from the app",
+        validators=[DataRequired("Enter the 6-digit code your app shows."), Length(max=20)],
+        description="6 digits. A new code appears every 30 seconds.",
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"},
+    )
+    submit = SubmitField("Turn on two-factor sign-in")
+
+
+class PasswordAgainForm(FlaskForm):
+    """Asks for the password again before a change to how the account is protected."""
+
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired("Enter your password."), Length(max=MAX_PASSWORD_LENGTH * 4)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    submit = SubmitField("Continue")

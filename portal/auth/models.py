@@ -1,4 +1,4 @@
-"""Accounts: users, password-reset tokens and mentor invitations."""
+"""Accounts: users, recovery codes, password-reset tokens, registrations waiting for confirmation, invitations."""
 
 from __future__ import annotations
 
@@ -33,6 +33,11 @@ class User(db.Model):
     calendar_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     privacy_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Two-factor sign-in (TOTP): the secret encrypted (portal.auth.totp), when it was turned on, and the time-step
+    # of the last code accepted, so that no code works twice.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(255))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
 
@@ -67,6 +72,10 @@ class User(db.Model):
         return self.role == Role.CANDIDATE
 
     @property
+    def has_second_factor(self) -> bool:
+        return self.totp_secret is not None
+
+    @property
     def role_label(self) -> str:
         return ROLE_LABELS.get(self.role, self.role)
 
@@ -79,6 +88,12 @@ class User(db.Model):
     def end_all_sessions(self) -> None:
         """Every cookie issued so far (session and remember-me) stops working."""
         self.session_version += 1
+
+    def forget_second_factor(self) -> None:
+        """Two-factor sign-in is off (its recovery codes are deleted by the service that calls this)."""
+        self.totp_secret = None
+        self.totp_enabled_at = None
+        self.totp_last_step = None
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"
@@ -97,6 +112,35 @@ class PasswordReset(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """One of a user's single-use codes for logging in without the authenticator app; only a hash is stored."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_digest: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Registration(db.Model):
+    """A self-registration waiting for its email address to be confirmed. The account is made when the emailed link
+    is used, so the form never has to say whether an address already has an account."""
+
+    __tablename__ = "registrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    timezone: Mapped[str] = mapped_column(sa.String(64), default=DEFAULT_TIMEZONE)
+    token_digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Invitation(db.Model):

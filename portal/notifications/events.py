@@ -6,6 +6,18 @@ from portal import events
 from portal.notifications import messages
 
 
+def _registration_started(registration, token: str, hours: int, **_) -> None:
+    messages.confirm_registration(registration, token, hours)
+
+
+def _registration_for_existing_account(user, **_) -> None:
+    messages.registration_for_existing_account(user)
+
+
+def _password_reset_without_account(address: str, deactivated: bool, **_) -> None:
+    messages.password_reset_without_account(address, deactivated)
+
+
 def _account_registered(user, **_) -> None:
     messages.welcome(user)
 
@@ -16,6 +28,14 @@ def _password_reset_requested(user, token: str, hours: int, **_) -> None:
 
 def _invitation_sent(invitation, token: str, days: int, by, **_) -> None:
     messages.invitation(invitation, token, days, by)
+
+
+def _login_failures_piled_up(user, attempts: int, seconds: int, **_) -> None:
+    messages.login_failures(user, attempts, seconds)
+
+
+def _second_factor_reset(user, by, **_) -> None:
+    messages.second_factor_reset(user, by)
 
 
 def _booking_made(booking, from_waitlist: bool = False, **_) -> None:
@@ -55,9 +75,14 @@ def _review_published(review, by, **_) -> None:
 
 
 def connect() -> None:
+    events.registration_started.connect(_registration_started)
+    events.registration_for_existing_account.connect(_registration_for_existing_account)
+    events.password_reset_without_account.connect(_password_reset_without_account)
     events.account_registered.connect(_account_registered)
     events.password_reset_requested.connect(_password_reset_requested)
     events.invitation_sent.connect(_invitation_sent)
+    events.login_failures_piled_up.connect(_login_failures_piled_up)
+    events.second_factor_reset.connect(_second_factor_reset)
     events.booking_made.connect(_booking_made)
     events.booking_moved.connect(_booking_moved)
     events.booking_cancelled.connect(_booking_cancelled)

@@ -5,7 +5,7 @@ message reads the same whether a request or the worker writes it."""
 from __future__ import annotations
 
 from portal import rules
-from portal.auth.models import Invitation, User
+from portal.auth.models import Invitation, Registration, User
 from portal.cvs.models import CVReview
 from portal.db import utcnow
 from portal.feedback.models import SessionFeedback
@@ -247,6 +247,53 @@ def review_published(review: CVReview, by: User) -> None:
 # Accounts ------------------------------------------------------------------------------------------------------
 
 
+def confirm_registration(registration: Registration, token: str, hours: int) -> None:
+    queue_email(
+        registration.email,
+        OutgoingEmail(
+            "Confirm your email address to finish creating your account",
+            "confirm_registration",
+            {
+                "name": registration.name,
+                "confirm_url": public_url("auth.confirm_registration", token=token),
+                "hours": hours,
+            },
+            category="security",
+        ),
+    )
+
+
+def registration_for_existing_account(user: User) -> None:
+    """Somebody used the registration form with an address that already has an account: only its owner is told."""
+    queue_email(
+        user.email,
+        OutgoingEmail(
+            "You already have an account",
+            "registration_for_existing_account",
+            {
+                "user": user,
+                "login_url": public_url("auth.login"),
+                "reset_url": public_url("auth.forgot_password"),
+            },
+            category="security",
+        ),
+        user_id=user.id,
+    )
+
+
+def password_reset_without_account(address: str, deactivated: bool) -> None:
+    """A reset was asked for an address with no usable account: the mailbox's owner is told why no link came."""
+    queue_email(
+        address,
+        OutgoingEmail(
+            "About your password reset request",
+            "password_reset_without_account",
+            {"address": address, "deactivated": deactivated, "register_url": public_url("auth.register")},
+            category="security",
+        ),
+    )
+
+
 def welcome(user: User) -> None:
     notify(
         user,
@@ -281,6 +328,53 @@ def invitation(invitation: Invitation, token: str, days: int, by: User) -> None:
                 "days": days,
                 "accept_url": public_url("auth.accept_invitation", token=token),
             },
+            category="security",
+        ),
+    )
+
+
+def _period(seconds: int) -> str:
+    """'hour', '10 minutes', '2 hours': a window in words."""
+    if seconds % 3600 == 0:
+        return "hour" if seconds == 3600 else f"{seconds // 3600} hours"
+    minutes = max(seconds // 60, 1)
+    return "minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def login_failures(user: User, attempts: int, seconds: int) -> None:
+    """Somebody keeps typing a wrong password for this account: the owner hears of it once per window."""
+    queue_email(
+        user.email,
+        OutgoingEmail(
+            "Failed attempts to log in to your account",
+            "login_failures",
+            {
+                "user": user,
+                "attempts": attempts,
+                "period": _period(seconds),
+                "reset_url": public_url("auth.forgot_password"),
+                "password_url": public_url("auth.change_password"),
+            },
+            category="security",
+        ),
+        user_id=user.id,
+    )
+
+
+def second_factor_reset(user: User, by: User) -> None:
+    """An admin reset the person's two-factor sign-in: they hear of it at once, in the app and by email."""
+    required = rules.second_factor_required(user)
+    message = f"{by.name} reset your two-factor sign-in. " + (
+        "Set it up again when you next log in." if required else "You can set it up again from your account page."
+    )
+    notify(
+        user,
+        message,
+        public_path("auth.profile"),
+        email=OutgoingEmail(
+            "Your two-factor sign-in was reset",
+            "second_factor_reset",
+            {"by": by, "required": required, "login_url": public_url("auth.login")},
             category="security",
         ),
     )
