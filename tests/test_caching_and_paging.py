@@ -112,9 +112,9 @@ def test_a_mentors_upcoming_sessions_come_ten_to_a_page(app):
     _sessions(app, 12, first_day=2)
     mentor = logged_in(app, "mentor@example.org")
     first = mentor.get("/mentor/schedule").get_data(as_text=True)
-    assert first.count('class="card mb-3"') == 10 and "Upcoming session pages" in first
+    assert first.count('class="agenda-item"') == 10 and "Upcoming session pages" in first
     second = mentor.get("/mentor/schedule?upcoming=2").get_data(as_text=True)
-    assert second.count('class="card mb-3"') == 2
+    assert second.count('class="agenda-item"') == 2
 
 
 def test_admin_finds_a_candidates_bookings_by_part_of_their_name_or_email(app, make):
