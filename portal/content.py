@@ -70,17 +70,30 @@ def split_title(markdown_text: str) -> tuple[str, str]:
 
 def parse_faq(markdown_text: str) -> list[tuple[str, str]]:
     """Question/answer pairs from Markdown where each `## ` heading is a question and what follows its answer."""
+    return [(question, answer) for _, question, answer in parse_faq_sections(markdown_text)]
+
+
+def parse_faq_sections(markdown_text: str) -> list[tuple[str, str, str]]:
+    """(section, question, answer) from the FAQ's Markdown: after the title, a `# ` heading starts a section
+    ("" until the first), each `## ` heading is a question and what follows it is the answer."""
     _, body = split_title(markdown_text)
-    pairs: list[tuple[str, str]] = []
+    entries: list[tuple[str, str, str]] = []
+    section = ""
     question: str | None = None
     answer: list[str] = []
+
+    def finish() -> None:
+        if question is not None:
+            entries.append((section, question, "\n".join(answer).strip()))
+
     for line in body.splitlines():
-        if line.startswith("## "):
-            if question is not None:
-                pairs.append((question, "\n".join(answer).strip()))
+        if line.startswith("# "):
+            finish()
+            section, question, answer = line[2:].strip(), None, []
+        elif line.startswith("## "):
+            finish()
             question, answer = line[3:].strip(), []
         elif question is not None:
             answer.append(line)
-    if question is not None:
-        pairs.append((question, "\n".join(answer).strip()))
-    return pairs
+    finish()
+    return entries

@@ -231,13 +231,16 @@ def test_guide_edit_with_preview_goes_live_and_is_sanitized(app, people):
 def test_faq_editor_reorders_removes_and_refuses_half_pairs(app, people):
     admin = as_user(app, "admin@example.org")
     html = admin.get("/admin/content/faq").get_data(as_text=True)
-    assert html.count('class="border rounded p-3 mb-3 faq-entry"') == 7  # six questions and an empty one
+    assert html.count('class="border rounded p-3 mb-3 faq-entry"') == 14  # thirteen questions and an empty one
+    assert 'value="Using our career service"' in html  # each question's section, and the empty one follows the last
     data = {
         "title": "FAQ",
         "description": "Answers.",
         "questions-0-question": "Second?",
         "questions-0-answer": "Answer two",
         "questions-0-position": "2",
+        "questions-1-section": "Basics",
+        "questions-0-section": "Basics",
         "questions-1-question": "First?",
         "questions-1-answer": "Answer **one**",
         "questions-1-position": "1",
@@ -248,7 +251,8 @@ def test_faq_editor_reorders_removes_and_refuses_half_pairs(app, people):
     }
     assert admin.post("/admin/content/faq", data=data).status_code == 302
     public = app.test_client().get("/faq").get_data(as_text=True)
-    assert re.findall(r'<h2 class="d-inline h5 mb-0">([^<]+)</h2>', public) == ["First?", "Second?"]
+    assert re.findall(r'<h3 class="d-inline h5 mb-0">([^<]+)</h3>', public) == ["First?", "Second?"]
+    assert public.count('<h2 class="h4 mt-4" id="section-basics">Basics</h2>') == 1
     assert "<strong>one</strong>" in public
     half = admin.post("/admin/content/faq", data={**data, "questions-2-question": "Orphan?"}).get_data(as_text=True)
     assert "Give both a question and its answer, or leave both empty." in half
@@ -665,3 +669,16 @@ def test_reports_count_bookings_not_waitlist_offers(app, people):
     ).group(0)
     assert re.findall(r"<tr><td>([\d-]+)</td><td>(\d+)</td></tr>", weeks) == [("2026-10-05", "2")]
     assert re.search(r'id="late-cancel-rate">50%<', html)  # 1 late of 2 bookings; the offers are not bookings
+
+
+def test_faq_sections_keep_their_questions_together_in_the_order_they_first_appear():
+    from portal.admin.content import faq_markdown
+    from portal.content import parse_faq_sections
+
+    markdown = faq_markdown([("Service", "Cost?", "Free."), ("", "Loose?", "Yes."), ("Service", "Join?", "A link.")])
+    assert markdown.startswith("## Loose?\n\nYes.\n\n# Service\n\n## Cost?\n\nFree.\n\n## Join?")
+    assert parse_faq_sections("# FAQ\n" + markdown) == [
+        ("", "Loose?", "Yes."),
+        ("Service", "Cost?", "Free."),
+        ("Service", "Join?", "A link."),
+    ]

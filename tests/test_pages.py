@@ -73,14 +73,29 @@ def test_guide_is_an_original_article_of_the_right_length(client):
         assert topic.lower() in article.lower(), topic
 
 
-def test_faq_has_six_disclosures_with_anchors_and_faqpage_json_ld(client):
+def test_faq_has_two_sections_of_disclosures_with_anchors_and_faqpage_json_ld(client):
     html = client.get("/faq").get_data(as_text=True)
     questions = re.findall(r'<details class="faq-item" id="([a-z0-9-]+)">', html)
-    assert len(questions) == 6 and len(set(questions)) == 6
+    assert len(questions) == 13 and len(set(questions)) == 13
+    sections = re.findall(r'<h2 class="h4 mt-4" id="(section-[a-z-]+)">([^<]+)</h2>', html)
+    assert [title for _, title in sections] == ["Becoming a machine learning engineer", "Using our career service"]
+    for anchor, _ in sections:
+        assert f'href="#{anchor}"' in html
+    service = html[html.index("Using our career service</h2>") :]
+    for question in (
+        "Who can use the career service?",
+        "How much does it cost?",
+        "What kinds of mock interview can I book, and how long do they last?",
+        "How do I join my session?",
+        "How long does a CV review take?",
+        "Can I cancel or reschedule?",
+        "What information do you keep about me?",
+    ):
+        assert f">{question}</h3>" in service, question
     for anchor in questions:
         assert f'href="#{anchor}"' in html
     data = json.loads(outline(html).json_ld[0])
-    assert data["@type"] == "FAQPage" and len(data["mainEntity"]) == 6
+    assert data["@type"] == "FAQPage" and len(data["mainEntity"]) == 13
     first = data["mainEntity"][0]
     assert first["name"] == "What qualifications do you need to become a machine learning engineer in the UK?"
     assert "Python" in first["acceptedAnswer"]["text"]

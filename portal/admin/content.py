@@ -7,20 +7,32 @@ from sqlalchemy.orm import joinedload
 
 from portal.audit.services import record
 from portal.auth.models import User
-from portal.content import parse_faq
+from portal.content import parse_faq, parse_faq_sections
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.pages.models import CONTENT_SLUGS, PageRevision
 from portal.pages.services import PageSource, forget_current_revisions, page_source
 
 
-def faq_markdown(pairs: list[tuple[str, str]]) -> str:
-    """Question/answer pairs as the FAQ's Markdown (`## question`, then the answer)."""
-    return "\n\n".join(f"## {question.strip()}\n\n{answer.strip()}" for question, answer in pairs).strip() + "\n"
+def faq_markdown(entries: list[tuple[str, str, str]]) -> str:
+    """(section, question, answer) entries as the FAQ's Markdown: `# section` where the section changes, then
+    `## question` and the answer. Entries of one section are kept together, in the order the section first
+    appears; questions without a section come first, since Markdown cannot close a section."""
+    order: dict[str, int] = {"": -1}
+    for section, _, _ in entries:
+        order.setdefault(section.strip(), len(order))
+    blocks, current = [], None
+    for section, question, answer in sorted(entries, key=lambda entry: order[entry[0].strip()]):
+        if section.strip() != current:
+            current = section.strip()
+            if current:
+                blocks.append(f"# {current}")
+        blocks.append(f"## {question.strip()}\n\n{answer.strip()}")
+    return "\n\n".join(blocks).strip() + "\n"
 
 
-def faq_pairs(source: PageSource) -> list[tuple[str, str]]:
-    return parse_faq("# FAQ\n" + source.body)
+def faq_entries(source: PageSource) -> list[tuple[str, str, str]]:
+    return parse_faq_sections("# FAQ\n" + source.body)
 
 
 def save_page(slug: str, title: str, description: str, body: str, by: User) -> PageRevision:

@@ -43,6 +43,11 @@ class PageForm(FlaskForm):
 
 
 class QuestionForm(Form):
+    section = StringField(
+        "Section",
+        description="Questions with the same section are shown together under it.",
+        validators=[Optional(), Length(max=100, message="At most 100 characters.")],
+    )
     question = StringField("Question", validators=[Optional(), Length(max=300, message="At most 300 characters.")])
     answer = TextAreaField("Answer (Markdown)", validators=[Optional()], render_kw={"rows": 4})
     position = IntegerField("Position", validators=[Optional(), NumberRange(1, 100)])

@@ -35,7 +35,7 @@ from portal.interviews.models import InterviewType
 from portal.interviews.services import local_day_bounds
 from portal.mail import STATUSES, OutboxEmail, retry_now
 from portal.pages.models import CONTENT_SLUGS, PageRevision
-from portal.pages.services import faq_items_from, page_source
+from portal.pages.services import faq_items_from, faq_sections, page_source
 from portal.pagination import paginate
 from portal.security import role_required
 from portal.statuses import EmailStatus
@@ -247,15 +247,18 @@ def edit_page(slug: str):
 def edit_faq():
     source = page_source("faq")
     if request.method == "GET":
-        pairs = content.faq_pairs(source)
+        entries = content.faq_entries(source)
         form = FaqForm(
             data={
                 "title": source.title,
                 "description": source.description,
-                "questions": [{"question": q, "answer": a, "position": i} for i, (q, a) in enumerate(pairs, start=1)],
+                "questions": [
+                    {"section": s, "question": q, "answer": a, "position": i}
+                    for i, (s, q, a) in enumerate(entries, start=1)
+                ],
             }
         )
-        form.questions.append_entry({"position": len(pairs) + 1})
+        form.questions.append_entry({"section": entries[-1][0] if entries else "", "position": len(entries) + 1})
     else:
         form = FaqForm()
     preview = None
@@ -274,7 +277,9 @@ def edit_faq():
             ),
             key=lambda triple: triple[:2],
         )
-        pairs = [(f.question.data.strip(), f.answer.data.strip()) for _, _, f in ordered]
+        pairs = [
+            ((f.section.data or "").strip(), f.question.data.strip(), f.answer.data.strip()) for _, _, f in ordered
+        ]
         body = content.faq_markdown(pairs) if pairs else ""
         if not pairs:
             form.form_errors.append("The FAQ needs at least one question and its answer.")
@@ -287,7 +292,7 @@ def edit_faq():
             else:
                 flash("FAQ saved. Visitors see the new version now.", "success")
                 return redirect(url_for("admin.edit_page", slug="faq"))
-        preview = faq_items_from(body) if pairs else None
+        preview = faq_sections(faq_items_from(body)) if pairs else None
     return render_template("admin/faq_edit.html", form=form, preview=preview, source=source)
 
 

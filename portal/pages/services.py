@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from importlib import resources
+from itertools import groupby
 
 import sqlalchemy as sa
 from flask import current_app
 from markupsafe import Markup
 
-from portal.content import parse_faq, render_markdown, slugify, split_title
+from portal.content import parse_faq_sections, render_markdown, slugify, split_title
 from portal.extensions import db
 from portal.memo import forget, remember, remembered
 from portal.pages.models import PageRevision
@@ -45,6 +46,7 @@ class PageContent:
 
 @dataclass(frozen=True)
 class FaqItem:
+    section: str
     anchor: str
     question: str
     answer_html: Markup
@@ -170,13 +172,29 @@ def _plain_text(markdown_text: str) -> str:
 def faq_items_from(body: str) -> tuple[FaqItem, ...]:
     return tuple(
         FaqItem(
+            section=section,
             anchor=slugify(question),
             question=question,
             answer_html=render_markdown(answer),
             answer_text=_plain_text(answer),
         )
-        for question, answer in parse_faq("# FAQ\n" + body)
+        for section, question, answer in parse_faq_sections("# FAQ\n" + body)
     )
+
+
+@dataclass(frozen=True)
+class FaqSection:
+    title: str  # "" for questions before the first section heading
+    anchor: str
+    items: list[FaqItem]
+
+
+def faq_sections(items: tuple[FaqItem, ...]) -> list[FaqSection]:
+    """The questions grouped under their sections, in the FAQ's order."""
+    return [
+        FaqSection(title, f"section-{slugify(title)}" if title else "questions", list(group))
+        for title, group in groupby(items, key=lambda item: item.section)
+    ]
 
 
 def faq_items() -> tuple[FaqItem, ...]:

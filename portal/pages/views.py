@@ -63,7 +63,7 @@ def faq():
         ("faq",),
         lambda: render_template(
             "pages/faq.html",
-            items=services.faq_items(),
+            sections=services.faq_sections(services.faq_items()),
             meta=services.faq_meta(),
             structured_data=services.faq_structured_data(),
         ),
