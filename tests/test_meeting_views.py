@@ -1,5 +1,5 @@
 """Where a session happens, on the pages: who sees the link, number or room; "Join now" in its window; the forms
-that set the way of meeting (booking, account, slots, interview types, waitlist offers)."""
+that set the way of meeting (booking, account, slots, interview types); the demo data."""
 
 from __future__ import annotations
 
@@ -252,6 +252,19 @@ def test_an_admin_edits_a_slots_way_of_meeting(app, world):
     with app.app_context():
         slot = db.session.get(Slot, world["open_phone"])
         assert (slot.meeting_mode, slot.place) == ("in_person", "Room 1.01")
+
+
+# Demo data ---------------------------------------------------------------------------------------------------------
+
+
+def test_the_demo_data_shows_every_way_of_meeting(app):
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    with app.app_context():
+        ways = set()
+        for booking in db.session.scalars(sa.select(Booking).where(Booking.status == "booked")):
+            way = meeting.meeting_of(booking)
+            ways.add((way.mode, way.own_link) if way.is_video else (way.mode, bool(way.phone or way.place)))
+    assert ways == {("video", True), ("phone", True), ("in_person", True)}
 
 
 def test_a_waitlist_offer_of_a_phone_slot_asks_for_the_number(app, world):
