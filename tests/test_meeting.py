@@ -487,5 +487,5 @@ def test_the_calendar_file_says_where_for_each_way_of_meeting(people):
 def test_a_slots_own_way_of_meeting_is_kept_by_the_database(people):
     slot = make_slot(people["mentor"], at(days=3))
     with pytest.raises(sa.exc.IntegrityError):
-        db.session.execute(sa.update(Slot).where(Slot.id == slot.id).values(meeting_mode="carrier pigeon"))
+        db.session.execute(sa.update(Slot).where(Slot.id == slot.id).values(meeting_mode="zoom"))
         db.session.flush()
