@@ -24,7 +24,7 @@ from portal.auth.services import load_user_from_session
 from portal.auth.views import bp as auth_bp
 from portal.auth.views import second_factor_first
 from portal.cli import register_commands
-from portal.config import FIXED_SETTINGS, check_production_safety, settings_from_env
+from portal.config import FIXED_SETTINGS, check_meeting_base_url, check_production_safety, settings_from_env
 from portal.cvs.views import bp as cvs_bp
 from portal.cvs.views import reviews_bp
 from portal.db import configure_sqlite, mark_read_only_requests
@@ -81,6 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         app.config["MAX_CONTENT_LENGTH"] = int(app.config["CV_MAX_BYTES"]) + 1024 * 1024
     check_production_safety(app.config)
+    check_meeting_base_url(app.config)
     init_storage(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         instance_path.mkdir(parents=True, exist_ok=True)

@@ -72,6 +72,7 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "REMINDER_OFFSETS_HOURS": os.environ.get("REMINDER_OFFSETS_HOURS", "24,1"),
         "WAITLIST_HOLD_MINUTES": _int("WAITLIST_HOLD_MINUTES", 30),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        "MEETING_BASE_URL": os.environ.get("MEETING_BASE_URL", "https://meet.jit.si"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", ""),
@@ -156,6 +157,17 @@ def storage_location(config: dict[str, Any]) -> StorageLocation:
             raise ConfigError("STORAGE_URL for S3 must name the bucket: s3://bucket/prefix")
         return StorageLocation("s3", bucket=parts.netloc, prefix=unquote(parts.path).strip("/"))
     raise ConfigError("STORAGE_URL must start with file:/// (local disk) or s3:// (an S3-compatible store).")
+
+
+def check_meeting_base_url(config: dict[str, Any]) -> None:
+    """MEETING_BASE_URL must be an http(s) address with a host (rooms are made below it), https in production."""
+    parts = urlsplit(str(config.get("MEETING_BASE_URL") or ""))
+    schemes = ("https",) if config.get("PORTAL_ENV") == "production" else ("https", "http")
+    if parts.scheme not in schemes or not parts.hostname or parts.username or parts.query or parts.fragment:
+        raise ConfigError(
+            "MEETING_BASE_URL must be the address of a video meeting server, like https://meet.jit.si"
+            + (" (https in production)." if "http" not in schemes else ".")
+        )
 
 
 def check_production_safety(config: dict[str, Any]) -> None:

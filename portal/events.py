@@ -33,6 +33,9 @@ booking_made = _signals.signal("booking-made")  # Booking; by, from_waitlist
 booking_moved = _signals.signal("booking-moved")  # Booking; by, old_slot, overridden
 booking_cancelled = _signals.signal("booking-cancelled")  # Booking; by, overridden, slot_withdrawn
 outcome_recorded = _signals.signal("outcome-recorded")  # Booking; by
+# Where sessions still to come happen changed: a mentor's own meeting link (sender: the mentor) or an interview type's
+# way of meeting or place (sender: the type). `bookings`: the booked sessions whose link, number or place changed.
+meeting_changed = _signals.signal("meeting-changed")  # User or InterviewType; bookings, by
 
 # Waitlist ------------------------------------------------------------------------------------------------------
 hold_offered = _signals.signal("hold-offered")  # Booking (a hold); entry, minutes

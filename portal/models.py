@@ -4,7 +4,15 @@ from portal.audit.models import AuditEvent
 from portal.auth.models import Invitation, PasswordReset, RecoveryCode, Registration, User
 from portal.cvs.models import CVDocument, CVReview
 from portal.feedback.models import FeedbackRevision, SessionFeedback, SessionRating
-from portal.interviews.models import Booking, BookingPolicy, InterviewType, Reminder, Slot, SlotSeries
+from portal.interviews.models import (
+    Booking,
+    BookingPolicy,
+    InterviewType,
+    MeetingLink,
+    Reminder,
+    Slot,
+    SlotSeries,
+)
 from portal.mail import OutboxEmail
 from portal.notifications.models import Notification, NotificationPreference
 from portal.pages.models import PageRevision
@@ -19,6 +27,7 @@ __all__ = [
     "FeedbackRevision",
     "Invitation",
     "InterviewType",
+    "MeetingLink",
     "Notification",
     "NotificationPreference",
     "OutboxEmail",

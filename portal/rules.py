@@ -17,6 +17,7 @@ from portal.statuses import (
     SESSION,
     TAKES_FEEDBACK,
     BookingStatus,
+    MeetingMode,
     ReviewStatus,
     Role,
     SlotStatus,
@@ -195,6 +196,43 @@ def can_reschedule(user: Any, booking: Any, policy: Any, now: datetime) -> bool:
     if not can_change_for(user, booking):
         return False
     return reschedule_refusal(user, booking, policy, now, override=is_admin(user)) is None
+
+
+# Where a session happens ----------------------------------------------------------------------------------------
+
+# "Join now" shows from this long before the start until the end.
+JOIN_EARLY = timedelta(minutes=15)
+
+
+def can_see_meeting(user: Any, booking: Any) -> bool:
+    """The meeting link, phone number or room of a booked session: its candidate, its mentor and admins."""
+    return can_view_booking(user, booking) and booking.status == BookingStatus.BOOKED
+
+
+def join_window_open(booking: Any, now: datetime) -> bool:
+    """A booked session can be joined from 15 minutes before its start until its end."""
+    slot = booking.slot
+    return booking.status == BookingStatus.BOOKED and slot.starts_at - JOIN_EARLY <= now < slot.ends_at
+
+
+def can_join(user: Any, booking: Any, now: datetime) -> bool:
+    """Whether `user` gets the "Join now" button: someone who may see the link of a video session, in its window."""
+    return (
+        can_see_meeting(user, booking)
+        and booking.slot.effective_mode == MeetingMode.VIDEO
+        and join_window_open(booking, now)
+    )
+
+
+def can_give_phone(user: Any, booking: Any, now: datetime) -> bool:
+    """The candidate of a booked phone session may give or change the number to call until the session ends."""
+    return (
+        _signed_in(user)
+        and user.id == booking.candidate_id
+        and booking.status == BookingStatus.BOOKED
+        and booking.slot.effective_mode == MeetingMode.PHONE
+        and booking.slot.ends_at > now
+    )
 
 
 # After the session ----------------------------------------------------------------------------------------------

@@ -18,6 +18,21 @@ class Role(StrEnum):
 ROLE_LABELS = {Role.CANDIDATE: "Candidate", Role.MENTOR: "Mentor", Role.ADMIN: "Admin"}
 
 
+class MeetingMode(StrEnum):
+    """How a session happens."""
+
+    VIDEO = "video"  # the mentor's own meeting link, or a room made for the booking
+    PHONE = "phone"  # the mentor calls the number the candidate gave
+    IN_PERSON = "in_person"  # at the address or room an admin set
+
+
+MEETING_MODE_LABELS = {
+    MeetingMode.VIDEO: "Video call",
+    MeetingMode.PHONE: "Phone call",
+    MeetingMode.IN_PERSON: "In person",
+}
+
+
 class SlotStatus(StrEnum):
     OPEN = "open"
     CANCELLED = "cancelled"

@@ -78,8 +78,9 @@ def make_interview_type(name: str = "Technical: Python and ML fundamentals", min
     return interview_type
 
 
-def make_slot(mentor: User, starts_at, interview_type=None, status: str = "open"):
-    """An open slot of `mentor` starting at the aware datetime `starts_at`."""
+def make_slot(mentor: User, starts_at, interview_type=None, status: str = "open", meeting_mode=None, place=None):
+    """An open slot of `mentor` starting at the aware datetime `starts_at` (meeting as its type says, unless
+    `meeting_mode` and `place` say otherwise)."""
     from portal.interviews.models import Slot
 
     interview_type = interview_type or make_interview_type()
@@ -89,6 +90,8 @@ def make_slot(mentor: User, starts_at, interview_type=None, status: str = "open"
         starts_at=starts_at,
         ends_at=starts_at + interview_type.duration,
         status=status,
+        meeting_mode=meeting_mode,
+        place=place,
         created_by_id=mentor.id,
     )
     db.session.add(slot)

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from portal.auth.models import ROLE_LABELS
 from portal.forms import choices
+from portal.statuses import MEETING_MODE_LABELS, MeetingMode
 
 
 class RoleForm(FlaskForm):
@@ -90,5 +91,26 @@ class InterviewTypeForm(FlaskForm):
         ],
     )
     description = TextAreaField("Description", validators=[Length(max=1000)])
+    meeting_mode = SelectField(
+        "How sessions happen",
+        choices=choices(MEETING_MODE_LABELS.items()),
+        default=MeetingMode.VIDEO,
+        validate_choice=False,
+        description=(
+            "Video: the mentor's own meeting link, or a room made for each booking. Phone: the mentor calls the "
+            "number the candidate gives. A mentor or an admin can choose another way for a slot."
+        ),
+    )
+    place = StringField(
+        "Place, for sessions in person",
+        validators=[Length(max=300, message="The place must be 300 characters or fewer.")],
+        description="The address and room, on one line. Required when sessions happen in person.",
+    )
+    preparation = TextAreaField(
+        "Preparation notes",
+        validators=[Length(max=2000, message="At most 2,000 characters.")],
+        description="What candidates should have ready. Shown when they book, and in the reminder the day before.",
+        render_kw={"rows": 5},
+    )
     active = BooleanField("Offered for new slots", default=True)
     submit = SubmitField("Save")

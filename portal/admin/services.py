@@ -14,11 +14,12 @@ from portal.auth import services as auth_services
 from portal.auth.models import ROLES, Invitation, User
 from portal.auth.services import invite_user
 from portal.cvs.models import CVDocument, CVReview
-from portal.db import utcnow
+from portal.db import lock, utcnow
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.feedback.models import SessionFeedback
 from portal.interviews.availability import cancel_slot, remove_slot
+from portal.interviews.meeting import announce_changes, meeting_of, sessions_to_come, type_meeting
 from portal.interviews.models import Booking, BookingPolicy, InterviewType, Slot
 from portal.interviews.services import POLICY_DEFAULTS, cancel_booking, get_policy
 from portal.security import new_token
@@ -325,7 +326,11 @@ def update_policy(values: dict[str, int], by: User) -> BookingPolicy:
     return policy
 
 
-def save_interview_type(interview_type: InterviewType | None, values: dict, by: User) -> InterviewType:
+def save_interview_type(
+    interview_type: InterviewType | None, values: dict, by: User
+) -> tuple[InterviewType, list[Booking]]:
+    """Create or change an interview type. Booked sessions still to come that follow its way of meeting or its
+    place and now happen differently are returned, and their candidates told (`meeting_changed`)."""
     name = (values.get("name") or "").strip()
     duration = values.get("duration_minutes")
     if not name:
@@ -340,6 +345,7 @@ def save_interview_type(interview_type: InterviewType | None, values: dict, by: 
         "duration_minutes": duration,
         "description": (values.get("description") or "").strip(),
         "active": bool(values.get("active")),
+        **type_meeting(values.get("meeting_mode"), values.get("place"), values.get("preparation")),
     }
     if interview_type is None:
         interview_type = InterviewType(**fields)
@@ -354,20 +360,23 @@ def save_interview_type(interview_type: InterviewType | None, values: dict, by: 
             None,
             fields,
         )
-    else:
-        before = {key: getattr(interview_type, key) for key in fields}
-        for key, value in fields.items():
-            setattr(interview_type, key, value)
-        record(
-            by,
-            "interview_type.changed",
-            "interview_type",
-            interview_type.id,
-            f"Interview type “{name}” changed",
-            before,
-            fields,
-        )
-    return interview_type
+        return interview_type, []
+    lock(interview_type)
+    sessions = sessions_to_come(Slot.interview_type_id == interview_type.id)
+    meetings_before = {booking.id: meeting_of(booking) for booking in sessions}
+    before = {key: getattr(interview_type, key) for key in fields}
+    for key, value in fields.items():
+        setattr(interview_type, key, value)
+    record(
+        by,
+        "interview_type.changed",
+        "interview_type",
+        interview_type.id,
+        f"Interview type “{name}” changed",
+        before,
+        fields,
+    )
+    return interview_type, announce_changes(interview_type, sessions, meetings_before, by)
 
 
 def policy_values() -> dict[str, int]:

@@ -38,7 +38,7 @@ from portal.pages.models import CONTENT_SLUGS, PageRevision
 from portal.pages.services import faq_items_from, faq_sections, page_source
 from portal.pagination import paginate
 from portal.security import role_required
-from portal.statuses import EmailStatus
+from portal.statuses import MEETING_MODE_LABELS, EmailStatus
 from portal.timeutil import to_local
 from portal.views import date_arg, flash_refusal, show_error
 
@@ -340,7 +340,7 @@ def policy():
 @bp.route("/interview-types")
 def interview_types():
     types = db.session.scalars(sa.select(InterviewType).order_by(InterviewType.active.desc(), InterviewType.name))
-    return render_template("admin/interview_types.html", types=types.all())
+    return render_template("admin/interview_types.html", types=types.all(), meeting_labels=MEETING_MODE_LABELS)
 
 
 @bp.route("/interview-types/new", methods=["GET", "POST"])
@@ -350,13 +350,16 @@ def interview_type(type_id: int | None = None):
     form = InterviewTypeForm(obj=item if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
-            saved = services.save_interview_type(
+            saved, changed = services.save_interview_type(
                 item,
                 {
                     "name": form.name.data,
                     "active": form.active.data,
                     "duration_minutes": form.duration_minutes.data,
                     "description": form.description.data,
+                    "meeting_mode": form.meeting_mode.data,
+                    "place": form.place.data,
+                    "preparation": form.preparation.data,
                 },
                 current_user,
             )
@@ -364,7 +367,12 @@ def interview_type(type_id: int | None = None):
         except DomainError as error:
             show_error(form, error)
         else:
-            flash(f"Interview type “{saved.name}” saved.", "success")
+            told = len({booking.candidate_id for booking in changed})
+            flash(
+                f"Interview type “{saved.name}” saved."
+                + (f" We have sent new joining details to {told} candidate{'s' if told != 1 else ''}." if told else ""),
+                "success",
+            )
             return redirect(url_for("admin.interview_types"))
     return render_template("admin/interview_type.html", form=form, item=item)
 

@@ -28,7 +28,12 @@ def _slot_changed(slot, by, before: dict, **_) -> None:
         slot.id,
         f"Slot of {slot.mentor.name} changed",
         before,
-        {"interview_type_id": slot.interview_type_id, "starts_at": slot.starts_at},
+        {
+            "interview_type_id": slot.interview_type_id,
+            "starts_at": slot.starts_at,
+            "meeting_mode": slot.meeting_mode,
+            "place": slot.place,
+        },
     )
 
 

@@ -16,7 +16,7 @@ from portal.errors import DomainError
 from portal.extensions import db
 from portal.forms import EmptyForm, choices, optional_id
 from portal.interviews import availability, services
-from portal.interviews.forms import BulkCancelForm, EditSlotForm
+from portal.interviews.forms import BulkCancelForm, EditSlotForm, type_ways_hint
 from portal.interviews.models import Booking, InterviewType, Slot
 from portal.pagination import paginate
 from portal.security import role_required
@@ -134,11 +134,14 @@ def week():
 def edit_slot(slot_id: int):
     slot = availability.load_slot_for_change(slot_id, current_user)
     form = EditSlotForm()
-    form.interview_type.choices = choices((t.id, f"{t.name} ({t.duration_minutes} min)") for t in _types() if t.active)
+    types = [t for t in _types() if t.active]
+    form.interview_type.choices = choices((t.id, f"{t.name} ({t.duration_minutes} min)") for t in types)
+    form.meeting_mode.description = type_ways_hint(types)
     if request.method == "GET":
         local = to_local(slot.starts_at, slot.mentor.timezone)
         form.interview_type.data = slot.interview_type_id
         form.day.data, form.start_time.data = local.date(), local.time()
+        form.meeting_mode.data, form.place.data = slot.meeting_mode or "", slot.place or ""
         form.version.data = slot.version
     if form.validate_on_submit():
         try:
@@ -149,6 +152,8 @@ def edit_slot(slot_id: int):
                 form.start_time.data,
                 current_user,
                 version=optional_id(form.version.data),
+                meeting_mode=form.meeting_mode.data,
+                place=form.place.data,
             )
             db.session.commit()
         except DomainError as error:

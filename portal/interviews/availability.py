@@ -14,6 +14,7 @@ from portal.db import lock, utcnow
 from portal.errors import Conflict, DomainError, NotFound, PermissionDenied
 from portal.extensions import db
 from portal.interviews import services
+from portal.interviews.meeting import slot_meeting
 from portal.interviews.models import Booking, InterviewType, Slot, SlotSeries
 from portal.statuses import BookingStatus, SlotStatus
 from portal.timeutil import format_local, zone
@@ -205,8 +206,12 @@ def publish_slots(
     planned: list[PlannedSlot],
     created_by: User,
     series: SlotSeries | None = None,
+    meeting_mode: str | None = None,
+    place: str | None = None,
 ) -> list[Slot]:
-    """Create every planned slot or none: a clash with an open slot raises SlotClash."""
+    """Create every planned slot or none: a clash with an open slot raises SlotClash. `meeting_mode` and `place`
+    override the interview type's way of meeting (None: as the type says)."""
+    meeting_mode, place = slot_meeting(interview_type, meeting_mode, place)
     clash = find_clash(mentor.id, planned)
     if clash is not None:
         raise SlotClash(_clash_message(clash, created_by.timezone))
@@ -217,6 +222,8 @@ def publish_slots(
             starts_at=p.starts_at,
             ends_at=p.ends_at,
             series=series,
+            meeting_mode=meeting_mode,
+            place=place,
             created_by_id=created_by.id,
         )
         for p in planned
@@ -322,9 +329,18 @@ def cancel_slot(slot: Slot, reason: str, by: User, within: str | None = None) ->
     return booking
 
 
-def edit_slot(slot: Slot, type_id: int, day: date, at: time, by: User, version: int | None = None) -> Slot:
-    """Move an unbooked open slot or change its type (admins and its mentor); `version` is the one the form was
-    read at, and a slot changed since is not touched."""
+def edit_slot(
+    slot: Slot,
+    type_id: int,
+    day: date,
+    at: time,
+    by: User,
+    version: int | None = None,
+    meeting_mode: str | None = None,
+    place: str | None = None,
+) -> Slot:
+    """Move an unbooked open slot or change its type or way of meeting (admins and its mentor); `version` is the one
+    the form was read at, and a slot changed since is not touched. `meeting_mode` None follows the type."""
     lock(slot)
     if version is not None and slot.version != version:
         raise Conflict("This slot was changed by someone else since you opened it.")
@@ -336,10 +352,11 @@ def edit_slot(slot: Slot, type_id: int, day: date, at: time, by: User, version: 
     if holder is not None:
         raise DomainError("A booked slot cannot be moved: cancel it with a reason or ask the candidate to reschedule.")
     interview_type, planned = plan_single(slot.mentor, type_id, day, at)
+    meeting_mode, place = slot_meeting(interview_type, meeting_mode, place)
     clash = find_clash(slot.mentor_id, planned, ignore_slot_id=slot.id)
     if clash is not None:
         raise SlotClash(_clash_message(clash, by.timezone))
-    before = slot.move(interview_type, planned[0].starts_at, planned[0].ends_at)
+    before = slot.move(interview_type, planned[0].starts_at, planned[0].ends_at, meeting_mode=meeting_mode, place=place)
     try:
         with db.session.begin_nested():
             db.session.flush()

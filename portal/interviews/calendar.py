@@ -13,6 +13,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from portal.auth.models import User
 from portal.db import utcnow
 from portal.extensions import db
+from portal.interviews.meeting import meeting_of
 from portal.interviews.models import Booking, Slot
 from portal.links import public_url
 from portal.mail import Attachment
@@ -29,8 +30,12 @@ def organizer() -> vCalAddress:
     return value
 
 
-def _event(booking: Booking) -> Event:
+def _event(booking: Booking, with_meeting: bool = True) -> Event:
+    """The session as a VEVENT. While it is booked, LOCATION, URL and the description say how to join (left out with
+    `with_meeting=False`, for someone no longer taking part)."""
     slot = booking.slot
+    page = public_url("interviews.booking", booking_id=booking.id)
+    meeting = meeting_of(booking)
     event = Event()
     event.add("uid", booking.uid)
     event.add("dtstamp", utcnow())
@@ -42,9 +47,29 @@ def _event(booking: Booking) -> Event:
     lines = [f"Mentor: {slot.mentor.name}", f"Candidate: {booking.candidate.name}"]
     if booking.focus_note:
         lines.append(f"Focus: {booking.focus_note}")
+    url = page
+    if not with_meeting or booking.status != BookingStatus.BOOKED:
+        event.add("location", meeting.label)
+    elif meeting.is_video:
+        event.add("location", meeting.url)
+        url = meeting.url
+        lines.append(f"How to join: a video call. Open {meeting.url} at the start time.")
+    elif meeting.is_phone:
+        event.add("location", f"Phone call to {meeting.phone}" if meeting.phone else meeting.label)
+        lines.append(
+            f"How to join: {slot.mentor.name} calls {booking.candidate.name} on {meeting.phone}."
+            if meeting.phone
+            else f"How to join: {slot.mentor.name} calls {booking.candidate.name}; the number to call is not given yet."
+        )
+    else:
+        event.add("location", meeting.place or meeting.label)
+        lines.append(f"How to join: in person, at {meeting.place}.")
+    if booking.status == BookingStatus.BOOKED and slot.interview_type.preparation:
+        lines.append(f"Before the session: {slot.interview_type.preparation}")
+    lines.append(f"Session page: {page}")
     event.add("description", "\n".join(lines))
     event.add("status", "CANCELLED" if booking.status == BookingStatus.CANCELLED else "CONFIRMED")
-    event.add("url", public_url("interviews.booking", booking_id=booking.id))
+    event.add("url", url)
     return event
 
 
@@ -63,16 +88,18 @@ def booking_method(booking: Booking) -> str:
     return "CANCEL" if booking.status == BookingStatus.CANCELLED else "PUBLISH"
 
 
-def booking_ics(booking: Booking) -> bytes:
+def booking_ics(booking: Booking, with_meeting: bool = True) -> bytes:
     """The booking as a calendar file: PUBLISH while live, CANCEL (STATUS:CANCELLED) once cancelled."""
     calendar = _calendar(booking_method(booking))
-    calendar.add_component(_event(booking))
+    calendar.add_component(_event(booking, with_meeting))
     return calendar.to_ical()
 
 
-def booking_attachment(booking: Booking) -> Attachment:
+def booking_attachment(booking: Booking, with_meeting: bool = True) -> Attachment:
     return Attachment(
-        "interview.ics", f"text/calendar; method={booking_method(booking)}", booking_ics(booking).decode("utf-8")
+        "interview.ics",
+        f"text/calendar; method={booking_method(booking)}",
+        booking_ics(booking, with_meeting).decode("utf-8"),
     )
 
 

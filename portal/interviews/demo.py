@@ -10,9 +10,9 @@ from portal.auth.models import User
 from portal.db import utcnow
 from portal.extensions import db
 from portal.interviews.availability import new_series, plan_series, publish_slots
-from portal.interviews.models import Booking, BookingPolicy, InterviewType, Slot
+from portal.interviews.models import Booking, BookingPolicy, InterviewType, MeetingLink, Slot
 from portal.interviews.services import POLICY_DEFAULTS
-from portal.statuses import BookingStatus
+from portal.statuses import BookingStatus, MeetingMode
 
 DEFAULT_INTERVIEW_TYPES = (
     (
@@ -31,6 +31,30 @@ DEFAULT_INTERVIEW_TYPES = (
         "Your motivation, past projects and how you work with others, told with clear examples.",
     ),
 )
+
+# How each standard type meets in the demo, and what to have ready: all three ways of meeting appear.
+DEMO_MEETING = {
+    "Technical: Python and ML fundamentals": (
+        MeetingMode.VIDEO,
+        "",
+        "A laptop with Python 3 and an editor you know well, a quiet room and headphones. Have one project you can "
+        "walk through: the data, the model, how you evaluated it.",
+    ),
+    "ML system design and production": (
+        MeetingMode.VIDEO,
+        "",
+        "Pen and paper or a whiteboard tool. Think of a product you use that relies on ML: you may be asked how you "
+        "would build, serve and monitor it.",
+    ),
+    "Behavioural and career story": (
+        MeetingMode.IN_PERSON,
+        "Career Services, room 2.14, 10 Example Street, London EC1A 1AA (reception on the ground floor)",
+        "Two or three stories from your projects or past jobs, each with the situation, what you did and the result. "
+        "Arrive ten minutes early.",
+    ),
+}
+DEMO_MEETING_LINK = "https://video.example.org/priya-shah"  # the first mentor's own room; the second has none
+DEMO_PHONES = ("+44 20 7946 0958", "+44 161 496 0321", "+44 117 496 0777")
 
 FOCUS_NOTES = (
     "Explaining the bias-variance trade-off with an example from my churn project.",
@@ -52,15 +76,26 @@ def ensure_default_types() -> list[InterviewType]:
     return [existing[name] for name, _, _ in DEFAULT_INTERVIEW_TYPES]
 
 
-def _booking(slot: Slot, candidate: User, status: str, note: str) -> Booking:
+def _booking(slot: Slot, candidate: User, status: str, note: str, phone: str | None = None) -> Booking:
     return Booking(
         slot=slot,
         candidate=candidate,
         status=status,
         focus_note=note,
+        phone=phone,
         uid=Booking.new_uid(),
         outcome_at=slot.ends_at if status != BookingStatus.BOOKED else None,
     )
+
+
+def _demo_meeting(types: list[InterviewType], mentors: list[User]) -> None:
+    """The standard types meet as DEMO_MEETING says (unless an admin already chose), the first mentor has a link."""
+    for interview_type in types:
+        mode, place, preparation = DEMO_MEETING.get(interview_type.name, (None, "", ""))
+        if mode is not None and not interview_type.preparation:
+            interview_type.meeting_mode, interview_type.place, interview_type.preparation = mode, place, preparation
+    if mentors and db.session.get(MeetingLink, mentors[0].id) is None:
+        db.session.add(MeetingLink(mentor_id=mentors[0].id, url=DEMO_MEETING_LINK))
 
 
 def seed_interviews(mentors: list[User], candidates: list[User]) -> int:
@@ -68,6 +103,7 @@ def seed_interviews(mentors: list[User], candidates: list[User]) -> int:
     types = ensure_default_types()
     if db.session.scalar(sa.select(sa.func.count(Slot.id))):
         return 0
+    _demo_meeting(types, mentors)
     created = 0
     today = utcnow().date()
     for index, mentor in enumerate(mentors):
@@ -75,8 +111,10 @@ def seed_interviews(mentors: list[User], candidates: list[User]) -> int:
         weekdays = {1, 3, 5} if index % 2 == 0 else {2, 4, 6}
         values = (weekdays, time(18, 0), time(20, 30), today, today + timedelta(days=21), 15)
         interview_type, planned = plan_series(mentor, interview_type.id, *values)
+        # The second mentor's evening series are phone calls: a slot's own way of meeting overrides its type's.
+        phone = MeetingMode.PHONE if index % 2 == 1 else None
         slots = publish_slots(
-            mentor, interview_type, planned, mentor, new_series(mentor, interview_type, *values, mentor)
+            mentor, interview_type, planned, mentor, new_series(mentor, interview_type, *values, mentor), phone
         )
         created += len(slots)
         # Past sessions, one a week: the first candidate every week (alternating mentors), others in between.
@@ -98,8 +136,20 @@ def seed_interviews(mentors: list[User], candidates: list[User]) -> int:
         # Upcoming bookings on the second and third open slot.
         for offset, candidate in ((2, candidates[0]), (4, candidates[1 % len(candidates)])):
             if offset < len(slots):
+                number = DEMO_PHONES[candidates.index(candidate) % len(DEMO_PHONES)] if phone else None
                 db.session.add(
-                    _booking(slots[offset], candidate, BookingStatus.BOOKED, FOCUS_NOTES[(offset + index) % 3])
+                    _booking(slots[offset], candidate, BookingStatus.BOOKED, FOCUS_NOTES[(offset + index) % 3], number)
                 )
+    created += _seed_in_person(mentors[0], types[2], candidates[-1], today) if mentors and candidates else 0
     db.session.flush()
     return created
+
+
+def _seed_in_person(mentor: User, interview_type: InterviewType, candidate: User, today) -> int:
+    """Saturday-morning sessions in person with the first mentor, the first of them booked."""
+    values = ({6}, time(10, 0), time(11, 30), today + timedelta(days=1), today + timedelta(days=21), 15)
+    interview_type, planned = plan_series(mentor, interview_type.id, *values)
+    slots = publish_slots(mentor, interview_type, planned, mentor, new_series(mentor, interview_type, *values, mentor))
+    if slots:
+        db.session.add(_booking(slots[0], candidate, BookingStatus.BOOKED, FOCUS_NOTES[2]))
+    return len(slots)

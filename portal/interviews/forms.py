@@ -10,6 +10,7 @@ from wtforms import (
     IntegerField,
     SelectField,
     SelectMultipleField,
+    StringField,
     SubmitField,
     TextAreaField,
     TimeField,
@@ -18,12 +19,55 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.forms import MAX_ID, choices, plausible_date, to_id
+from portal.statuses import MEETING_MODE_LABELS, MeetingMode
 from portal.timeutil import WEEKDAY_NAMES
 
 FOCUS_HINT = (
     "What would you like to practise? For example: 'explaining bias and variance', 'designing a "
     "feature store', 'my career-change story'. At most 1,000 characters."
 )
+
+
+PHONE_HINT = (
+    "This is a phone session: your mentor calls you on this number. Digits, spaces, +, brackets and hyphens, "
+    "like +44 20 7946 0958."
+)
+
+
+def phone_field() -> StringField:
+    return StringField(
+        "Phone number to call",
+        description=PHONE_HINT,
+        validators=[Length(max=30, message="The phone number must be 30 characters or fewer.")],
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
+    )
+
+
+def _meeting_mode_field() -> SelectField:
+    return SelectField(
+        "How the session happens",
+        choices=choices([("", "As its interview type says"), *MEETING_MODE_LABELS.items()]),
+        default="",
+        validate_choice=False,
+    )
+
+
+def type_ways_hint(types) -> str:
+    """What "as its interview type says" means, type by type."""
+    ways = "; ".join(
+        f"{t.name}: {MEETING_MODE_LABELS[t.meeting_mode].lower()}"
+        + (f" at {t.place}" if t.meeting_mode == MeetingMode.IN_PERSON else "")
+        for t in types
+    )
+    return f"Each interview type has its usual way ({ways}). Choose another for this slot only."
+
+
+def _place_field() -> StringField:
+    return StringField(
+        "Place, for a session in person",
+        description="The address or room. Leave it empty to use the interview type's place.",
+        validators=[Length(max=300, message="The place must be 300 characters or fewer.")],
+    )
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -50,6 +94,8 @@ class SlotForm(FlaskForm):
         validators=[InputRequired("Enter the start time.")],
         description="In your time zone. The session lasts as long as its type.",
     )
+    meeting_mode = _meeting_mode_field()
+    place = _place_field()
     submit = SubmitField("Publish slot")
 
 
@@ -71,6 +117,8 @@ class SeriesForm(FlaskForm):
             NumberRange(0, 240, "The break must be between 0 and 240 minutes."),
         ],
     )
+    meeting_mode = _meeting_mode_field()
+    place = _place_field()
     preview = SubmitField("Preview slots")
     confirm = SubmitField("Publish these slots")
 
@@ -92,6 +140,8 @@ class EditSlotForm(FlaskForm):
     interview_type = _type_field()
     day = DateField("Date", validators=[InputRequired("Enter the date."), plausible_date])
     start_time = TimeField("Start time", validators=[InputRequired("Enter the start time.")])
+    meeting_mode = _meeting_mode_field()
+    place = _place_field()
     submit = SubmitField("Save changes")
 
 
@@ -131,6 +181,7 @@ class BookingForm(FlaskForm):
         description=FOCUS_HINT,
         validators=[Length(max=1000, message="The focus note must be 1,000 characters or fewer.")],
     )
+    phone = phone_field()
     submit = SubmitField("Confirm booking")
 
 
@@ -151,6 +202,25 @@ class RescheduleForm(FlaskForm):
     )
     override = BooleanField("Override the cutoff and the reschedule limit (admin)")
     submit = SubmitField("Move my booking here")
+
+
+class PhoneForm(FlaskForm):
+    phone = phone_field()
+    submit = SubmitField("Save the number")
+
+
+class MeetingLinkForm(FlaskForm):
+    meeting_url = StringField(
+        "Your video meeting link",
+        description=(
+            "The address of your own meeting room (Zoom, Microsoft Teams, Google Meet …), starting with https://. "
+            "Your video sessions use it, those already booked included. Leave it empty and each session gets a "
+            "room of its own."
+        ),
+        validators=[Length(max=500, message="The link must be 500 characters or fewer.")],
+        render_kw={"inputmode": "url", "autocomplete": "url", "spellcheck": "false"},
+    )
+    submit = SubmitField("Save meeting link")
 
 
 class OutcomeForm(FlaskForm):

@@ -14,8 +14,15 @@ from portal.db import utcnow
 from portal.errors import DomainError, PermissionDenied
 from portal.extensions import db
 from portal.forms import EmptyForm, choices, optional_id
-from portal.interviews import availability, services
-from portal.interviews.forms import CancelSlotForm, OutcomeForm, SeriesForm, SlotForm
+from portal.interviews import availability, meeting, services
+from portal.interviews.forms import (
+    CancelSlotForm,
+    MeetingLinkForm,
+    OutcomeForm,
+    SeriesForm,
+    SlotForm,
+    type_ways_hint,
+)
 from portal.interviews.models import InterviewType, Slot
 from portal.pagination import paginate
 from portal.security import is_safe_next, role_required
@@ -49,6 +56,7 @@ def _choices(form) -> None:
     form.interview_type.choices = choices(
         [(0, "Choose a type")] + [(t.id, f"{t.name} ({t.duration_minutes} min)") for t in types]
     )
+    form.meeting_mode.description = type_ways_hint(types)
     if hasattr(form, "mentor"):
         mentors = db.session.scalars(
             sa.select(User).where(User.role == "mentor", User.active.is_(True)).order_by(User.name)
@@ -103,7 +111,14 @@ def add_slot():
             interview_type, planned = availability.plan_single(
                 mentor, form.interview_type.data, form.day.data, form.start_time.data
             )
-            availability.publish_slots(mentor, interview_type, planned, current_user)
+            availability.publish_slots(
+                mentor,
+                interview_type,
+                planned,
+                current_user,
+                meeting_mode=form.meeting_mode.data,
+                place=form.place.data,
+            )
             db.session.commit()
         except DomainError as error:
             show_error(form, error)
@@ -134,9 +149,10 @@ def add_series():
         )
         try:
             interview_type, planned = availability.plan_series(mentor, form.interview_type.data, *values)
+            way = meeting.slot_meeting(interview_type, form.meeting_mode.data, form.place.data)
             if form.confirm.data:
                 series = availability.new_series(mentor, interview_type, *values, current_user)
-                availability.publish_slots(mentor, interview_type, planned, current_user, series)
+                availability.publish_slots(mentor, interview_type, planned, current_user, series, *way)
                 db.session.commit()
                 flash(f"{len(planned)} slots published.", "success")
                 return _back_to_availability(mentor)
@@ -191,6 +207,30 @@ def cancel_slot(slot_id: int):
             flash("Slot cancelled." + (" The candidate has been told why." if booking else ""), "success")
             return _back_to_availability(slot.mentor)
     return render_template("interviews/cancel_slot.html", slot=slot, booking=booking, form=form)
+
+
+@bp.route("/meeting-link", methods=["GET", "POST"])
+@role_required("mentor")
+def meeting_link():
+    """A mentor's own video meeting link: set on the account page; this page shows the form again when it is wrong."""
+    form = MeetingLinkForm()
+    if request.method == "GET":
+        form.meeting_url.data = meeting.mentor_link(current_user.id)
+    if form.validate_on_submit():
+        try:
+            changed = meeting.save_meeting_link(current_user, form.meeting_url.data, current_user)
+            db.session.commit()
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            saved = "saved" if (form.meeting_url.data or "").strip() else "removed"
+            told = len({booking.candidate_id for booking in changed})
+            sent = (
+                f" We have sent the new joining details to {told} candidate{'s' if told != 1 else ''}." if told else ""
+            )
+            flash(f"Your meeting link is {saved}.{sent}", "success")
+            return redirect(url_for("auth.profile") + "#meeting-link")
+    return render_template("interviews/meeting_link.html", form=form)
 
 
 @bp.route("/schedule")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import date, datetime, time, timedelta
 
@@ -19,6 +20,7 @@ from portal.statuses import (
     OUTCOMES,
     SESSION,
     BookingStatus,
+    MeetingMode,
     ReminderStatus,
     SlotStatus,
 )
@@ -30,15 +32,27 @@ class TransitionRefused(DomainError):
     """A booking or slot is not in a state that allows this change (someone changed it a moment ago)."""
 
 
+def new_meeting_room() -> str:
+    """The name of a booking's own video room: unguessable, made once, kept when the session moves."""
+    return f"mock-interview-{secrets.token_urlsafe(16)}"
+
+
 class InterviewType(db.Model):
     __tablename__ = "interview_types"
-    __table_args__ = (sa.CheckConstraint("duration_minutes BETWEEN 15 AND 240", name="duration_range"),)
+    __table_args__ = (
+        sa.CheckConstraint("duration_minutes BETWEEN 15 AND 240", name="duration_range"),
+        status_check(MeetingMode, column="meeting_mode", name="meeting_mode_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120), unique=True)
     duration_minutes: Mapped[int]
     description: Mapped[str] = mapped_column(sa.Text, default="")
     active: Mapped[bool] = mapped_column(default=True)
+    # How its sessions happen unless a slot says otherwise; `place` is where, for sessions in person.
+    meeting_mode: Mapped[str] = mapped_column(sa.String(10), default=MeetingMode.VIDEO, server_default="video")
+    place: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
+    preparation: Mapped[str] = mapped_column(sa.Text, default="", server_default="")  # what to have ready
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property
@@ -73,6 +87,7 @@ class Slot(db.Model):
         sa.Index("ix_slots_mentor_starts", "mentor_id", "starts_at"),
         sa.Index("ix_slots_status_starts", "status", "starts_at"),
         sa.Index("ix_slots_starts_at", "starts_at"),
+        status_check(MeetingMode, column="meeting_mode", name="meeting_mode_known"),
         # No two open slots of one mentor overlap. SQLite: checked inside a BEGIN IMMEDIATE transaction.
         postgresql.ExcludeConstraint(
             ("mentor_id", "="),
@@ -90,6 +105,9 @@ class Slot(db.Model):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(sa.String(10), default=SlotStatus.OPEN)
+    # None: as its interview type says. `place` overrides the type's place for a session in person.
+    meeting_mode: Mapped[str | None] = mapped_column(sa.String(10))
+    place: Mapped[str | None] = mapped_column(sa.String(300))
     cancel_reason: Mapped[str | None] = mapped_column(sa.Text)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
@@ -109,11 +127,21 @@ class Slot(db.Model):
     def is_open(self) -> bool:
         return self.status == SlotStatus.OPEN
 
+    @property
+    def effective_mode(self) -> str:
+        """How this session happens: the slot's own choice, else its interview type's."""
+        return self.meeting_mode or self.interview_type.meeting_mode
+
+    @property
+    def effective_place(self) -> str:
+        """Where a session in person happens: the slot's own place, else its interview type's."""
+        return self.place or self.interview_type.place
+
     def _require_open(self, message: str) -> None:
         if self.status != SlotStatus.OPEN:
             raise TransitionRefused(message)
 
-    def book(self, candidate: User, focus_note: str, cv_document_id: int | None) -> Booking:
+    def book(self, candidate: User, focus_note: str, cv_document_id: int | None, phone: str | None = None) -> Booking:
         """A new booking of this open slot (the partial unique index refuses a second live one)."""
         self._require_open("This slot has been cancelled. Choose another one.")
         return Booking(
@@ -121,6 +149,7 @@ class Slot(db.Model):
             candidate=candidate,
             status=BookingStatus.BOOKED,
             focus_note=focus_note,
+            phone=phone,
             cv_document_id=cv_document_id,
             uid=Booking.new_uid(),
         )
@@ -144,13 +173,27 @@ class Slot(db.Model):
         self.cancel_reason = reason or None
         self.cancelled_at = now
 
-    def move(self, interview_type: InterviewType, starts_at: datetime, ends_at: datetime) -> dict:
-        """Change an open slot's type and time; returns the values before."""
+    def move(
+        self,
+        interview_type: InterviewType,
+        starts_at: datetime,
+        ends_at: datetime,
+        *,
+        meeting_mode: str | None,
+        place: str | None,
+    ) -> dict:
+        """Change an open slot's type, time and way of meeting; returns the values before."""
         self._require_open("A cancelled slot cannot be edited.")
-        before = {"interview_type_id": self.interview_type_id, "starts_at": self.starts_at}
+        before = {
+            "interview_type_id": self.interview_type_id,
+            "starts_at": self.starts_at,
+            "meeting_mode": self.meeting_mode,
+            "place": self.place,
+        }
         self.interview_type_id = interview_type.id
         self.interview_type = interview_type
         self.starts_at, self.ends_at = starts_at, ends_at
+        self.meeting_mode, self.place = meeting_mode, place
         return before
 
 
@@ -178,6 +221,8 @@ class Booking(db.Model):
     candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(sa.String(10), default=BookingStatus.BOOKED)
     focus_note: Mapped[str] = mapped_column(sa.Text, default="")
+    phone: Mapped[str | None] = mapped_column(sa.String(30))  # the number the mentor calls, for a phone session
+    meeting_room: Mapped[str] = mapped_column(sa.String(64), unique=True, index=True, default=new_meeting_room)
     cv_document_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cv_documents.id", ondelete="SET NULL"))
     uid: Mapped[str] = mapped_column(sa.String(120), unique=True)
     sequence: Mapped[int] = mapped_column(default=0)
@@ -255,12 +300,23 @@ class Booking(db.Model):
     def hold_is_active(self, now: datetime) -> bool:
         return self.status == BookingStatus.HELD and self.hold_expires_at is not None and self.hold_expires_at > now
 
-    def accept_hold(self, focus_note: str, now: datetime) -> None:
+    def accept_hold(self, focus_note: str, now: datetime, phone: str | None = None) -> None:
         """A waitlist offer taken up: the hold becomes the booking."""
         if not self.hold_is_active(now):
             raise TransitionRefused("This offer has ended. You can join the waitlist again.")
         self.status = BookingStatus.BOOKED
         self.focus_note = focus_note
+        self.phone = phone
+
+    def give_phone(self, phone: str) -> None:
+        """The candidate gives (or changes) the number the mentor calls."""
+        if self.status != BookingStatus.BOOKED:
+            raise TransitionRefused(f"This session is {self.status_label.lower()}, so its phone number cannot change.")
+        self.phone = phone
+
+    def meeting_moved(self) -> None:
+        """Where the session happens changed (a new link or place): calendars take the new version."""
+        self.sequence += 1
 
     def lapse(self, now: datetime) -> None:
         """A waitlist offer ends without a booking."""
@@ -268,6 +324,17 @@ class Booking(db.Model):
             raise TransitionRefused("This offer has already ended.")
         self.status = BookingStatus.LAPSED
         self.hold_expires_at = self.hold_expires_at or now
+
+
+class MeetingLink(db.Model):
+    """A mentor's own video meeting link (their personal room on Zoom, Teams, Meet …): their video sessions use it,
+    read when each page or email is made, so a new link reaches every session still to come."""
+
+    __tablename__ = "meeting_links"
+
+    mentor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    url: Mapped[str] = mapped_column(sa.String(500))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class BookingPolicy(db.Model):

@@ -14,9 +14,10 @@ from portal.cvs.models import CVDocument
 from portal.db import lock, utcnow
 from portal.errors import Conflict, DomainError, NotFound
 from portal.extensions import db
+from portal.interviews.meeting import clean_phone
 from portal.interviews.models import Booking, BookingPolicy, InterviewType, Slot
 from portal.pagination import Page, page_number, paginate
-from portal.statuses import LIVE, OUTCOMES, SESSION, BookingStatus, SlotStatus
+from portal.statuses import LIVE, OUTCOMES, SESSION, BookingStatus, MeetingMode, SlotStatus
 from portal.timeutil import zone
 
 POLICY_DEFAULTS = {
@@ -344,19 +345,33 @@ def _own_cv_id(candidate: User, cv_document_id: int | None) -> int | None:
     return document.id
 
 
+def phone_for(slot: Slot, phone: str | None) -> str | None:
+    """The number to call, checked, for a phone session (which needs one); None for any other kind."""
+    if slot.effective_mode != MeetingMode.PHONE:
+        return None
+    return clean_phone(phone, required=True)
+
+
 def book_slot(
-    candidate: User, slot_id: int, focus_note: str, cv_document_id: int | None = None, version: int | None = None
+    candidate: User,
+    slot_id: int,
+    focus_note: str,
+    cv_document_id: int | None = None,
+    version: int | None = None,
+    phone: str | None = None,
 ) -> Booking:
     """Book a slot for a candidate: one booking per slot, the candidate's limits and the policy hold whatever
     else happens at the same moment. `version` is the slot's as the candidate saw it: a slot changed since (moved,
-    say) is not booked."""
+    say) is not booked. A phone session needs the `phone` number the mentor is to call."""
     lock(candidate)  # one booking change of a candidate at a time: limits and overlaps cannot race
     slot = _bookable_slot(slot_id)
     if version is not None and slot.version != version:
         raise Conflict("This slot was changed (its time or type) since you opened the page.")
     now = utcnow()
     check_booking_rules(candidate, slot, get_policy(), now)
-    booking = slot.book(candidate, (focus_note or "").strip()[:1000], _own_cv_id(candidate, cv_document_id))
+    booking = slot.book(
+        candidate, (focus_note or "").strip()[:1000], _own_cv_id(candidate, cv_document_id), phone_for(slot, phone)
+    )
     db.session.add(booking)
     _flush_or_taken(slot)
     events.booking_made.send(booking, by=candidate, from_waitlist=False)

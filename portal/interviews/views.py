@@ -17,16 +17,48 @@ from portal.db import utcnow
 from portal.errors import DomainError, NotFound
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm, choices, optional_id
-from portal.interviews import calendar, services
-from portal.interviews.forms import BookingForm, CancelBookingForm, RescheduleForm
+from portal.interviews import calendar, meeting, services
+from portal.interviews.forms import BookingForm, CancelBookingForm, MeetingLinkForm, PhoneForm, RescheduleForm
 from portal.interviews.models import Booking, InterviewType, Slot
 from portal.pagination import paginate
 from portal.security import role_required
 from portal.timeutil import format_local, to_local
-from portal.views import date_arg, int_arg, show_error
+from portal.views import date_arg, flash_refusal, int_arg, show_error
 
 bp = Blueprint("interviews", __name__, url_prefix="/interviews")
 SLOTS_PER_PAGE = 30
+
+
+# Where a session happens, for any template ---------------------------------------------------------------------
+
+
+@bp.app_template_global()
+def meeting_for(booking: Booking, with_link: bool = True) -> meeting.Meeting:
+    """How a session happens, for the signed-in person: the link, number or place only for its participants and
+    admins while it is booked (see rules.can_see_meeting), else just the way of meeting."""
+    if rules.can_see_meeting(current_user, booking):
+        return meeting.meeting_of(booking, with_link)
+    return meeting.Meeting(booking.slot.effective_mode, full=False)
+
+
+@bp.app_template_global()
+def meeting_of_slot(slot: Slot) -> meeting.Meeting:
+    """How an open slot's session will happen (the way, and the place in person; never a link)."""
+    return meeting.mode_of(slot)
+
+
+@bp.app_template_global()
+def join_url(booking: Booking, now: datetime) -> str | None:
+    """The address behind "Join now" when the signed-in person may join the session at `now`, else None."""
+    if not rules.can_join(current_user, booking, now):
+        return None
+    return meeting.meeting_of(booking).url
+
+
+@bp.app_template_global()
+def meeting_link_form() -> MeetingLinkForm:
+    """The signed-in mentor's meeting-link form, filled in with their link (for the account page)."""
+    return MeetingLinkForm(formdata=None, meeting_url=meeting.mentor_link(current_user.id))
 
 
 @dataclass(frozen=True)
@@ -218,6 +250,7 @@ def book(slot_id: int):
                 form.focus_note.data,
                 form.cv_document.data,
                 version=optional_id(form.version.data),
+                phone=form.phone.data,
             )
             db.session.commit()
         except services.SlotTaken:
@@ -249,11 +282,43 @@ def my_bookings():
     )
 
 
+def _booking_page(item: Booking, phone_form: PhoneForm | None = None):
+    return render_template(
+        "interviews/booking.html",
+        booking=item,
+        policy=services.get_policy(),
+        now=utcnow(),
+        phone_form=phone_form or PhoneForm(formdata=None, phone=item.phone),
+    )
+
+
 @bp.route("/bookings/<int:booking_id>")
 @login_required
 def booking(booking_id: int):
+    return _booking_page(services.load_booking(booking_id, current_user))
+
+
+@bp.route("/bookings/<int:booking_id>/phone", methods=["POST"])
+@role_required("candidate")
+def give_phone(booking_id: int):
     item = services.load_booking(booking_id, current_user)
-    return render_template("interviews/booking.html", booking=item, policy=services.get_policy(), now=utcnow())
+    if item.candidate_id != current_user.id:
+        raise NotFound("No such booking.")
+    form = PhoneForm()
+    if form.validate_on_submit():
+        try:
+            meeting.give_phone(item, current_user, form.phone.data)
+            db.session.commit()
+        except DomainError as error:
+            if error.field != "phone":  # not a phone session (any more): nothing to correct in the form
+                flash_refusal(error)
+                return redirect(url_for("interviews.booking", booking_id=booking_id))
+            show_error(form, error)
+            item = services.load_booking(booking_id, current_user)
+        else:
+            flash("Your phone number is saved: your mentor will call you on it.", "success")
+            return redirect(url_for("interviews.booking", booking_id=item.id))
+    return _booking_page(item, form)
 
 
 def _changeable_booking(booking_id: int) -> Booking:

@@ -53,6 +53,11 @@ def _booking_cancelled(booking, by, slot_withdrawn: bool = False, **_) -> None:
         messages.booking_cancelled(booking, by)
 
 
+def _meeting_changed(sender, bookings, **_) -> None:
+    for booking in bookings:
+        messages.meeting_changed(booking)
+
+
 def _hold_offered(hold, minutes: int, **_) -> None:
     messages.hold_offered(hold, minutes)
 
@@ -86,6 +91,7 @@ def connect() -> None:
     events.booking_made.connect(_booking_made)
     events.booking_moved.connect(_booking_moved)
     events.booking_cancelled.connect(_booking_cancelled)
+    events.meeting_changed.connect(_meeting_changed)
     events.hold_offered.connect(_hold_offered)
     events.hold_ended.connect(_hold_ended)
     events.feedback_published.connect(_feedback_published)

@@ -11,19 +11,61 @@ from portal.db import utcnow
 from portal.feedback.models import SessionFeedback
 from portal.feedback.rubric import READINESS
 from portal.interviews.calendar import booking_attachment
-from portal.interviews.models import Booking, Reminder, Slot
+from portal.interviews.meeting import Meeting, meeting_of
+from portal.interviews.models import Booking, InterviewType, Reminder, Slot
+from portal.interviews.reminders import offsets
 from portal.interviews.services import get_policy
 from portal.links import public_path, public_url
 from portal.mail import OutgoingEmail, queue_email
 from portal.notifications.services import notify
 from portal.timeutil import format_local
 
+# Where a session happens ---------------------------------------------------------------------------------------
+
+
+def how_to_join(booking: Booking, recipient: User, meeting: Meeting) -> str:
+    """One sentence telling `recipient` how to join the booked session (the link itself goes beside it)."""
+    mentor, candidate = booking.slot.mentor, booking.candidate
+    if meeting.is_video:
+        room = "your own meeting room" if recipient.id == mentor.id else f"{mentor.name}'s meeting room"
+        where = room if meeting.own_link else "a meeting room made for this session (keep the link between you)"
+        return f"Video call, in {where}. Open the link at the start time."
+    if meeting.is_phone:
+        if recipient.id == candidate.id:
+            if meeting.phone:
+                return f"Phone call: {mentor.name} will call you on {meeting.phone}."
+            return f"Phone call: {mentor.name} needs a number to call you on. Add it on the session page."
+        if meeting.phone:
+            caller = "Call" if recipient.id == mentor.id else f"{mentor.name} calls"
+            return f"Phone call: {caller} {candidate.name} on {meeting.phone}."
+        return f"Phone call: {candidate.name} has not given a number yet. It will be on the session page."
+    return f"In person, at {meeting.place}."
+
+
+def joining_details(booking: Booking, recipient: User) -> dict:
+    """What an email says about where the session happens: the way of meeting (`label`), how to join (`how`) and
+    the address to open (`url`) for a video call. Only the way of meeting for a session no longer booked, or for
+    someone who no longer takes part (the mentor a session moved away from)."""
+    meeting = meeting_of(booking)
+    if not rules.can_see_meeting(recipient, booking):
+        return {"label": meeting.label, "how": None, "url": None}
+    return {"label": meeting.label, "how": how_to_join(booking, recipient, meeting), "url": meeting.url}
+
+
+def _preparation(interview_type: InterviewType) -> str | None:
+    return interview_type.preparation or None
+
+
 # Bookings ----------------------------------------------------------------------------------------------------
 
 
-def _booking_email(booking: Booking, recipient: User, subject: str, message: str) -> OutgoingEmail:
-    """The email about a booking change, for its candidate or a mentor, with the calendar file."""
+def _booking_email(
+    booking: Booking, recipient: User, subject: str, message: str, preparation: bool = False
+) -> OutgoingEmail:
+    """The email about a booking change, for its candidate or a mentor, with how to join and the calendar file
+    (and the preparation notes, for a new booking's candidate)."""
     slot = booking.slot
+    details = joining_details(booking, recipient)
     return OutgoingEmail(
         subject=subject,
         template="booking_update",
@@ -35,14 +77,19 @@ def _booking_email(booking: Booking, recipient: User, subject: str, message: str
             "when": format_local(slot.starts_at, recipient.timezone),
             "until": format_local(slot.ends_at, recipient.timezone, with_date=False),
             "url": public_url("interviews.my_bookings" if recipient.id == booking.candidate_id else "mentor.schedule"),
+            "where": details,
+            "session_url": public_url("interviews.booking", booking_id=booking.id) if details["how"] else None,
+            "preparation": _preparation(slot.interview_type) if preparation else None,
         },
         category="booking",
-        attachment=booking_attachment(booking),
+        attachment=booking_attachment(booking, with_meeting=details["how"] is not None),
     )
 
 
-def tell_about_booking(booking: Booking, recipient: User, subject: str, message: str, link: str) -> None:
-    notify(recipient, message, link, email=_booking_email(booking, recipient, subject, message))
+def tell_about_booking(
+    booking: Booking, recipient: User, subject: str, message: str, link: str, preparation: bool = False
+) -> None:
+    notify(recipient, message, link, email=_booking_email(booking, recipient, subject, message, preparation))
 
 
 def booking_made(booking: Booking, from_waitlist: bool = False) -> None:
@@ -56,6 +103,7 @@ def booking_made(booking: Booking, from_waitlist: bool = False) -> None:
         f"Booking confirmed: {kind}, {when}",
         f"Booked{' from the waitlist' if from_waitlist else ''}: {kind} with {mentor.name}, {when}.",
         public_path("interviews.booking", booking_id=booking.id),
+        preparation=True,
     )
     tell_about_booking(
         booking,
@@ -133,6 +181,23 @@ def booking_moved(booking: Booking, old_slot: Slot) -> None:
         )
 
 
+def meeting_changed(booking: Booking) -> None:
+    """The session's joining details changed (the mentor's link, or the interview type's way of meeting or place):
+    its candidate gets the new ones, with an updated calendar file."""
+    slot, candidate = booking.slot, booking.candidate
+    kind = slot.interview_type.name
+    when = format_local(slot.starts_at, candidate.timezone)
+    details = joining_details(booking, candidate)
+    link = f" {details['url']}" if details["url"] else ""
+    tell_about_booking(
+        booking,
+        candidate,
+        f"New joining details: {kind}, {when}",
+        f"Your {kind} session with {slot.mentor.name} on {when} has new joining details. {details['how']}{link}",
+        public_path("interviews.booking", booking_id=booking.id),
+    )
+
+
 # Waitlist ------------------------------------------------------------------------------------------------------
 
 
@@ -177,6 +242,8 @@ def reminder_email(reminder: Reminder, booking: Booking, recipient: User) -> Out
     when_words = f"in {hours:g} hour{'s' if hours != 1 else ''}" if hours < 48 else f"in {hours / 24:g} days"
     is_candidate = recipient.id == booking.candidate_id
     changeable = is_candidate and rules.can_change(recipient, booking, get_policy(), utcnow())
+    # The first reminder (the day before, by default) carries the preparation notes; later ones only how to join.
+    first = reminder.offset_minutes >= max(offsets(), default=0)
     return OutgoingEmail(
         subject=f"Reminder: {slot.interview_type.name} {when_words}",
         template="reminder",
@@ -191,6 +258,8 @@ def reminder_email(reminder: Reminder, booking: Booking, recipient: User) -> Out
             "reschedule_url": public_url("interviews.reschedule", booking_id=booking.id) if changeable else None,
             "cancel_url": public_url("interviews.cancel", booking_id=booking.id) if changeable else None,
             "url": public_url("interviews.booking", booking_id=booking.id),
+            "where": joining_details(booking, recipient),
+            "preparation": _preparation(slot.interview_type) if first and is_candidate else None,
         },
         category="reminders",
         attachment=booking_attachment(booking),

@@ -7,7 +7,7 @@ from wtforms import DateField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.forms import plausible_date, to_id
-from portal.interviews.forms import FOCUS_HINT
+from portal.interviews.forms import FOCUS_HINT, phone_field
 
 
 class JoinForm(FlaskForm):
@@ -26,4 +26,5 @@ class AcceptForm(FlaskForm):
         description=FOCUS_HINT,
         validators=[Length(max=1000, message="At most 1,000 characters.")],
     )
+    phone = phone_field()
     submit = SubmitField("Book this slot")

@@ -16,7 +16,7 @@ from portal.db import lock, utcnow
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.interviews.models import Booking, InterviewType, Slot
-from portal.interviews.services import check_booking_rules, get_policy
+from portal.interviews.services import check_booking_rules, get_policy, phone_for
 from portal.statuses import IN_LINE, BookingStatus, EntryStatus, SlotStatus
 from portal.timeutil import to_local
 from portal.waitlist.models import WaitlistEntry
@@ -155,15 +155,15 @@ def load_hold(booking_id: int, candidate: User) -> Booking:
     return hold
 
 
-def accept(hold: Booking, candidate: User, focus_note: str) -> Booking:
-    """Book a held slot: the booking rules still apply."""
+def accept(hold: Booking, candidate: User, focus_note: str, phone: str | None = None) -> Booking:
+    """Book a held slot: the booking rules still apply (a phone session needs the `phone` number to call)."""
     lock(candidate)
     lock(hold)
     now = utcnow()
     if not hold.hold_is_active(now):
         raise DomainError(OFFER_ENDED)
     check_booking_rules(candidate, hold.slot, get_policy(), now, own_hold=hold)
-    hold.accept_hold((focus_note or "").strip()[:1000], now)
+    hold.accept_hold((focus_note or "").strip()[:1000], now, phone_for(hold.slot, phone))
     entry = db.session.get(WaitlistEntry, hold.waitlist_entry_id)
     entry.status = EntryStatus.BOOKED
     db.session.flush()

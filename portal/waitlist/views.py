@@ -100,7 +100,7 @@ def offer(booking_id: int):
     form = AcceptForm()
     if form.validate_on_submit():
         try:
-            services.accept(hold, current_user, form.focus_note.data)
+            services.accept(hold, current_user, form.focus_note.data, form.phone.data)
             db.session.commit()
         except SlotTaken:
             db.session.rollback()
