@@ -160,6 +160,22 @@ def test_join_now_appears_on_my_interviews_too(app, world):
     assert html.count("Join now") == 1
 
 
+@pytest.mark.parametrize(
+    ("moment", "shown"), [(START - timedelta(minutes=16), False), (START - timedelta(minutes=5), True)]
+)
+def test_join_now_appears_on_the_candidates_and_mentors_home_page_inside_the_window(app, world, moment, shown):
+    with time_machine.travel(moment, tick=False):
+        candidate = logged_in(app, "sam@example.org").get("/").get_data(as_text=True)
+        mentor = logged_in(app, "mentor@example.org").get("/").get_data(as_text=True)
+    assert "Video call" in candidate  # how the next session happens, on the card
+    candidate_link = re.search(r'class="btn btn-success btn-lg join-link" href="([^"]+)"', candidate)
+    mentor_link = re.search(r'class="btn btn-join btn-sm ms-1" href="([^"]+)"', mentor)
+    assert (candidate_link is not None) is shown and (mentor_link is not None) is shown
+    if shown:
+        assert candidate_link.group(1).replace("&amp;", "&") == OWN_LINK
+        assert mentor_link.group(1).replace("&amp;", "&") == OWN_LINK
+
+
 # The mentor's link, on the account page ---------------------------------------------------------------------
 
 
