@@ -33,6 +33,12 @@ DEMO_USERS = (
 )
 
 
+DEMO_FOCUS_AREAS = {
+    "priya.shah@demo.example": "Python and ML fundamentals, recommender systems",
+    "tom.okafor@demo.example": "ML system design, MLOps and monitoring",
+}
+
+
 def seed_demo_data() -> list[tuple[str, str, str, bool]]:
     """Demo accounts (idempotent); returns (email, name, role, created) for each."""
     rows = []
@@ -44,6 +50,7 @@ def seed_demo_data() -> list[tuple[str, str, str, bool]]:
             user = create_user(email, name, DEMO_PASSWORD, role)
             if role in ("admin", "mentor"):
                 store_second_factor(user, DEMO_TOTP_SECRET)
+            user.focus_areas = DEMO_FOCUS_AREAS.get(email, "")
         users.append(user)
         rows.append((email, name, role, created))
     mentors = [u for u in users if u.is_mentor]

@@ -82,7 +82,7 @@ def test_admin_edits_faq_changes_policy_views_dashboard_and_downloads_csv(app, m
     page.get_by_role("button", name="Preview", exact=True).click()
     preview = page.locator("section[aria-labelledby=preview-title]")
     preview.get_by_text(NEW_ANSWER).wait_for()
-    assert preview.locator("h3").first.inner_text() == question
+    assert preview.locator("h4").first.inner_text() == question
     assert (
         page.get_by_role("group", name="Question 1", exact=True).get_by_label("Answer (Markdown)").input_value()
         == NEW_ANSWER

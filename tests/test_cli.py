@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from portal.auth.models import User
 from portal.cli import DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_USERS
 from portal.extensions import db
+from portal.feedback.services import awaiting_feedback_query
+from portal.interviews.models import InterviewType, Slot
 from tests.conftest import pass_second_step
 
 
@@ -91,3 +93,18 @@ def test_demo_staff_log_in_with_the_printed_authenticator_key_and_candidates_wit
     assert auth.login("sam.taylor@demo.example", DEMO_PASSWORD).headers["Location"] == "/"
     rerun = app.test_cli_runner().invoke(args=["seed-demo", "--if-empty"]).output
     assert DEMO_TOTP_SECRET[:4] + " " in rerun
+
+
+def test_the_demo_shows_every_interview_format_a_session_awaiting_feedback_and_mentors_focus_areas(app):
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    with app.app_context():
+        formats = db.session.scalars(
+            sa.select(InterviewType.name).where(InterviewType.id.in_(sa.select(Slot.interview_type_id)))
+        ).all()
+        assert len(set(formats)) == 3
+        waiting = db.session.scalars(awaiting_feedback_query()).unique().all()
+        assert any(booking.status == "booked" for booking in waiting)  # outcome and feedback both still to write
+        focus = db.session.scalars(sa.select(User.focus_areas).where(User.role == "mentor")).all()
+        assert all(focus) and len(focus) == 2
+    home = app.test_client().get("/").get_data(as_text=True)
+    assert "ML system design, MLOps and monitoring" in home

@@ -295,6 +295,42 @@ def test_mentor_previews_then_publishes_a_series(app, world, client, auth):
     assert "This clashes with an existing slot on Mon 12 Oct 2026, 09:00 BST" in again
 
 
+def test_a_series_preview_flags_clashes_and_publishes_the_rest_when_asked(app, world, client, auth):
+    login_as(auth, "mentor@example.org")
+    with app.app_context():
+        existing = make_slot(
+            db.session.get(User, world["mentor"]), datetime(2026, 10, 14, 9, 30, tzinfo=UTC)
+        )  # Wednesday 10:30 in London: the second slot that day (10:15 to 11:15) overlaps it
+        existing_id = existing.id
+    data = series_form(interview_type=str(world["type"]))
+    preview = client.post("/mentor/availability/series", data=data).get_data(as_text=True)
+    assert "1 of the 4 slots clash with slots you have already published" in preview
+    assert "3 slots to publish" in preview and "Publish the 3 slots that do not clash" in preview
+    flagged = re.findall(r'<li class="clashes">(.*?)</li>', preview, re.S)
+    assert len(flagged) == 1 and "Wed 14 Oct 2026, 10:15 BST" in flagged[0] and "10:30 BST to 11:30 BST" in flagged[0]
+    assert 'name="confirm"' not in preview
+
+    data.pop("preview")
+    refused = client.post("/mentor/availability/series", data={**data, "confirm": "1"})
+    page = refused.get_data(as_text=True)
+    assert "This clashes with an existing slot on Wed 14 Oct 2026, 10:30 BST" in page
+    assert '<li class="clashes">' in page and "Publish the 3 slots that do not clash" in page  # the preview stays
+
+    published = client.post("/mentor/availability/series", data={**data, "skip_clashes": "1"})
+    assert published.status_code == 302
+    flash = client.get(published.headers["Location"]).get_data(as_text=True)
+    assert "3 slots published. 1 that clashed with existing slots were skipped." in flash
+    with app.app_context():
+        mine = db.session.scalars(
+            sa.select(Slot.starts_at).where(
+                Slot.mentor_id == world["mentor"], Slot.id != existing_id, Slot.series_id.is_not(None)
+            )
+        ).all()
+        assert len(mine) == 3
+    everything = client.post("/mentor/availability/series", data={**data, "skip_clashes": "1"}).get_data(as_text=True)
+    assert "Every slot of this series clashes with an existing one. Nothing was created." in everything
+
+
 def test_series_form_shows_every_field_error(world, client, auth):
     login_as(auth, "mentor@example.org")
     html = client.post(

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from portal.forms import TimezoneField
 from portal.security import MAX_PASSWORD_LENGTH, password_problem
 
-NAME_HINT = "The name mentors will see."
+NAME_HINTS = {
+    "candidate": "The name mentors will see.",
+    "mentor": "The name candidates see when they book with you, and on the public home page.",
+    "admin": "The name mentors and candidates see on your messages, and in the audit log.",
+}
+NAME_HINT = NAME_HINTS["candidate"]
 
 
 def _new_password_fields() -> tuple[PasswordField, PasswordField]:
@@ -105,7 +110,17 @@ class ChangePasswordForm(NewPasswordMixin, FlaskForm):
 class ProfileForm(FlaskForm):
     name = _name_field()
     timezone = TimezoneField()
+    focus_areas = StringField(
+        "Focus areas",
+        description="What you help with most, shown with your name on the public home page, like "
+        "“Computer vision, MLOps, behavioural interviews”.",
+        validators=[Optional(), Length(max=200, message="At most 200 characters.")],
+    )
     submit = SubmitField("Save changes")
+
+    def __init__(self, *args, role: str = "candidate", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.name.description = NAME_HINTS.get(role, NAME_HINT)
 
 
 class AcceptInvitationForm(NewPasswordMixin, FlaskForm):
@@ -117,6 +132,11 @@ class AcceptInvitationForm(NewPasswordMixin, FlaskForm):
 class InviteForm(FlaskForm):
     name = _name_field()
     email = _email_field()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.name.description = "Their full name, as candidates will see it."
+
     submit = SubmitField("Send invitation")
 
 

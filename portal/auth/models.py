@@ -33,6 +33,7 @@ class User(db.Model):
     calendar_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     privacy_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    focus_areas: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")  # mentors only
     # Two-factor sign-in (TOTP): the secret encrypted (portal.auth.totp), when it was turned on, and the time-step
     # of the last code accepted, so that no code works twice.
     totp_secret: Mapped[str | None] = mapped_column(sa.String(255))
@@ -78,6 +79,15 @@ class User(db.Model):
     @property
     def role_label(self) -> str:
         return ROLE_LABELS.get(self.role, self.role)
+
+    @property
+    def initials(self) -> str:
+        """Up to two letters for an avatar: the first letters of the first and last names ("Priya Shah" → "PS")."""
+        words = [word for word in self.name.split() if word[:1].isalnum()]
+        if not words:
+            return "?"
+        letters = words[0][0] + (words[-1][0] if len(words) > 1 else "")
+        return letters.upper()
 
     @classmethod
     def matching(cls, search: str) -> sa.ColumnElement[bool]:

@@ -364,11 +364,14 @@ def user_waiting_for_second_step(identity: str) -> User | None:
     return user
 
 
-def update_profile(user: User, name: str, timezone: str) -> None:
+def update_profile(user: User, name: str, timezone: str, focus_areas: str | None = None) -> None:
+    """Save a person's name and time zone, and a mentor's focus areas (None leaves them as they are)."""
     if not is_valid_timezone(timezone):
         raise DomainError("Choose a time zone from the list.", field="timezone")
     user.name = name.strip()
     user.timezone = timezone
+    if focus_areas is not None:
+        user.focus_areas = " ".join(focus_areas.split())
 
 
 def invite_user(invited_by: User, email: str, name: str, role: str = "mentor") -> Invitation:

@@ -274,10 +274,15 @@ def reset_password(token: str):
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def profile():
-    form = ProfileForm(obj=current_user)
+    form = ProfileForm(obj=current_user, role=current_user.role)
     if form.validate_on_submit():
         try:
-            services.update_profile(current_user, form.name.data, form.timezone.data)
+            services.update_profile(
+                current_user,
+                form.name.data,
+                form.timezone.data,
+                focus_areas=form.focus_areas.data if current_user.is_mentor else None,
+            )
             db.session.commit()
         except DomainError as error:
             show_error(form, error)

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from portal import events, rules
 from portal.auth.models import User
@@ -169,8 +170,14 @@ def plan_series(
 
 def find_clash(mentor_id: int, planned: list[PlannedSlot], ignore_slot_id: int | None = None) -> Slot | None:
     """The first open slot of the mentor that overlaps a planned one (one query)."""
+    found = clashes(mentor_id, planned, ignore_slot_id)
+    return min(found.values(), key=lambda slot: slot.starts_at) if found else None
+
+
+def clashes(mentor_id: int, planned: list[PlannedSlot], ignore_slot_id: int | None = None) -> dict[int, Slot]:
+    """For each planned slot (by its index) that overlaps one of the mentor's open slots, that slot (one query)."""
     if not planned:
-        return None
+        return {}
     earliest = min(p.starts_at for p in planned)
     latest = max(p.ends_at for p in planned)
     statement = (
@@ -185,12 +192,14 @@ def find_clash(mentor_id: int, planned: list[PlannedSlot], ignore_slot_id: int |
     )
     if ignore_slot_id is not None:
         statement = statement.where(Slot.id != ignore_slot_id)
-    existing = db.session.scalars(statement).all()
-    for slot in existing:
-        for p in planned:
+    existing = db.session.scalars(statement.options(joinedload(Slot.interview_type))).all()
+    found: dict[int, Slot] = {}
+    for index, p in enumerate(planned):
+        for slot in existing:
             if slot.starts_at < p.ends_at and p.starts_at < slot.ends_at:
-                return slot
-    return None
+                found[index] = slot
+                break
+    return found
 
 
 def _clash_message(slot: Slot, viewer_zone: str) -> str:

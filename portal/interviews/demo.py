@@ -141,8 +141,25 @@ def seed_interviews(mentors: list[User], candidates: list[User]) -> int:
                     _booking(slots[offset], candidate, BookingStatus.BOOKED, FOCUS_NOTES[(offset + index) % 3], number)
                 )
     created += _seed_in_person(mentors[0], types[2], candidates[-1], today) if mentors and candidates else 0
+    created += _seed_awaiting_feedback(mentors[0], types[0], candidates[-1], today) if mentors and candidates else 0
     db.session.flush()
     return created
+
+
+def _seed_awaiting_feedback(mentor: User, interview_type: InterviewType, candidate: User, today) -> int:
+    """A session two days ago whose outcome and feedback the mentor has not written yet (booked, not completed,
+    so the demo feedback leaves it alone)."""
+    start = datetime.combine(today - timedelta(days=2), time(16, 0), UTC)
+    slot = Slot(
+        mentor_id=mentor.id,
+        interview_type_id=interview_type.id,
+        starts_at=start,
+        ends_at=start + interview_type.duration,
+        created_by_id=mentor.id,
+    )
+    db.session.add(slot)
+    db.session.add(_booking(slot, candidate, BookingStatus.BOOKED, FOCUS_NOTES[0]))
+    return 1
 
 
 def _seed_in_person(mentor: User, interview_type: InterviewType, candidate: User, today) -> int:

@@ -121,6 +121,7 @@ class SeriesForm(FlaskForm):
     place = _place_field()
     preview = SubmitField("Preview slots")
     confirm = SubmitField("Publish these slots")
+    skip_clashes = SubmitField("Publish the slots that do not clash")
 
     def validate_weekdays(self, field) -> None:
         if not field.data:

@@ -136,7 +136,7 @@ def add_series():
     _choices(form)
     if mentor is not None and request.method == "GET":
         form.mentor.data = mentor.id
-    planned = None
+    planned, clashes = None, {}
     if form.validate_on_submit() and (mentor := _chosen_mentor(form)) is not None:
         weekdays = {day for day in (form.weekdays.data or []) if 1 <= day <= 7}
         values = (
@@ -150,12 +150,27 @@ def add_series():
         try:
             interview_type, planned = availability.plan_series(mentor, form.interview_type.data, *values)
             way = meeting.slot_meeting(interview_type, form.meeting_mode.data, form.place.data)
-            if form.confirm.data:
+            clashes = availability.clashes(mentor.id, planned)
+            if form.confirm.data or form.skip_clashes.data:
+                chosen = [p for index, p in enumerate(planned) if index not in clashes or not form.skip_clashes.data]
+                if not chosen:
+                    raise availability.SlotClash(
+                        "Every slot of this series clashes with an existing one. Nothing was created."
+                    )
                 series = availability.new_series(mentor, interview_type, *values, current_user)
-                availability.publish_slots(mentor, interview_type, planned, current_user, series, *way)
+                availability.publish_slots(mentor, interview_type, chosen, current_user, series, *way)
                 db.session.commit()
-                flash(f"{len(planned)} slots published.", "success")
+                skipped = len(planned) - len(chosen)
+                flash(
+                    f"{len(chosen)} slots published."
+                    + (f" {skipped} that clashed with existing slots were skipped." if skipped else ""),
+                    "success",
+                )
                 return _back_to_availability(mentor)
+        except availability.SlotClash as error:
+            db.session.rollback()
+            show_error(form, error)
+            clashes = availability.clashes(mentor.id, planned)  # the preview stays, with what clashes now
         except DomainError as error:
             show_error(form, error)
             planned = None
@@ -164,6 +179,7 @@ def add_series():
         form=form,
         mentor=mentor,
         planned=planned or [],
+        clashes=clashes,
         notes=[p.note for p in planned or [] if p.note] + (planned.skipped if planned else []),
     )
 

@@ -22,7 +22,8 @@ from markupsafe import Markup
 
 from portal.content import parse_faq_sections, render_markdown, slugify, split_title
 from portal.extensions import db
-from portal.memo import forget, remember, remembered
+from portal.auth.models import User
+from portal.memo import forget, remember, remembered, shared_for
 from portal.pages.models import PageRevision
 
 
@@ -42,6 +43,7 @@ class PageContent:
     description: str
     html: Markup
     word_count: int
+    contents: tuple[tuple[str, str], ...] = ()  # (anchor, heading) of each section, for a contents list
 
 
 @dataclass(frozen=True)
@@ -151,13 +153,35 @@ def made_of(*slugs: str) -> tuple[tuple[str, ...], datetime | None]:
 
 
 def render_page(source: PageSource) -> PageContent:
+    html, contents = _anchor_sections(render_markdown(source.body))
     return PageContent(
         slug=source.slug,
         title=source.title,
         description=source.description,
-        html=render_markdown(source.body),
+        html=html,
         word_count=len(re.findall(r"\S+", source.body)),
+        contents=contents,
     )
+
+
+def _anchor_sections(html: Markup) -> tuple[Markup, tuple[tuple[str, str], ...]]:
+    """Give each sanitised `<h2>` an id made from its words, and list them for the contents."""
+    contents: list[tuple[str, str]] = []
+    taken: set[str] = set()
+
+    def anchor(match: re.Match) -> str:
+        inner = match.group(1)
+        text = re.sub(r"<[^>]+>", "", inner)
+        slug = base = slugify(Markup(text).unescape())
+        number = 2
+        while slug in taken:
+            slug, number = f"{base}-{number}", number + 1
+        taken.add(slug)
+        contents.append((slug, Markup(text).unescape()))
+        return f'<h2 id="{slug}">{inner}</h2>'
+
+    anchored = re.sub(r"<h2>(.*?)</h2>", anchor, str(html), flags=re.S)
+    return Markup(anchored), tuple(contents)  # noqa: S704 - ids are slugs of sanitised text
 
 
 def page(slug: str) -> PageContent:
@@ -220,3 +244,41 @@ def faq_structured_data() -> dict:
             for item in faq_items()
         ],
     }
+
+
+# The mentors on the public home page ---------------------------------------------------------------------------
+
+HOME_MENTORS = 12
+
+
+@dataclass(frozen=True)
+class MentorCard:
+    name: str
+    initials: str
+    focus_areas: str
+
+
+def _active_mentors() -> sa.Select:
+    return sa.select(User).where(User.role == "mentor", User.active.is_(True))
+
+
+def mentors_version() -> str:
+    """What the home page's mentor list depends on (how many, and the newest change to any of them), looked up at
+    most every PUBLIC_PAGES_RECHECK_SECONDS in each process, like the pages' revisions."""
+
+    def look_up() -> str:
+        count, changed = db.session.execute(
+            sa.select(sa.func.count(User.id), sa.func.max(User.updated_at)).where(
+                User.role == "mentor", User.active.is_(True)
+            )
+        ).one()
+        return f"mentors:{count}:{changed.isoformat() if changed else '-'}"
+
+    return shared_for(current_app.config["PUBLIC_PAGES_RECHECK_SECONDS"], ("mentors-version",), look_up)
+
+
+def home_mentors() -> tuple[list[MentorCard], int]:
+    """The first HOME_MENTORS active mentors by name, and how many there are in all."""
+    shown = db.session.scalars(_active_mentors().order_by(User.name, User.id).limit(HOME_MENTORS)).all()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(_active_mentors().subquery()))
+    return [MentorCard(mentor.name, mentor.initials, mentor.focus_areas) for mentor in shown], total or 0

@@ -17,22 +17,31 @@ from portal.readiness import readiness
 bp = Blueprint("pages", __name__)
 
 
-def _public(slugs: tuple[str, ...], render):
-    """A public page made of these content pages; `render` is called only when the page must be sent in full."""
+def _public(slugs: tuple[str, ...], render, also: tuple[str, ...] = ()):
+    """A public page made of these content pages (and `also`, versions of anything else it shows); `render` is
+    called only when the page must be sent in full."""
     if not current_user.is_authenticated:
         services.use_public_revisions()
     parts, changed_at = services.made_of(*slugs)
-    return public_page(parts, changed_at, render)
+    return public_page((*parts, *also), changed_at, render)
 
 
 @bp.route("/")
 def home():
     if current_user.is_authenticated:
         return workspace()
-    return _public(
-        ("offer",),
-        lambda: render_template("pages/home.html", offer=services.page("offer"), meta=services.page_meta()["home"]),
-    )
+
+    def render() -> str:
+        mentors, mentor_count = services.home_mentors()
+        return render_template(
+            "pages/home.html",
+            offer=services.page("offer"),
+            meta=services.page_meta()["home"],
+            mentors=mentors,
+            mentor_count=mentor_count,
+        )
+
+    return _public(("offer",), render, also=(services.mentors_version(),))
 
 
 def workspace():
@@ -53,7 +62,10 @@ def workspace():
 @bp.route("/guide")
 def guide():
     return _public(
-        ("guide",), lambda: render_template("pages/article.html", page=services.page("guide"), show_reading_time=True)
+        ("guide",),
+        lambda: render_template(
+            "pages/article.html", page=services.page("guide"), show_reading_time=True, show_contents=True
+        ),
     )
 
 
