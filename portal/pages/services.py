@@ -13,6 +13,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from html import unescape
 from importlib import resources
 from itertools import groupby
 
@@ -20,9 +21,9 @@ import sqlalchemy as sa
 from flask import current_app
 from markupsafe import Markup
 
+from portal.auth.models import User
 from portal.content import parse_faq_sections, render_markdown, slugify, split_title
 from portal.extensions import db
-from portal.auth.models import User
 from portal.memo import forget, remember, remembered, shared_for
 from portal.pages.models import PageRevision
 
@@ -171,13 +172,13 @@ def _anchor_sections(html: Markup) -> tuple[Markup, tuple[tuple[str, str], ...]]
 
     def anchor(match: re.Match) -> str:
         inner = match.group(1)
-        text = re.sub(r"<[^>]+>", "", inner)
-        slug = base = slugify(Markup(text).unescape())
+        text = unescape(re.sub(r"<[^>]+>", "", inner))
+        slug = base = slugify(text)
         number = 2
         while slug in taken:
             slug, number = f"{base}-{number}", number + 1
         taken.add(slug)
-        contents.append((slug, Markup(text).unescape()))
+        contents.append((slug, text))
         return f'<h2 id="{slug}">{inner}</h2>'
 
     anchored = re.sub(r"<h2>(.*?)</h2>", anchor, str(html), flags=re.S)
