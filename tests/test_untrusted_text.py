@@ -3,6 +3,9 @@ tabs, and the cleaning used for email headers and filenames."""
 
 from __future__ import annotations
 
+import io
+from urllib.parse import unquote
+
 import pytest
 import sqlalchemy as sa
 import wtforms
@@ -12,9 +15,11 @@ from wtforms.fields.core import UnboundField
 
 import portal.app  # noqa: F401 - imports every form module of the portal
 from portal.auth.models import Invitation, User
+from portal.cvs.models import CVDocument
 from portal.extensions import db
 from portal.forms import PlainText
 from portal.text import one_line, safe_filename
+from tests.cv_samples import GOOD_CV_LINES, pdf_with_text
 
 INJECTION = "Eve\r\nBcc: x@example.org"
 REFUSED_ON_ONE_LINE = ["\r", "\n", "\x00", "\t", "\x1b", "\x7f", "\x85", "\x9f", "\u2028"]
@@ -141,3 +146,36 @@ def test_create_user_command_refuses_a_name_with_a_line_break(app):
     assert result.exit_code != 0 and "Remove the control characters" in result.output
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+
+
+# CV filenames ----------------------------------------------------------------------------------
+
+
+def test_a_cv_uploaded_as_a_bidi_filename_downloads_under_a_plain_name(app, make, client, auth):
+    make.user(email="sam@example.org")
+    auth.login("sam@example.org")
+    response = client.post(
+        "/cvs/",
+        data={"name": "ML engineer CV", "file": (io.BytesIO(pdf_with_text(GOOD_CV_LINES)), "..\\cv\u202egpj.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        document = db.session.scalars(sa.select(CVDocument)).one()
+        assert document.original_filename == "cvgpj.pdf"
+    disposition = client.get(f"/cvs/{document.id}/download").headers["Content-Disposition"]
+    assert disposition == "attachment; filename=cvgpj.pdf"
+    assert "\u202e" not in unquote(disposition)
+
+
+def test_a_cv_version_name_with_a_bidi_override_is_refused(app, make, client, auth):
+    make.user(email="sam@example.org")
+    auth.login("sam@example.org")
+    response = client.post(
+        "/cvs/",
+        data={"name": "CV \u202eFDP", "file": (io.BytesIO(pdf_with_text(GOOD_CV_LINES)), "cv.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200 and "Remove the control characters" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(CVDocument.id))) == 0
