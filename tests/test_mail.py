@@ -35,7 +35,6 @@ def settings(smtp_port) -> dict:
         "SMTP_PORT": smtp_port,
         "SMTP_TIMEOUT": 2,
         "MAIL_MAX_ATTEMPTS": 4,
-        "SERVER_NAME": "portal.test",
     }
 
 
