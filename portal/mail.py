@@ -244,16 +244,14 @@ def _claim_next_due(now: datetime) -> OutboxEmail | None:
 
 
 def is_permanent(error: Exception) -> bool:
-    """Whether sending this row again can never work: the message cannot be built, the server refused the message or
-    its recipients with a 5xx reply, or the server cannot carry it. A failure to log in is not one: it is the
-    configuration's, not the row's, and every row waits until it is fixed."""
+    """Whether sending this row again can never work: the message cannot be built, the server cannot carry it, or the
+    server refused its recipients or its content with a 5xx reply. Refusals of the connection, the login or the sender
+    are not: they come from the configuration or the server, not the row, and every row waits until they are fixed."""
     if isinstance(error, ValueError | email.errors.MessageError | smtplib.SMTPNotSupportedError):
         return True
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return bool(error.recipients) and all(code >= 500 for code, _ in error.recipients.values())
-    if isinstance(error, smtplib.SMTPAuthenticationError):
-        return False
-    if isinstance(error, smtplib.SMTPResponseException):  # SMTPDataError, SMTPSenderRefused ...
+        return bool(error.recipients) and all(500 <= code < 600 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPDataError):
         return 500 <= error.smtp_code < 600
     return False
 

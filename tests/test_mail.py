@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import smtplib
 from datetime import timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from portal.mail import (
     OutgoingEmail,
     SMTPBackend,
     deliver_due,
+    is_permanent,
     queue_email,
     retry_delay,
 )
@@ -267,3 +269,31 @@ def test_a_recipient_refused_for_now_is_retried_later(app, smtp_server):
     assert (report.sent, report.retried, report.failed) == (0, 1, 0)
     row = outbox_row(app, row_id)
     assert row.status == "queued" and row.attempts == 1 and "Try again later" in row.last_error
+
+
+def test_a_message_the_server_rejects_for_good_is_failed_at_once(app, smtp_server):
+    smtp_server.inbox.refuse_data["spam@example.org"] = "554 5.7.1 Message rejected as spam"
+    rejected_id = queue_reset_email(app, to="spam@example.org")
+    with app.app_context():
+        report = deliver_due()
+    assert (report.sent, report.retried, report.failed) == (0, 0, 1)
+    rejected = outbox_row(app, rejected_id)
+    assert rejected.status == "failed" and "SMTPDataError" in rejected.last_error and "spam" in rejected.last_error
+
+
+@pytest.mark.parametrize(
+    "error, permanent",
+    [
+        (ValueError("Header values may not contain linefeed or carriage return characters"), True),
+        (smtplib.SMTPRecipientsRefused({"a@example.org": (550, b"No such user")}), True),
+        (smtplib.SMTPRecipientsRefused({"a@example.org": (550, b"No"), "b@example.org": (452, b"Full")}), False),
+        (smtplib.SMTPDataError(552, b"Too big"), True),
+        (smtplib.SMTPDataError(451, b"Try later"), False),
+        (smtplib.SMTPAuthenticationError(535, b"Bad login"), False),
+        (smtplib.SMTPSenderRefused(550, b"Not allowed to send as", "careers@example.org"), False),
+        (smtplib.SMTPServerDisconnected("gone"), False),
+        (TimeoutError(), False),
+    ],
+)
+def test_only_failures_of_the_row_itself_are_permanent(error, permanent):
+    assert is_permanent(error) is permanent
