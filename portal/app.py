@@ -132,8 +132,9 @@ def configure_proxy(app: Flask) -> None:
 
 
 def refuse_untrusted_hosts(app: Flask) -> None:
-    """A request for a host not in TRUSTED_HOSTS gets a plain 400 before anything else runs: no hook, form or page
-    sees it, and no link is built from it (nor can one be: Flask has no URL adapter for that request)."""
+    """A request for a host not in TRUSTED_HOSTS gets a plain 400 before any extension's hook (CSRF, rate limits,
+    sign-in), form or page sees it; only the request log does. No link is built from its Host, nor can one be: Flask
+    has no URL adapter for that request, so the error page is plain text."""
 
     def host_check():
         if isinstance(request.routing_exception, SecurityError):
@@ -143,7 +144,7 @@ def refuse_untrusted_hosts(app: Flask) -> None:
         app.logger.warning("request refused: %s", error.description)
         return "Bad request: unknown host.", 400, {"Content-Type": "text/plain; charset=utf-8"}
 
-    app.before_request(host_check)  # registered before every extension's hooks, so it runs first
+    app.before_request(host_check)  # registered before the extensions' hooks, so it runs before them
     app.register_error_handler(SecurityError, unknown_host)
 
 
