@@ -6,9 +6,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from flask_login import current_user
 from markupsafe import Markup
+from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -24,7 +25,13 @@ from portal.auth.services import load_user_from_session
 from portal.auth.views import bp as auth_bp
 from portal.auth.views import second_factor_first
 from portal.cli import register_commands
-from portal.config import FIXED_SETTINGS, check_meeting_base_url, check_production_safety, settings_from_env
+from portal.config import (
+    FIXED_SETTINGS,
+    check_meeting_base_url,
+    check_production_safety,
+    settings_from_env,
+    trusted_hosts,
+)
 from portal.cvs.views import bp as cvs_bp
 from portal.cvs.views import reviews_bp
 from portal.db import configure_sqlite, mark_read_only_requests
@@ -82,12 +89,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["MAX_CONTENT_LENGTH"] = int(app.config["CV_MAX_BYTES"]) + 1024 * 1024
     check_production_safety(app.config)
     check_meeting_base_url(app.config)
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)  # a forged Host header gets 400, not poisoned links
     init_storage(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         instance_path.mkdir(parents=True, exist_ok=True)
 
     configure_logging(app)
     configure_proxy(app)
+    refuse_untrusted_hosts(app)
     use_bounded_ids(app)
     register_extensions(app)
     register_blueprints(app)
@@ -120,6 +129,23 @@ def configure_proxy(app: Flask) -> None:
             x_host=counts["host"],
             x_prefix=counts["prefix"],
         )
+
+
+def refuse_untrusted_hosts(app: Flask) -> None:
+    """A request for a host not in TRUSTED_HOSTS gets a plain 400 before any extension's hook (CSRF, rate limits,
+    sign-in), form or page sees it; only the request log does. No link is built from its Host, nor can one be: Flask
+    has no URL adapter for that request, so the error page is plain text."""
+
+    def host_check():
+        if isinstance(request.routing_exception, SecurityError):
+            raise request.routing_exception
+
+    def unknown_host(error: SecurityError):
+        app.logger.warning("request refused: %s", error.description)
+        return "Bad request: unknown host.", 400, {"Content-Type": "text/plain; charset=utf-8"}
+
+    app.before_request(host_check)  # registered before the extensions' hooks, so it runs before them
+    app.register_error_handler(SecurityError, unknown_host)
 
 
 def use_bounded_ids(app: Flask) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from dataclasses import dataclass
@@ -26,6 +27,11 @@ def _int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _names(name: str) -> list[str]:
+    """A comma-separated list of names, without blanks."""
+    return [part.strip().lower() for part in os.environ.get(name, "").split(",") if part.strip()]
+
+
 def normalise_database_url(url: str) -> str:
     """Use the psycopg 3 driver for plain PostgreSQL URLs."""
     if url.startswith("postgres://"):
@@ -44,6 +50,11 @@ def _development_secret_key(instance_path: Path) -> str:
     key_file.write_text(key)
     key_file.chmod(0o600)
     return key
+
+
+DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"
+# Outside production the portal also answers on this machine's own names (the dev server, the tests' client).
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
 
 
 def settings_from_env(instance_path: Path) -> dict[str, Any]:
@@ -71,11 +82,14 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "CV_MAX_BYTES": _int("CV_MAX_BYTES", 5 * 1024 * 1024),
         "REMINDER_OFFSETS_HOURS": os.environ.get("REMINDER_OFFSETS_HOURS", "24,1"),
         "WAITLIST_HOLD_MINUTES": _int("WAITLIST_HOLD_MINUTES", 30),
-        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        # The one public address: links in emails, and the host requests must name. Production sets it explicitly.
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL") or (None if production else DEVELOPMENT_PUBLIC_URL),
+        "TRUSTED_HOSTS": _names("TRUSTED_HOSTS"),  # more host names besides PUBLIC_URL's; see trusted_hosts()
         "MEETING_BASE_URL": os.environ.get("MEETING_BASE_URL", "https://meet.jit.si"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", ""),
+        "WEB_CONCURRENCY": _int("WEB_CONCURRENCY", 0),  # web processes, as gunicorn reads it; 0: not declared
         "STORAGE_URL": os.environ.get("STORAGE_URL") or None,
         "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL") or None,
         "S3_REGION": os.environ.get("S3_REGION") or None,
@@ -83,7 +97,6 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text").strip().lower(),
         "PORTAL_TIMEZONE": os.environ.get("PORTAL_TIMEZONE", "Europe/London"),
         "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "https" if production else "http"),
-        "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
         "PROXY_FIX_X_FOR": _int("PROXY_FIX_X_FOR", 0),
         "PROXY_FIX_X_PROTO": _int("PROXY_FIX_X_PROTO", 0),
         "PROXY_FIX_X_HOST": _int("PROXY_FIX_X_HOST", 0),
@@ -170,11 +183,63 @@ def check_meeting_base_url(config: dict[str, Any]) -> None:
         )
 
 
+def trusted_hosts(config: dict[str, Any]) -> list[str]:
+    """The host names a request may carry (Flask answers any other with 400): PUBLIC_URL's, the extra TRUSTED_HOSTS
+    names, and outside production this machine's loopback names."""
+    names = [urlsplit(str(config.get("PUBLIC_URL") or "")).hostname or "", *(config.get("TRUSTED_HOSTS") or [])]
+    if config.get("PORTAL_ENV") != "production":
+        names += LOOPBACK_HOSTS
+    return list(dict.fromkeys(name.lower() for name in names if name))
+
+
+SECRET_KEY_MIN_LENGTH = 32
+SECRET_KEY_MIN_BITS = 128
+MAKE_SECRET_KEY_COMMAND = "python -c 'import secrets; print(secrets.token_hex(32))'"  # noqa: S105 - a command to run, not a key
+
+
+def estimated_key_bits(key: str) -> float:
+    """A rough, generous upper bound on a key's entropy: the length of its shortest repeating unit times log2 of the
+    number of distinct characters. "s" * 40 scores 0 and "abcd" * 8 scores 8; token_hex(32) scores about 256."""
+    period = next(p for p in range(1, len(key) + 1) if all(key[i] == key[i - p] for i in range(p, len(key))))
+    distinct = len(set(key))
+    return period * math.log2(distinct) if distinct > 1 else 0.0
+
+
 def check_production_safety(config: dict[str, Any]) -> None:
-    """Refuse to start a production app without a secret key or with debug on."""
+    """Refuse to start a production app whose configuration is unsafe: a missing or guessable secret key, debug on,
+    rate limits off or counted per process with several processes, or no explicit https PUBLIC_URL."""
     if config.get("PORTAL_ENV") != "production":
         return
-    if not config.get("SECRET_KEY") or len(str(config["SECRET_KEY"])) < 32:
-        raise ConfigError("SECRET_KEY must be set (at least 32 characters) when PORTAL_ENV=production.")
+    key = str(config.get("SECRET_KEY") or "")
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        raise ConfigError(
+            f"SECRET_KEY must be set (at least {SECRET_KEY_MIN_LENGTH} random characters) when PORTAL_ENV=production. "
+            f"Make one with: {MAKE_SECRET_KEY_COMMAND}"
+        )
+    bits = estimated_key_bits(key)
+    if bits < SECRET_KEY_MIN_BITS:
+        raise ConfigError(
+            f"SECRET_KEY is guessable: about {bits:.0f} bits of entropy (its repeating part's length times log2 of "
+            f"its distinct characters), at least {SECRET_KEY_MIN_BITS} needed. Use a random key, like the output of: "
+            f"{MAKE_SECRET_KEY_COMMAND}"
+        )
     if config.get("DEBUG") or config.get("TESTING"):
         raise ConfigError("Debug and testing modes must be off when PORTAL_ENV=production.")
+    if not config.get("RATELIMIT_ENABLED", True):
+        raise ConfigError(
+            "RATELIMIT_ENABLED=0 is refused when PORTAL_ENV=production: rate limits protect logins, registration, "
+            "password resets, bookings and uploads."
+        )
+    storage = str(config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    if storage.startswith("memory://") and int(config.get("WEB_CONCURRENCY") or 0) != 1:
+        raise ConfigError(
+            "RATELIMIT_STORAGE_URI is memory:// (the default), which counts in each process on its own: with several "
+            "web processes every limit is multiplied. Set RATELIMIT_STORAGE_URI=redis://host:6379/0, or declare a "
+            "single web process with WEB_CONCURRENCY=1."
+        )
+    public = urlsplit(str(config.get("PUBLIC_URL") or ""))
+    if public.scheme != "https" or not public.hostname or public.query or public.fragment or public.username:
+        raise ConfigError(
+            "PUBLIC_URL must be set to the portal's https address, like https://careers.example.org, when "
+            "PORTAL_ENV=production: links in emails use it and requests for any other host are refused."
+        )

@@ -7,6 +7,7 @@ from wtforms import SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
+from portal.text import describe_characters, forbidden_characters
 from portal.timeutil import DEFAULT_TIMEZONE, timezone_names
 
 
@@ -46,6 +47,34 @@ def plausible_date(form, field) -> None:
     """A validator: dates far outside the service's life are mistakes, not plans."""
     if field.data is not None and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
         raise ValidationError(f"Enter a date between {FIRST_YEAR} and {LAST_YEAR}.")
+
+
+class PlainText:
+    """A validator for a single-line field: refuses control characters (CR, LF, NUL, TAB, C0 and C1) and the
+    invisible marks that change the direction text is shown in. With `multiline=True` (text areas) line breaks and
+    tabs are kept."""
+
+    def __init__(self, multiline: bool = False) -> None:
+        self.multiline = multiline
+
+    def __call__(self, form, field) -> None:
+        if not isinstance(field.data, str):
+            return
+        found = forbidden_characters(field.data, multiline=self.multiline)
+        if found:
+            kinds = (
+                "non-printing characters and invisible text-direction marks"
+                if self.multiline
+                else "line breaks, tabs and invisible text-direction marks"
+            )
+            raise ValidationError(
+                f"Remove the control characters ({kinds}) from this field: it holds {describe_characters(found)}."
+            )
+
+
+def MultilineText() -> PlainText:  # noqa: N802 - reads as a validator class in a field's list
+    """A validator for a text area: line breaks and tabs are fine, other control characters and bidi marks are not."""
+    return PlainText(multiline=True)
 
 
 def choices(pairs) -> list[SelectChoice]:

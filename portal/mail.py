@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.errors
 import smtplib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,10 +19,12 @@ from portal.db import UTCDateTime, status_check, utcnow
 from portal.extensions import db
 from portal.notifications.preferences import CATEGORIES, email_wanted, unsubscribe_url
 from portal.statuses import EmailStatus
+from portal.text import describe_characters, forbidden_characters, one_line, safe_filename
 
 STATUSES = tuple(status.value for status in EmailStatus)
 BACKOFF_BASE_SECONDS = 60
 BACKOFF_CAP_SECONDS = 3600
+SUBJECT_MAX_LENGTH = 200  # the column's size
 
 
 class OutboxEmail(db.Model):
@@ -70,21 +73,24 @@ class OutgoingEmail:
 
 
 def queue_email(to_address: str, email: OutgoingEmail, user_id: int | None = None) -> OutboxEmail | None:
-    """Render both parts and add the row to the caller's transaction (flushes, never commits).
+    """Render both parts and add the row to the caller's transaction (flushes, never commits). The subject and the
+    attachment's filename are cleaned here, the one place header values come from: names people typed cannot add a
+    header line or turn text around.
 
     Returns None, and writes nothing, when the user has turned this category of email off.
     """
     if not email_wanted(user_id, email.category):
         return None
     unsubscribe = unsubscribe_url(user_id, email.category) if user_id and email.category in CATEGORIES else None
-    context = {"subject": email.subject, "unsubscribe_url": unsubscribe, **email.context}
+    subject = one_line(email.subject)[:SUBJECT_MAX_LENGTH]
+    context = {"subject": subject, "unsubscribe_url": unsubscribe, **email.context}
     domain = parseaddr(current_app.config["MAIL_FROM"])[1].partition("@")[2] or "localhost"
     body_text = render_template(f"email/{email.template}.txt", **context)
     if unsubscribe:
         body_text += f"\n\nStop emails like this one: {unsubscribe}\n"
     row = OutboxEmail(
         to_address=to_address,
-        subject=email.subject,
+        subject=subject,
         body_text=body_text,
         list_unsubscribe=unsubscribe,
         body_html=render_template(f"email/{email.template}.html", **context),
@@ -94,7 +100,7 @@ def queue_email(to_address: str, email: OutgoingEmail, user_id: int | None = Non
         next_attempt_at=utcnow(),
     )
     if email.attachment is not None:
-        row.attachment_filename = email.attachment.filename
+        row.attachment_filename = safe_filename(email.attachment.filename, default="attachment")
         row.attachment_content_type = email.attachment.content_type
         row.attachment_text = email.attachment.text
     db.session.add(row)
@@ -102,8 +108,32 @@ def queue_email(to_address: str, email: OutgoingEmail, user_id: int | None = Non
     return row
 
 
+class UnsafeHeader(ValueError):
+    """A header value holds a control or bidi character: the row was not written by queue_email."""
+
+
+def _checked_headers(row: OutboxEmail) -> None:
+    values = {
+        "To": row.to_address,
+        "Subject": row.subject,
+        "Message-ID": row.message_id,
+        "List-Unsubscribe": row.list_unsubscribe or "",
+        "attachment filename": row.attachment_filename or "",
+        "attachment type": row.attachment_content_type or "",
+    }
+    for name, value in values.items():
+        found = forbidden_characters(value)
+        if found:
+            raise UnsafeHeader(f"the {name} holds control characters ({describe_characters(found)})")
+
+
 def build_message(row: OutboxEmail, sent_at: datetime) -> EmailMessage:
-    """The MIME message for an outbox row: plain text with an HTML alternative."""
+    """The MIME message for an outbox row: plain text with an HTML alternative.
+
+    Raises UnsafeHeader (a ValueError) when a header value holds a control or bidi character, and ValueError or
+    email.errors.MessageError for anything else the email library refuses: the row can never be sent as it is.
+    """
+    _checked_headers(row)
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = row.to_address
@@ -213,8 +243,23 @@ def _claim_next_due(now: datetime) -> OutboxEmail | None:
     return db.session.scalar(statement)
 
 
+def is_permanent(error: Exception) -> bool:
+    """Whether sending this row again can never work: the message cannot be built, the server cannot carry it, or the
+    server refused its recipients or its content with a 5xx reply. Refusals of the connection, the login or the sender
+    are not: they come from the configuration or the server, not the row, and every row waits until they are fixed."""
+    if isinstance(error, ValueError | email.errors.MessageError | smtplib.SMTPNotSupportedError):
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return bool(error.recipients) and all(500 <= code < 600 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPDataError):
+        return 500 <= error.smtp_code < 600
+    return False
+
+
 def deliver_due(limit: int = 100, backend: MailBackend | None = None) -> DeliveryReport:
-    """Send the due rows, one transaction each; a failure is retried later, then marked failed."""
+    """Send the due rows, one transaction each. A transient failure is retried later and marked failed after
+    MAIL_MAX_ATTEMPTS; a permanent one (see is_permanent) is marked failed at once. Either way the reason is kept in
+    `last_error` and the other rows go on: one row never stops the worker."""
     backend = backend or mail_backend()
     max_attempts = int(current_app.config["MAIL_MAX_ATTEMPTS"])
     report = DeliveryReport()
@@ -226,13 +271,16 @@ def deliver_due(limit: int = 100, backend: MailBackend | None = None) -> Deliver
         now = utcnow()
         try:
             backend.send(build_message(row, now))
-        except (TimeoutError, smtplib.SMTPException, OSError) as error:
+        except Exception as error:  # noqa: BLE001 - whatever one row does, the worker goes on to the next
             row.attempts += 1
             row.last_error = f"{type(error).__name__}: {error}"[:2000]
-            if row.attempts >= max_attempts:
+            permanent = is_permanent(error)
+            if permanent or row.attempts >= max_attempts:
                 row.status = EmailStatus.FAILED
                 report.failed += 1
-                current_app.logger.error("email %s failed for good: %s", row.id, row.last_error)
+                current_app.logger.error(
+                    "email %s failed for good%s: %s", row.id, " (cannot be sent)" if permanent else "", row.last_error
+                )
             else:
                 row.next_attempt_at = now + retry_delay(row.attempts)
                 report.retried += 1

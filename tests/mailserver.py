@@ -19,8 +19,19 @@ def free_port() -> int:
 class Inbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.refuse: dict[str, str] = {}  # recipient address -> the reply to its RCPT, like "550 No such user"
+        self.refuse_data: dict[str, str] = {}  # recipient address -> the reply to a message for it, like "554 Spam"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's hook
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        for address in envelope.rcpt_tos:
+            if address in self.refuse_data:
+                return self.refuse_data[address]
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted for delivery"
 

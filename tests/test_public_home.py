@@ -88,9 +88,14 @@ def test_mentors_save_focus_areas_and_each_role_reads_the_right_name_hint(app):
     mentor = as_user(app, "priya@example.org")
     page = mentor.get("/account").get_data(as_text=True)
     assert "The name candidates see when they book with you" in page and "The name mentors will see" not in page
+    refused = mentor.post(
+        "/account",
+        data={"name": "Priya Shah", "timezone": "Europe/London", "focus_areas": "NLP,\nrecommender systems"},
+    )
+    assert "Remove the control characters" in refused.get_data(as_text=True)  # one line: no line breaks
     mentor.post(
         "/account",
-        data={"name": "Priya Shah", "timezone": "Europe/London", "focus_areas": "  NLP,\n   recommender systems "},
+        data={"name": "Priya Shah", "timezone": "Europe/London", "focus_areas": "  NLP,   recommender systems "},
     )
     with app.app_context():
         assert db.session.scalar(db.select(User.focus_areas).filter_by(email="priya@example.org")) == (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 import sqlalchemy as sa
 
@@ -154,17 +156,25 @@ def test_production_config_refuses_missing_secret_key(monkeypatch, tmp_path):
         create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}"})
 
 
-def test_production_config_refuses_debug(monkeypatch, tmp_path):
+def production_settings(monkeypatch) -> None:
+    """What a production configuration needs besides the setting a test is about (see README, Running in production)."""
     monkeypatch.setenv("PORTAL_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("SECRET_KEY", secrets.token_hex(32))
+    monkeypatch.setenv("PUBLIC_URL", "https://careers.example.org")
+    monkeypatch.setenv("WEB_CONCURRENCY", "1")  # the memory rate-limit store is allowed with one web process
+    for name in ("RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED", "TRUSTED_HOSTS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_production_config_refuses_debug(monkeypatch, tmp_path):
+    production_settings(monkeypatch)
     monkeypatch.setenv("FLASK_DEBUG", "1")
     with pytest.raises(ConfigError, match="Debug"):
         create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}"})
 
 
 def test_production_config_uses_secure_cookies(monkeypatch, tmp_path):
-    monkeypatch.setenv("PORTAL_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    production_settings(monkeypatch)
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}"})
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]

@@ -332,7 +332,9 @@ def test_unusable_storage_url_refuses_to_start(url, tmp_path):
 
 def test_production_with_s3_storage_needs_the_bucket(monkeypatch, tmp_path):
     monkeypatch.setenv("PORTAL_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "p" * 40)
+    monkeypatch.setenv("SECRET_KEY", "0f3a9c1e7b5d24680f3a9c1e7b5d2468a1b2c3d4e5f60718")
+    monkeypatch.setenv("PUBLIC_URL", "https://careers.example.org")
+    monkeypatch.setenv("WEB_CONCURRENCY", "1")
     monkeypatch.setenv("DATABASE_URL", "sqlite://")
     monkeypatch.setenv("STORAGE_URL", "s3:///cvs")
 

@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.auth.models import ROLE_LABELS
-from portal.forms import choices
+from portal.forms import MultilineText, PlainText, choices
 from portal.statuses import MEETING_MODE_LABELS, MeetingMode
 
 
@@ -27,15 +27,15 @@ class RoleForm(FlaskForm):
 
 
 class PageForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
+    title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200), PlainText()])
     description = StringField(
         "Meta description",
-        validators=[Length(max=300, message="At most 300 characters.")],
+        validators=[Length(max=300, message="At most 300 characters."), PlainText()],
         description="What search engines show under the title (120–160 characters is ideal).",
     )
     body = TextAreaField(
         "Content (Markdown)",
-        validators=[DataRequired("The page cannot be empty.")],
+        validators=[DataRequired("The page cannot be empty."), MultilineText()],
         description="## for headings, - for lists, **bold**, [text](https://link). No HTML.",
         render_kw={"rows": 24},
     )
@@ -47,16 +47,18 @@ class QuestionForm(Form):
     section = StringField(
         "Section",
         description="Questions with the same section are shown together under it.",
-        validators=[Optional(), Length(max=100, message="At most 100 characters.")],
+        validators=[Optional(), Length(max=100, message="At most 100 characters."), PlainText()],
     )
-    question = StringField("Question", validators=[Optional(), Length(max=300, message="At most 300 characters.")])
-    answer = TextAreaField("Answer (Markdown)", validators=[Optional()], render_kw={"rows": 4})
+    question = StringField(
+        "Question", validators=[Optional(), Length(max=300, message="At most 300 characters."), PlainText()]
+    )
+    answer = TextAreaField("Answer (Markdown)", validators=[Optional(), MultilineText()], render_kw={"rows": 4})
     position = IntegerField("Position", validators=[Optional(), NumberRange(1, 100)])
 
 
 class FaqForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
-    description = StringField("Meta description", validators=[Length(max=300)])
+    title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200), PlainText()])
+    description = StringField("Meta description", validators=[Length(max=300), PlainText()])
     questions = FieldList(FormField(QuestionForm), min_entries=1)
     preview = SubmitField("Preview")
     save = SubmitField("Save")
@@ -82,7 +84,7 @@ class PolicyForm(FlaskForm):
 
 
 class InterviewTypeForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=120)])
+    name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=120), PlainText()])
     duration_minutes = IntegerField(
         "Duration (minutes)",
         validators=[
@@ -90,7 +92,7 @@ class InterviewTypeForm(FlaskForm):
             NumberRange(15, 240, "The duration must be from 15 to 240 minutes."),
         ],
     )
-    description = TextAreaField("Description", validators=[Length(max=1000)])
+    description = TextAreaField("Description", validators=[Length(max=1000), MultilineText()])
     meeting_mode = SelectField(
         "How sessions happen",
         choices=choices(MEETING_MODE_LABELS.items()),
@@ -103,12 +105,12 @@ class InterviewTypeForm(FlaskForm):
     )
     place = StringField(
         "Place, for sessions in person",
-        validators=[Length(max=300, message="The place must be 300 characters or fewer.")],
+        validators=[Length(max=300, message="The place must be 300 characters or fewer."), PlainText()],
         description="The address and room, on one line. Required when sessions happen in person.",
     )
     preparation = TextAreaField(
         "Preparation notes",
-        validators=[Length(max=2000, message="At most 2,000 characters.")],
+        validators=[Length(max=2000, message="At most 2,000 characters."), MultilineText()],
         description="What candidates should have ready. Shown when they book, and in the reminder the day before.",
         render_kw={"rows": 5},
     )

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
-from portal.forms import TimezoneField
+from portal.forms import PlainText, TimezoneField
 from portal.security import MAX_PASSWORD_LENGTH, password_problem
 
 NAME_HINTS = {
@@ -50,6 +50,7 @@ def _email_field(label: str = "Email address") -> EmailField:
             DataRequired("Enter your email address."),
             Length(max=254, message="Email address must be 254 characters or fewer."),
             Email("Enter an email address in the correct format, like name@example.com.", check_deliverability=False),
+            PlainText(),
         ],
         render_kw={"autocomplete": "email", "spellcheck": "false"},
     )
@@ -58,7 +59,11 @@ def _email_field(label: str = "Email address") -> EmailField:
 def _name_field() -> StringField:
     return StringField(
         "Full name",
-        validators=[DataRequired("Enter your name."), Length(max=120, message="Name must be 120 characters or fewer.")],
+        validators=[
+            DataRequired("Enter your name."),
+            Length(max=120, message="Name must be 120 characters or fewer."),
+            PlainText(),
+        ],
         description=NAME_HINT,
         render_kw={"autocomplete": "name"},
     )
@@ -114,7 +119,7 @@ class ProfileForm(FlaskForm):
         "Focus areas",
         description="What you help with most, shown with your name on the public home page, like "
         "“Computer vision, MLOps, behavioural interviews”.",
-        validators=[Optional(), Length(max=200, message="At most 200 characters.")],
+        validators=[Optional(), Length(max=200, message="At most 200 characters."), PlainText()],
     )
     submit = SubmitField("Save changes")
 
@@ -145,7 +150,7 @@ class SecondStepForm(FlaskForm):
 
     code = StringField(
         "Security code",
-        validators=[DataRequired("Enter the code from your authenticator app."), Length(max=40)],
+        validators=[DataRequired("Enter the code from your authenticator app."), Length(max=40), PlainText()],
         description="The 6-digit code your authenticator app shows now, or one of your recovery codes.",
         render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "off"},
     )
@@ -155,7 +160,7 @@ class SecondStepForm(FlaskForm):
 class EnrolSecondFactorForm(FlaskForm):
     code = StringField(
         "Code from the app",
-        validators=[DataRequired("Enter the 6-digit code your app shows."), Length(max=20)],
+        validators=[DataRequired("Enter the 6-digit code your app shows."), Length(max=20), PlainText()],
         description="6 digits. A new code appears every 30 seconds.",
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"},
     )

@@ -25,6 +25,7 @@ from portal.security import (
     verify_password,
 )
 from portal.statuses import Role
+from portal.text import describe_characters, forbidden_characters
 from portal.timeutil import DEFAULT_TIMEZONE, is_valid_timezone
 
 INVALID_LOGIN = "Enter a correct email address and password."
@@ -55,8 +56,21 @@ def _check_new_password(password: str, email: str) -> None:
 TAKEN = "An account with this email address already exists. Log in instead."
 
 
+def _check_name(name: str) -> None:
+    """Forms refuse these already; the command line and stored invitations come through here too."""
+    found = forbidden_characters(name)
+    if found:
+        raise DomainError(
+            f"Remove the control characters (line breaks, tabs and invisible text-direction marks) from the name: "
+            f"it holds {describe_characters(found)}.",
+            field="name",
+        )
+
+
 def _add_user(email: str, name: str, password_hash: str, role: str, timezone: str) -> User:
-    """Insert the account; raises DomainError when the address is taken, even by a request a moment ago."""
+    """Insert the account; raises DomainError when the address is taken, even by a request a moment ago, or when
+    the name holds control characters."""
+    _check_name(name)
     if find_user_by_email(email) is not None:
         raise DomainError(TAKEN, field="email")
     user = User(email=email, name=name.strip(), password_hash=password_hash, role=role, timezone=timezone)

@@ -8,7 +8,7 @@ from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaF
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.cvs.models import SECTIONS, VERDICTS
-from portal.forms import choices, to_id
+from portal.forms import MultilineText, PlainText, choices, to_id
 
 
 class UploadForm(FlaskForm):
@@ -17,6 +17,7 @@ class UploadForm(FlaskForm):
         validators=[
             DataRequired("Name this version, for example 'ML engineer CV, November'."),
             Length(max=120, message="At most 120 characters."),
+            PlainText(),
         ],
         description="For example: ML engineer CV, November.",
     )
@@ -32,21 +33,25 @@ class ReviewRequestForm(FlaskForm):
         validators=[
             DataRequired("Say which role you are aiming for."),
             Length(max=200, message="At most 200 characters."),
+            PlainText(),
         ],
         description="For example: Junior ML engineer at a fintech in London.",
     )
     questions = TextAreaField(
-        "Questions for the reviewer (optional)", validators=[Length(max=2000, message="At most 2,000 characters.")]
+        "Questions for the reviewer (optional)",
+        validators=[Length(max=2000, message="At most 2,000 characters."), MultilineText()],
     )
     submit = SubmitField("Ask for a review")
 
 
 def _comment(label: str) -> TextAreaField:
-    return TextAreaField(label, validators=[Optional(), Length(max=5000, message="At most 5,000 characters.")])
+    return TextAreaField(
+        label, validators=[Optional(), Length(max=5000, message="At most 5,000 characters."), MultilineText()]
+    )
 
 
 def _improvement(label: str) -> StringField:
-    return StringField(label, validators=[Optional(), Length(max=500, message="At most 500 characters.")])
+    return StringField(label, validators=[Optional(), Length(max=500, message="At most 500 characters."), PlainText()])
 
 
 class FeedbackForm(FlaskForm):

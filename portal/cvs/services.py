@@ -20,6 +20,7 @@ from portal.extensions import db
 from portal.interviews.models import Booking, Slot
 from portal.statuses import OPEN_REVIEW, SESSION, ReviewStatus
 from portal.storage import storage_for
+from portal.text import safe_filename
 
 FEEDBACK_FIELDS = (
     "verdict",
@@ -72,7 +73,7 @@ def upload_cv(candidate: User, name: str, filename: str, stream: BinaryIO) -> CV
             candidate_id=candidate.id,
             name=name.strip()[:120],
             media_type=inspected.media_type,
-            original_filename=(filename or f"cv.{inspected.extension}")[:255],
+            original_filename=safe_filename(filename, default=f"cv.{inspected.extension}")[:255],
             size_bytes=stored.size,
             sha256=stored.sha256,
             storage_key=stored.key,

@@ -7,7 +7,7 @@ from wtforms import RadioField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from portal.feedback.rubric import CRITERIA, READINESS
-from portal.forms import choices, to_id
+from portal.forms import MultilineText, choices, to_id
 
 NOT_ASSESSED = 0
 
@@ -22,7 +22,9 @@ def _score_field(criterion) -> RadioField:
 
 
 def _text(label: str, hint: str) -> TextAreaField:
-    return TextAreaField(label, description=hint, validators=[Length(max=5000, message="At most 5,000 characters.")])
+    return TextAreaField(
+        label, description=hint, validators=[Length(max=5000, message="At most 5,000 characters."), MultilineText()]
+    )
 
 
 class FeedbackForm(FlaskForm):
@@ -59,6 +61,6 @@ class RatingForm(FlaskForm):
     comment = TextAreaField(
         "Comment (optional)",
         description="Only the career services team reads this.",
-        validators=[Length(max=2000, message="At most 2,000 characters.")],
+        validators=[Length(max=2000, message="At most 2,000 characters."), MultilineText()],
     )
     submit = SubmitField("Send rating")

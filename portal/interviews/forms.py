@@ -18,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from portal.forms import MAX_ID, choices, plausible_date, to_id
+from portal.forms import MAX_ID, MultilineText, PlainText, choices, plausible_date, to_id
 from portal.statuses import MEETING_MODE_LABELS, MeetingMode
 from portal.timeutil import WEEKDAY_NAMES
 
@@ -38,7 +38,7 @@ def phone_field() -> StringField:
     return StringField(
         "Phone number to call",
         description=PHONE_HINT,
-        validators=[Length(max=30, message="The phone number must be 30 characters or fewer.")],
+        validators=[Length(max=30, message="The phone number must be 30 characters or fewer."), PlainText()],
         render_kw={"autocomplete": "tel", "inputmode": "tel"},
     )
 
@@ -66,7 +66,7 @@ def _place_field() -> StringField:
     return StringField(
         "Place, for a session in person",
         description="The address or room. Leave it empty to use the interview type's place.",
-        validators=[Length(max=300, message="The place must be 300 characters or fewer.")],
+        validators=[Length(max=300, message="The place must be 300 characters or fewer."), PlainText()],
     )
 
 
@@ -149,7 +149,7 @@ class EditSlotForm(FlaskForm):
 class CancelSlotForm(FlaskForm):
     reason = TextAreaField(
         "Reason",
-        validators=[Length(max=1000, message="At most 1,000 characters.")],
+        validators=[Length(max=1000, message="At most 1,000 characters."), MultilineText()],
         description="Required when the slot is booked: the candidate reads it.",
     )
     submit = SubmitField("Cancel slot")
@@ -164,6 +164,7 @@ class BulkCancelForm(FlaskForm):
         validators=[
             DataRequired("Give a reason: every affected candidate reads it."),
             Length(max=1000, message="At most 1,000 characters."),
+            MultilineText(),
         ],
     )
     submit = SubmitField("Cancel these slots")
@@ -180,7 +181,7 @@ class BookingForm(FlaskForm):
     focus_note = TextAreaField(
         "Focus for this session",
         description=FOCUS_HINT,
-        validators=[Length(max=1000, message="The focus note must be 1,000 characters or fewer.")],
+        validators=[Length(max=1000, message="The focus note must be 1,000 characters or fewer."), MultilineText()],
     )
     phone = phone_field()
     submit = SubmitField("Confirm booking")
@@ -190,7 +191,7 @@ class CancelBookingForm(FlaskForm):
     reason = TextAreaField(
         "Reason (optional)",
         description="Your mentor sees this.",
-        validators=[Length(max=1000, message="At most 1,000 characters.")],
+        validators=[Length(max=1000, message="At most 1,000 characters."), MultilineText()],
     )
     override = BooleanField("Override the cancellation cutoff (admin)")
     submit = SubmitField("Cancel booking")
@@ -218,7 +219,7 @@ class MeetingLinkForm(FlaskForm):
             "Your video sessions use it, those already booked included. Leave it empty and each session gets a "
             "room of its own."
         ),
-        validators=[Length(max=500, message="The link must be 500 characters or fewer.")],
+        validators=[Length(max=500, message="The link must be 500 characters or fewer."), PlainText()],
         render_kw={"inputmode": "url", "autocomplete": "url", "spellcheck": "false"},
     )
     submit = SubmitField("Save meeting link")

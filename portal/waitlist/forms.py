@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.forms import plausible_date, to_id
+from portal.forms import MultilineText, plausible_date, to_id
 from portal.interviews.forms import FOCUS_HINT, phone_field
 
 
@@ -24,7 +24,7 @@ class AcceptForm(FlaskForm):
     focus_note = TextAreaField(
         "Focus for this session",
         description=FOCUS_HINT,
-        validators=[Length(max=1000, message="At most 1,000 characters.")],
+        validators=[Length(max=1000, message="At most 1,000 characters."), MultilineText()],
     )
     phone = phone_field()
     submit = SubmitField("Book this slot")
