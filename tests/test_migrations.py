@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -9,6 +12,7 @@ from flask_migrate import downgrade, upgrade
 from portal import create_app
 from portal.extensions import db
 from tests.conftest import app_settings, empty_database
+from tests.factories import make_user
 
 
 def test_upgrade_on_empty_database_matches_models_and_downgrade_works(tmp_path):
@@ -24,4 +28,40 @@ def test_upgrade_on_empty_database_matches_models_and_downgrade_works(tmp_path):
             with db.engine.connect() as connection:
                 remaining = set(db.inspect(connection).get_table_names()) - {"alembic_version"}
             assert remaining == set()
+            db.engine.dispose()
+
+
+def test_names_and_filenames_stored_before_the_checks_are_cleaned_and_nothing_else_changes(tmp_path):
+    with empty_database(tmp_path, "cleaning") as uri:
+        app = create_app(app_settings(uri, tmp_path))
+        with app.app_context():
+            upgrade(revision="f5a6b7c8d9e0")
+            hostile = make_user(name="Eve\r\nBcc: x@example.org")
+            reversed_name = make_user(name="Sam \u202eroyaT")
+            untouched = make_user(name="Jo  Spaced")  # double space, nothing unsafe: left exactly as it was
+            db.session.execute(
+                sa.text(
+                    "INSERT INTO cv_documents (candidate_id, name, original_filename, media_type, size_bytes, sha256,"
+                    " storage_key, word_count, extracted_text, links, is_current, created_at) VALUES (:candidate,"
+                    " :name, :filename, 'application/pdf', 10, :sha, 'key-1', 0, '', '', false, :now)"
+                ),
+                {
+                    "candidate": hostile.id,
+                    "name": "My CV\x1b",  # (PostgreSQL cannot store NUL at all)
+                    "filename": "C:\\docs\\cv\u202egpj.pdf",
+                    "sha": "0" * 64,
+                    "now": datetime(2026, 11, 1, tzinfo=UTC),
+                },
+            )
+            db.session.commit()
+            ids = hostile.id, reversed_name.id, untouched.id
+            db.session.remove()
+
+            upgrade()
+
+            names = dict(db.session.execute(sa.text("SELECT id, name FROM users")).all())
+            assert [names[user_id] for user_id in ids] == ["Eve Bcc: x@example.org", "Sam royaT", "Jo  Spaced"]
+            document = db.session.execute(sa.text("SELECT name, original_filename FROM cv_documents")).one()
+            assert tuple(document) == ("My CV", "cvgpj.pdf")
+            db.session.remove()
             db.engine.dispose()
