@@ -14,8 +14,8 @@ from portal.audit.services import record
 from portal.auth.models import User
 from portal.cvs.models import SECTIONS, VERDICTS, CVDocument, CVReview
 from portal.cvs.validation import UploadRejected, inspect_upload
-from portal.db import utcnow
-from portal.errors import DomainError, NotFound
+from portal.db import lock, utcnow
+from portal.errors import DomainError, NotFound, PermissionDenied
 from portal.extensions import db
 from portal.interviews.models import Booking, Slot
 from portal.statuses import OPEN_REVIEW, SESSION, ReviewStatus
@@ -33,6 +33,12 @@ FEEDBACK_FIELDS = (
 
 class ReviewStateError(DomainError):
     """The review is not in a state that allows this action."""
+
+
+NO_LONGER_MENTOR = (
+    "Only mentors can write and publish CV reviews, and your account is no longer a mentor's. "
+    "Reviews you had started have gone back to the queue for another mentor."
+)
 
 
 # Versions ----------------------------------------------------------------------------------------------
@@ -209,11 +215,13 @@ def request_review(candidate: User, document: CVDocument, target_role: str, ques
     return review
 
 
-def _transition(review: CVReview, allowed: tuple[str, ...], message: str, **values) -> None:
-    """Move the review on only if it is still in an allowed state: the database decides between two at once."""
+def _transition(review: CVReview, allowed: tuple[str, ...], message: str, held_by: int | None = None, **values) -> None:
+    """Move the review on only if it is still in an allowed state (and, given `held_by`, still that mentor's):
+    the database decides between two at once."""
+    held = (CVReview.reviewer_id == held_by,) if held_by is not None else ()
     result = db.session.execute(
         sa.update(CVReview)
-        .where(CVReview.id == review.id, CVReview.status.in_(allowed))
+        .where(CVReview.id == review.id, CVReview.status.in_(allowed), *held)
         .values(updated_at=utcnow(), **values)
         .execution_options(synchronize_session=False)
     )
@@ -277,6 +285,44 @@ def release_review(review: CVReview, by: User) -> None:
     """The reviewer (or an admin) hands a claimed review back to the queue; the draft is cleared."""
     if not (by.is_admin or by.id == review.reviewer_id):
         raise NotFound("No such review.")
+    _release(review)
+
+
+def release_reviews_of(reviewer: User, by: User, why: str) -> list[int]:
+    """Hand every review `reviewer` has claimed but not published back to the queue, audited; returns their ids.
+
+    Called when someone stops being a mentor (a role change or a closed account). Their draft is discarded from the
+    review, as when a mentor releases one by hand: the verdict and wording were that person's judgement, and the
+    next reviewer is expected to form their own from the CV rather than finish or sign off someone else's notes,
+    which the candidate would then read as theirs. The text is not lost: the audit entry keeps it for admins.
+    """
+    reviews = db.session.scalars(
+        sa.select(CVReview)
+        .options(joinedload(CVReview.candidate))
+        .where(CVReview.reviewer_id == reviewer.id, CVReview.status == ReviewStatus.CLAIMED)
+        .order_by(CVReview.id)
+    ).all()
+    released = []
+    for review in reviews:
+        draft = {name: getattr(review, name) for name in FEEDBACK_FIELDS if getattr(review, name)}
+        try:
+            _release(review)
+        except ReviewStateError:
+            continue  # published or released a moment ago: nothing left to hand back
+        released.append(review.id)
+        record(
+            by,
+            "review.released",
+            "cv_review",
+            review.id,
+            f"CV review of {review.candidate.name} back in the queue: {reviewer.name} {why}",
+            {"status": ReviewStatus.CLAIMED, "reviewer_id": reviewer.id, "draft": draft},
+            {"status": ReviewStatus.REQUESTED, "reviewer_id": None},
+        )
+    return released
+
+
+def _release(review: CVReview) -> None:
     blank = {name: "" for name in FEEDBACK_FIELDS if name != "verdict"}
     _transition(
         review,
@@ -295,6 +341,11 @@ def save_feedback(review: CVReview, by: User, values: dict[str, str], publish: b
     """Save the reviewer's draft; publishing needs a verdict and one improvement, and tells the candidate."""
     if by.id != review.reviewer_id:
         raise NotFound("No such review.")
+    # The reviewer's row, locked first, says whether they are still a mentor now: an admin changing their role or
+    # closing their account locks the same row, so the two happen one after the other (and in the same order).
+    lock(by)
+    if not (by.is_mentor and by.active):
+        raise PermissionDenied(NO_LONGER_MENTOR)
     if review.status != ReviewStatus.CLAIMED:
         raise ReviewStateError(
             "This review has already been published."
@@ -317,6 +368,7 @@ def save_feedback(review: CVReview, by: User, values: dict[str, str], publish: b
         review,
         (ReviewStatus.CLAIMED,),
         "This review has already been published.",
+        held_by=by.id,
         status=ReviewStatus.COMPLETED,
         completed_at=utcnow(),
     )
