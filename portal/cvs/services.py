@@ -48,6 +48,17 @@ def max_upload_bytes() -> int:
     return int(current_app.config["CV_MAX_BYTES"])
 
 
+def max_versions() -> int:
+    return int(current_app.config["CV_MAX_VERSIONS"])
+
+
+def too_many_versions(limit: int) -> str:
+    return (
+        f"You already have {limit} CV versions, the most we keep. Delete a version you no longer need "
+        "(open it and choose Delete), then upload this one again."
+    )
+
+
 def size_label(size: int) -> str:
     """'5 MB', '97 KB': a size as people read it."""
     if size >= 1024 * 1024:
@@ -58,7 +69,8 @@ def size_label(size: int) -> str:
 def upload_cv(candidate: User, name: str, filename: str, stream: BinaryIO) -> CVDocument:
     """Check the file by its content, store it and record a new current version.
 
-    Raises UploadRejected; the stored file is removed again if the database refuses the row.
+    Raises UploadRejected, also when the candidate already keeps CV_MAX_VERSIONS versions; the stored file is
+    removed again if the database refuses the row.
     """
     if not candidate.is_candidate:
         raise DomainError("Only candidates upload CVs.")
@@ -67,6 +79,12 @@ def upload_cv(candidate: User, name: str, filename: str, stream: BinaryIO) -> CV
     if len(data) > limit:
         raise UploadRejected(f"The file is larger than {size_label(limit)}. Upload a smaller file.")
     inspected = inspect_upload(data)
+    # Count under the lock on the candidate's row, held to the commit: two uploads at once count one after the
+    # other, so neither can slip past the limit on a count the other is about to change.
+    lock(candidate)
+    kept = db.session.scalar(sa.select(sa.func.count(CVDocument.id)).where(CVDocument.candidate_id == candidate.id))
+    if kept >= max_versions():
+        raise UploadRejected(too_many_versions(max_versions()))
     stored = storage_for(current_app).save(io.BytesIO(data))
     try:
         db.session.execute(
