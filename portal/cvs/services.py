@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+from datetime import datetime, timedelta
 from typing import BinaryIO
 
 import sqlalchemy as sa
@@ -66,8 +68,23 @@ def size_label(size: int) -> str:
     return f"{size // 1024} KB"
 
 
+VERSION_NAME_FROM_FILE_MAX = 80
+
+
+def version_name_from(filename: str) -> str:
+    """A version name made from an uploaded file's name: no folders or extension, underscores as spaces, unprintable
+    characters dropped, spaces collapsed, at most VERSION_NAME_FROM_FILE_MAX characters ("CV" when nothing is left).
+    """
+    base = re.split(r"[/\\]", filename or "")[-1]
+    stem = base.rsplit(".", 1)[0] if "." in base.strip(".") else base
+    readable = "".join(character for character in stem.replace("_", " ") if character.isprintable())
+    words = " ".join(readable.split())
+    return words[:VERSION_NAME_FROM_FILE_MAX].rstrip() or "CV"
+
+
 def upload_cv(candidate: User, name: str, filename: str, stream: BinaryIO) -> CVDocument:
-    """Check the file by its content, store it and record a new current version.
+    """Check the file by its content, store it and record a new current version (named after the file when `name`
+    is blank).
 
     Raises UploadRejected, also when the candidate already keeps CV_MAX_VERSIONS versions; the stored file is
     removed again if the database refuses the row.
@@ -94,7 +111,7 @@ def upload_cv(candidate: User, name: str, filename: str, stream: BinaryIO) -> CV
         )
         document = CVDocument(
             candidate_id=candidate.id,
-            name=name.strip()[:120],
+            name=(name or "").strip()[:120] or version_name_from(filename),
             media_type=inspected.media_type,
             original_filename=(filename or f"cv.{inspected.extension}")[:255],
             size_bytes=stored.size,
@@ -112,6 +129,37 @@ def upload_cv(candidate: User, name: str, filename: str, stream: BinaryIO) -> CV
         storage_for(current_app).delete(stored.key)
         raise
     return document
+
+
+TURNAROUND_WINDOW = timedelta(days=90)
+TURNAROUND_MIN_REVIEWS = 5
+
+
+def review_turnaround(now: datetime) -> timedelta | None:
+    """The median time from request to published feedback of the reviews published in the last 90 days, or None
+    with fewer than 5 of them (too few to promise anything). One query for two columns."""
+    rows = db.session.execute(
+        sa.select(CVReview.created_at, CVReview.completed_at).where(
+            CVReview.status == ReviewStatus.COMPLETED, CVReview.completed_at >= now - TURNAROUND_WINDOW
+        )
+    ).all()
+    durations = sorted(completed - created for created, completed in rows if completed is not None)
+    if len(durations) < TURNAROUND_MIN_REVIEWS:
+        return None
+    middle = len(durations) // 2
+    return durations[middle] if len(durations) % 2 else (durations[middle - 1] + durations[middle]) / 2
+
+
+def turnaround_label(duration: timedelta) -> str:
+    """'under an hour', 'about 5 hours', 'about 2 days': a duration as a promise people can read."""
+    hours = duration.total_seconds() / 3600
+    if hours < 1:
+        return "under an hour"
+    if hours < 36:
+        count = round(hours)
+        return f"about {count} hour{'s' if count != 1 else ''}"
+    days = round(hours / 24)
+    return f"about {days} day{'s' if days != 1 else ''}"
 
 
 def candidate_documents(candidate: User) -> list[CVDocument]:
