@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from portal.audit.models import AuditEvent
@@ -18,6 +21,12 @@ from tests.factories import make_booking, make_slot
 from tests.test_cvs import FEEDBACK, request_review, uploaded_document
 
 CLAIMED_FEEDBACK = {**FEEDBACK, "save": "1"}
+
+
+@pytest.fixture
+def settings() -> dict:
+    return {"LOGIN_RATE_LIMIT": "1000 per minute", "UPLOAD_RATE_LIMIT": "1000 per hour"}
+
 
 people = test_cvs.people  # the same people as the other CV tests
 
@@ -122,3 +131,42 @@ def test_a_former_mentor_cannot_write_session_feedback_and_admins_see_what_waits
         assert feedback.status == "draft" and feedback.strengths == "Clear reasoning"  # kept with the session
         event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "feedback.left_unwritten"))
         assert event.after == {"booking_ids": [booking_id]} and "1 session(s) still await" in event.summary
+
+
+ROUNDS = 5
+
+
+def test_publishing_and_a_demotion_at_the_same_moment_end_one_way_or_the_other(app, people):
+    """Each round the mentor publishes while an admin makes them a candidate: either the review is published by a
+    mentor and stays theirs, or it is back in the queue and the publish was refused; never both, never a 500."""
+    candidate = as_user(app, "sam@example.org")
+    admin = as_user(app, "admin@example.org")
+    outcomes = []
+    for _ in range(ROUNDS):
+        review_id = request_review(app, candidate, uploaded_document(app, candidate))
+        mentor = as_user(app, "mentor@example.org")
+        assert mentor.post(f"/reviews/{review_id}/claim").status_code == 302
+        barrier = threading.Barrier(2)
+
+        def publish(mentor=mentor, review_id=review_id, barrier=barrier):
+            barrier.wait(timeout=30)
+            return mentor.post(f"/reviews/{review_id}", data={**FEEDBACK, "publish": "1"}).status_code
+
+        def demote(barrier=barrier):
+            barrier.wait(timeout=30)
+            return admin.post(f"/admin/users/{people['mentor']}/role", data={"role": "candidate"}).status_code
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            published, demoted = (future.result() for future in [pool.submit(publish), pool.submit(demote)])
+        assert demoted == 302 and published in (302, 403, 404), (published, demoted)
+        with app.app_context():
+            review = db.session.get(CVReview, review_id)
+            status, reviewer_id, strengths = review.status, review.reviewer_id, review.strengths
+        released = released_audit(app, review_id)
+        if status == "completed":
+            assert published == 302 and reviewer_id == people["mentor"] and released is None
+        else:
+            assert (status, reviewer_id, strengths) == ("requested", None, "") and released is not None
+        outcomes.append(status)
+        assert admin.post(f"/admin/users/{people['mentor']}/role", data={"role": "mentor"}).status_code == 302
+    assert len(outcomes) == ROUNDS
