@@ -64,6 +64,7 @@ def test_uploads_beyond_the_version_limit_are_refused_with_a_way_out(app, candid
     client = as_user(app, "sam@example.org")
     for number in range(LIMIT):
         assert upload(client, pdf_with_text(GOOD_CV_LINES), name=f"Version {number}").status_code == 302
+    assert f"You have {LIMIT} versions, the most we keep." in client.get("/cvs/").get_data(as_text=True)
     files_before = stored_files(app)
     response = upload(client, pdf_with_text(GOOD_CV_LINES), name="One too many")
     html = response.get_data(as_text=True)
@@ -73,6 +74,7 @@ def test_uploads_beyond_the_version_limit_are_refused_with_a_way_out(app, candid
     # Deleting one makes room again.
     oldest = document_ids(app)[0]
     assert client.post(f"/cvs/{oldest}/delete").status_code == 302
+    assert 'id="version-limit"' not in client.get("/cvs/").get_data(as_text=True)
     assert upload(client, pdf_with_text(GOOD_CV_LINES), name="Room again").status_code == 302
     assert versions(app, candidate) == LIMIT
 

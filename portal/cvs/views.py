@@ -63,6 +63,7 @@ def index():
         documents=documents,
         reviews=reviews,
         max_size=services.size_label(services.max_upload_bytes()),
+        max_versions=services.max_versions(),
         turnaround=services.turnaround_label(turnaround) if turnaround is not None else None,
     )
     # A refused upload (a missing field, a file we cannot accept, too many versions) is not a success.
