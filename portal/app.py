@@ -32,11 +32,13 @@ from portal.config import (
     settings_from_env,
     trusted_hosts,
 )
+from portal.cvs import events as cv_events
 from portal.cvs.views import bp as cvs_bp
 from portal.cvs.views import reviews_bp
 from portal.db import configure_sqlite, mark_read_only_requests
 from portal.errors import register_error_handlers
 from portal.extensions import csrf, db, limiter, login_manager, migrate
+from portal.feedback import events as feedback_events
 from portal.feedback.views import bp as feedback_bp
 from portal.forms import MAX_ID, EmptyForm
 from portal.interviews import events as interview_events
@@ -197,7 +199,14 @@ def register_blueprints(app: Flask) -> None:
 
 def connect_event_listeners() -> None:
     """What reacts to what (see portal.events): reminders, waitlist offers, notices and emails, the audit log."""
-    for listeners in (interview_events, waitlist_events, notification_events, audit_events):
+    for listeners in (
+        interview_events,
+        waitlist_events,
+        notification_events,
+        audit_events,
+        cv_events,
+        feedback_events,
+    ):
         listeners.connect()
 
 

@@ -80,6 +80,7 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "SMTP_TIMEOUT": _int("SMTP_TIMEOUT", 10),
         "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 8),
         "CV_MAX_BYTES": _int("CV_MAX_BYTES", 5 * 1024 * 1024),
+        "CV_MAX_VERSIONS": _int("CV_MAX_VERSIONS", 20),
         "REMINDER_OFFSETS_HOURS": os.environ.get("REMINDER_OFFSETS_HOURS", "24,1"),
         "WAITLIST_HOLD_MINUTES": _int("WAITLIST_HOLD_MINUTES", 30),
         # The one public address: links in emails, and the host requests must name. Production sets it explicitly.

@@ -21,6 +21,9 @@ password_reset_without_account = _signals.signal("password-reset-without-account
 invitation_sent = _signals.signal("invitation-sent")  # Invitation; token, days, by
 second_factor_reset = _signals.signal("second-factor-reset")  # User; by (the admin)
 login_failures_piled_up = _signals.signal("login-failures-piled-up")  # User; attempts, seconds (once per window)
+# An admin changed someone's role or closed their account: work they held in their old role goes back to others.
+role_changed = _signals.signal("role-changed")  # User (role already changed); before (the old role), by
+account_deactivated = _signals.signal("account-deactivated")  # User (already inactive); by
 
 # Availability ------------------------------------------------------------------------------------------------
 slots_published = _signals.signal("slots-published")  # list[Slot]; mentor, by

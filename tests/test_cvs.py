@@ -95,7 +95,7 @@ def test_bad_files_are_refused_next_to_the_field_and_nothing_is_stored(
     auth.login("sam@example.org")
     response = upload(client, data, filename)
     html = response.get_data(as_text=True)
-    assert response.status_code == 200 and message in html and 'href="#file"' in html
+    assert response.status_code == 422 and message in html and 'href="#file"' in html
     assert stored_files(app) == [] and document_ids(app) == []
 
 

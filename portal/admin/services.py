@@ -126,6 +126,7 @@ def _guard_last_admin(user: User, becomes_admin: bool, stays_active: bool) -> No
 def change_role(user: User, role: str, by: User) -> None:
     if role not in ROLES:
         raise DomainError("Choose a role from the list.", field="role")
+    lock(user)  # serialise with the user's own actions that depend on their role (publishing a CV review)
     if role == user.role:
         raise DomainError(f"{user.name} is already a {role}.", field="role")
     _guard_last_admin(user, becomes_admin=role == "admin", stays_active=True)
@@ -153,6 +154,7 @@ def change_role(user: User, role: str, by: User) -> None:
         {"role": before},
         {"role": role},
     )
+    events.role_changed.send(user, before=before, by=by)
 
 
 def future_bookings(user: User) -> list[Booking]:
@@ -180,6 +182,7 @@ def deactivate(user: User, by: User) -> int:
     """End every session of the user at once and cancel their future bookings (with notices) and, for a mentor,
     withdraw their open slots (waitlist offers on them go back in line); returns how many bookings were cancelled.
     """
+    lock(user)
     if not user.active:
         raise DomainError(f"{user.name} is already deactivated.")
     _guard_last_admin(user, becomes_admin=user.is_admin, stays_active=False)
@@ -206,6 +209,7 @@ def deactivate(user: User, by: User) -> int:
         {"active": True},
         {"active": False, "cancelled_bookings": [b.id for b in bookings]},
     )
+    events.account_deactivated.send(user, by=by)
     return len(bookings)
 
 

@@ -14,9 +14,13 @@ MIN_WORDS, MAX_WORDS = 300, 1000
 MIN_PRODUCTION_SIGNS = 2
 MIN_MEASURED_RESULTS = 2
 
+# Fewer words than this per page is not a CV's text but a scan's leftovers ("Scanned with CamScanner", a page number).
+MIN_WORDS_PER_PAGE = 20
+
 NO_TEXT = (
-    "We could not read any text in this file. It may be a scanned image: employers' applicant tracking systems "
-    "cannot read it either. Export your CV from a word processor as PDF or .docx."
+    "We could not read the text of this file: it is most likely a scan (a picture of the pages). Employers' "
+    "applicant tracking systems cannot read it either, so we skipped the length and content checks. Export your CV "
+    "from a word processor as PDF or .docx and upload that."
 )
 
 WHY = {
@@ -172,13 +176,11 @@ class CheckItem:
 def check_cv(text: str, page_count: int | None, links: Iterable[str] = ()) -> list[CheckItem]:
     """Advice on a CV's text for ML-engineering roles; `links` are hyperlink targets found beside the text.
 
-    With no readable text, says so (plus the length, when the page count is known) instead of judging content.
+    With no readable text (none at all, or a few stray words per page, as scans have) it says only that: judging
+    the length or the content of text it cannot read would pass or fail the CV for the wrong reason.
     """
-    if not text.strip():
-        items = [CheckItem("text", "Readable text", None, NO_TEXT, WHY["text"])]
-        if page_count is not None:
-            items.append(_length_without_text(page_count))
-        return items
+    if is_unreadable(text, page_count):
+        return [CheckItem("text", "Readable text", None, NO_TEXT, WHY["text"])]
     return [
         _length(text, page_count),
         _contact(text),
@@ -188,6 +190,12 @@ def check_cv(text: str, page_count: int | None, links: Iterable[str] = ()) -> li
         _production(text),
         _numbers(text),
     ]
+
+
+def is_unreadable(text: str, page_count: int | None) -> bool:
+    """No text, or (for a file with pages) fewer than MIN_WORDS_PER_PAGE words a page: most likely a scan."""
+    words = len(re.findall(r"\w+", text))
+    return words == 0 or (page_count is not None and words < MIN_WORDS_PER_PAGE * max(page_count, 1))
 
 
 def _plural(count: int, singular: str, plural: str | None = None) -> str:
@@ -213,14 +221,6 @@ def _length(text: str, page_count: int | None) -> CheckItem:
     if not passed:
         found += f" Aim for {MIN_PAGES} or {MAX_PAGES} pages and {MIN_WORDS:,} to {MAX_WORDS:,} words."
     return CheckItem("length", "Length", passed, found, WHY["length"])
-
-
-def _length_without_text(page_count: int) -> CheckItem:
-    passed = _pages_ok(page_count)
-    detail = f"{_plural(page_count, 'page')}; we could not count the words."
-    if not passed:
-        detail += f" Aim for {MIN_PAGES} or {MAX_PAGES} pages."
-    return CheckItem("length", "Length", passed, detail, WHY["length"])
 
 
 def _has_phone(text: str) -> bool:

@@ -13,13 +13,9 @@ from portal.forms import MultilineText, PlainText, choices, to_id
 
 class UploadForm(FlaskForm):
     name = StringField(
-        "Name this version",
-        validators=[
-            DataRequired("Name this version, for example 'ML engineer CV, November'."),
-            Length(max=120, message="At most 120 characters."),
-            PlainText(),
-        ],
-        description="For example: ML engineer CV, November.",
+        "Name this version (optional)",
+        validators=[Optional(), Length(max=120, message="At most 120 characters."), PlainText()],
+        description="For example: ML engineer CV, November. Left blank, the file's name is used.",
     )
     file = FileField(
         "CV file", validators=[FileRequired("Choose a file to upload.")], description="PDF or Word (.docx), up to 5 MB."

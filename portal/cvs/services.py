@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+from datetime import datetime, timedelta
 from typing import BinaryIO
 
 import sqlalchemy as sa
@@ -14,8 +16,8 @@ from portal.audit.services import record
 from portal.auth.models import User
 from portal.cvs.models import SECTIONS, VERDICTS, CVDocument, CVReview
 from portal.cvs.validation import UploadRejected, inspect_upload
-from portal.db import utcnow
-from portal.errors import DomainError, NotFound
+from portal.db import lock, utcnow
+from portal.errors import DomainError, NotFound, PermissionDenied
 from portal.extensions import db
 from portal.interviews.models import Booking, Slot
 from portal.statuses import OPEN_REVIEW, SESSION, ReviewStatus
@@ -36,11 +38,28 @@ class ReviewStateError(DomainError):
     """The review is not in a state that allows this action."""
 
 
+NO_LONGER_MENTOR = (
+    "Only mentors can write and publish CV reviews, and your account is no longer a mentor's. "
+    "Reviews you had started have gone back to the queue for another mentor."
+)
+
+
 # Versions ----------------------------------------------------------------------------------------------
 
 
 def max_upload_bytes() -> int:
     return int(current_app.config["CV_MAX_BYTES"])
+
+
+def max_versions() -> int:
+    return int(current_app.config["CV_MAX_VERSIONS"])
+
+
+def too_many_versions(limit: int) -> str:
+    return (
+        f"You already have {limit} CV versions, the most we keep. Delete a version you no longer need "
+        "(open it and choose Delete), then upload this one again."
+    )
 
 
 def size_label(size: int) -> str:
@@ -50,10 +69,26 @@ def size_label(size: int) -> str:
     return f"{size // 1024} KB"
 
 
-def upload_cv(candidate: User, name: str, filename: str, stream: BinaryIO) -> CVDocument:
-    """Check the file by its content, store it and record a new current version.
+VERSION_NAME_FROM_FILE_MAX = 80
 
-    Raises UploadRejected; the stored file is removed again if the database refuses the row.
+
+def version_name_from(filename: str) -> str:
+    """A version name made from an uploaded file's name: no folders or extension, underscores as spaces, unprintable
+    characters dropped, spaces collapsed, at most VERSION_NAME_FROM_FILE_MAX characters ("CV" when nothing is left).
+    """
+    base = re.split(r"[/\\]", filename or "")[-1]
+    stem = base.rsplit(".", 1)[0] if "." in base.strip(".") else base
+    readable = "".join(character for character in stem.replace("_", " ") if character.isprintable())
+    words = " ".join(readable.split())
+    return words[:VERSION_NAME_FROM_FILE_MAX].rstrip() or "CV"
+
+
+def upload_cv(candidate: User, name: str, filename: str, stream: BinaryIO) -> CVDocument:
+    """Check the file by its content, store it and record a new current version (named after the file when `name`
+    is blank).
+
+    Raises UploadRejected, also when the candidate already keeps CV_MAX_VERSIONS versions; the stored file is
+    removed again if the database refuses the row.
     """
     if not candidate.is_candidate:
         raise DomainError("Only candidates upload CVs.")
@@ -62,6 +97,12 @@ def upload_cv(candidate: User, name: str, filename: str, stream: BinaryIO) -> CV
     if len(data) > limit:
         raise UploadRejected(f"The file is larger than {size_label(limit)}. Upload a smaller file.")
     inspected = inspect_upload(data)
+    # Count under the lock on the candidate's row, held to the commit: two uploads at once count one after the
+    # other, so neither can slip past the limit on a count the other is about to change.
+    lock(candidate)
+    kept = db.session.scalar(sa.select(sa.func.count(CVDocument.id)).where(CVDocument.candidate_id == candidate.id))
+    if kept >= max_versions():
+        raise UploadRejected(too_many_versions(max_versions()))
     stored = storage_for(current_app).save(io.BytesIO(data))
     try:
         db.session.execute(
@@ -71,7 +112,7 @@ def upload_cv(candidate: User, name: str, filename: str, stream: BinaryIO) -> CV
         )
         document = CVDocument(
             candidate_id=candidate.id,
-            name=name.strip()[:120],
+            name=(name or "").strip()[:120] or version_name_from(filename),
             media_type=inspected.media_type,
             original_filename=safe_filename(filename, default=f"cv.{inspected.extension}")[:255],
             size_bytes=stored.size,
@@ -89,6 +130,37 @@ def upload_cv(candidate: User, name: str, filename: str, stream: BinaryIO) -> CV
         storage_for(current_app).delete(stored.key)
         raise
     return document
+
+
+TURNAROUND_WINDOW = timedelta(days=90)
+TURNAROUND_MIN_REVIEWS = 5
+
+
+def review_turnaround(now: datetime) -> timedelta | None:
+    """The median time from request to published feedback of the reviews published in the last 90 days, or None
+    with fewer than 5 of them (too few to promise anything). One query for two columns."""
+    rows = db.session.execute(
+        sa.select(CVReview.created_at, CVReview.completed_at).where(
+            CVReview.status == ReviewStatus.COMPLETED, CVReview.completed_at >= now - TURNAROUND_WINDOW
+        )
+    ).all()
+    durations = sorted(completed - created for created, completed in rows if completed is not None)
+    if len(durations) < TURNAROUND_MIN_REVIEWS:
+        return None
+    middle = len(durations) // 2
+    return durations[middle] if len(durations) % 2 else (durations[middle - 1] + durations[middle]) / 2
+
+
+def turnaround_label(duration: timedelta) -> str:
+    """'under an hour', 'about 5 hours', 'about 2 days': a duration as a promise people can read."""
+    hours = duration.total_seconds() / 3600
+    if hours < 1:
+        return "under an hour"
+    if hours < 36:
+        count = round(hours)
+        return f"about {count} hour{'s' if count != 1 else ''}"
+    days = round(hours / 24)
+    return f"about {days} day{'s' if days != 1 else ''}"
 
 
 def candidate_documents(candidate: User) -> list[CVDocument]:
@@ -210,11 +282,13 @@ def request_review(candidate: User, document: CVDocument, target_role: str, ques
     return review
 
 
-def _transition(review: CVReview, allowed: tuple[str, ...], message: str, **values) -> None:
-    """Move the review on only if it is still in an allowed state: the database decides between two at once."""
+def _transition(review: CVReview, allowed: tuple[str, ...], message: str, held_by: int | None = None, **values) -> None:
+    """Move the review on only if it is still in an allowed state (and, given `held_by`, still that mentor's):
+    the database decides between two at once."""
+    held = (CVReview.reviewer_id == held_by,) if held_by is not None else ()
     result = db.session.execute(
         sa.update(CVReview)
-        .where(CVReview.id == review.id, CVReview.status.in_(allowed))
+        .where(CVReview.id == review.id, CVReview.status.in_(allowed), *held)
         .values(updated_at=utcnow(), **values)
         .execution_options(synchronize_session=False)
     )
@@ -278,6 +352,44 @@ def release_review(review: CVReview, by: User) -> None:
     """The reviewer (or an admin) hands a claimed review back to the queue; the draft is cleared."""
     if not (by.is_admin or by.id == review.reviewer_id):
         raise NotFound("No such review.")
+    _release(review)
+
+
+def release_reviews_of(reviewer: User, by: User, why: str) -> list[int]:
+    """Hand every review `reviewer` has claimed but not published back to the queue, audited; returns their ids.
+
+    Called when someone stops being a mentor (a role change or a closed account). Their draft is discarded from the
+    review, as when a mentor releases one by hand: the verdict and wording were that person's judgement, and the
+    next reviewer is expected to form their own from the CV rather than finish or sign off someone else's notes,
+    which the candidate would then read as theirs. The text is not lost: the audit entry keeps it for admins.
+    """
+    reviews = db.session.scalars(
+        sa.select(CVReview)
+        .options(joinedload(CVReview.candidate))
+        .where(CVReview.reviewer_id == reviewer.id, CVReview.status == ReviewStatus.CLAIMED)
+        .order_by(CVReview.id)
+    ).all()
+    released = []
+    for review in reviews:
+        draft = {name: getattr(review, name) for name in FEEDBACK_FIELDS if getattr(review, name)}
+        try:
+            _release(review)
+        except ReviewStateError:
+            continue  # published or released a moment ago: nothing left to hand back
+        released.append(review.id)
+        record(
+            by,
+            "review.released",
+            "cv_review",
+            review.id,
+            f"CV review of {review.candidate.name} back in the queue: {reviewer.name} {why}",
+            {"status": ReviewStatus.CLAIMED, "reviewer_id": reviewer.id, "draft": draft},
+            {"status": ReviewStatus.REQUESTED, "reviewer_id": None},
+        )
+    return released
+
+
+def _release(review: CVReview) -> None:
     blank = {name: "" for name in FEEDBACK_FIELDS if name != "verdict"}
     _transition(
         review,
@@ -296,6 +408,11 @@ def save_feedback(review: CVReview, by: User, values: dict[str, str], publish: b
     """Save the reviewer's draft; publishing needs a verdict and one improvement, and tells the candidate."""
     if by.id != review.reviewer_id:
         raise NotFound("No such review.")
+    # The reviewer's row, locked first, says whether they are still a mentor now: an admin changing their role or
+    # closing their account locks the same row, so the two happen one after the other (and in the same order).
+    lock(by)
+    if not (by.is_mentor and by.active):
+        raise PermissionDenied(NO_LONGER_MENTOR)
     if review.status != ReviewStatus.CLAIMED:
         raise ReviewStateError(
             "This review has already been published."
@@ -318,6 +435,7 @@ def save_feedback(review: CVReview, by: User, values: dict[str, str], publish: b
         review,
         (ReviewStatus.CLAIMED,),
         "This review has already been published.",
+        held_by=by.id,
         status=ReviewStatus.COMPLETED,
         completed_at=utcnow(),
     )

@@ -13,8 +13,9 @@ import docx
 from docx.document import Document as WordDocument
 from docx.table import Table
 from docx.text.paragraph import Paragraph
+from lxml import etree
 from pypdf import PdfReader
-from pypdf.generic import DictionaryObject
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 from portal.errors import DomainError
 
@@ -57,6 +58,58 @@ DOCX_UNSAFE_NAMES = (
     "This Word file contains parts with unsafe names, so we cannot accept it. "
     "Save your CV again as .docx, or export it as PDF, and upload the new file."
 )
+
+PDF_SCRIPT = (
+    "This PDF contains JavaScript, which can run when the file is opened, so we cannot accept it. "
+    "Export or print your CV to PDF again from your word processor and upload the new file."
+)
+PDF_LAUNCH = (
+    "This PDF contains an action that starts another program when it is opened, so we cannot accept it. "
+    "Export or print your CV to PDF again from your word processor and upload the new file."
+)
+PDF_EMBEDDED_FILES = (
+    "This PDF has other files attached inside it, so we cannot accept it. "
+    "Remove the attachments, or export your CV to PDF again, and upload the new file."
+)
+PDF_RICH_MEDIA = (
+    "This PDF contains embedded media (video, sound or Flash), so we cannot accept it. "
+    "Export your CV to PDF again without the media and upload the new file."
+)
+DOCX_MACROS = (
+    "This Word file contains macros, so we cannot accept it. Save it as a plain Word Document (.docx) rather "
+    "than a macro-enabled one (.docm), or export it as PDF, and upload the new file."
+)
+DOCX_REMOTE_TEMPLATE = (
+    "This Word file loads its template from the internet when it is opened, so we cannot accept it. "
+    "Export your CV as PDF, or save it again based on a normal template, and upload the new file."
+)
+DOCX_EXTERNAL_CONTENT = (
+    "This Word file pulls in content from outside the document (a linked file, image or object) when it is "
+    "opened, so we cannot accept it. Export your CV as PDF, or embed the content instead of linking it, "
+    "and upload the new file."
+)
+
+# PDF names (after #xx escapes are decoded) that make a file do something when it is opened, or carry other files.
+_PDF_ACTIVE_NAMES = {
+    b"JS": PDF_SCRIPT,
+    b"JavaScript": PDF_SCRIPT,
+    b"Launch": PDF_LAUNCH,
+    b"EmbeddedFile": PDF_EMBEDDED_FILES,
+    b"EmbeddedFiles": PDF_EMBEDDED_FILES,
+    b"RichMedia": PDF_RICH_MEDIA,
+}
+MAX_PDF_OBJECTS = 100_000  # far more than any CV; the structural scan stops there (the raw scan still covers all)
+_PDF_NAME = re.compile(rb"/([^\x00\t\n\x0c\r /<>\[\](){}%]*)")
+_PDF_STREAM_BODY = re.compile(rb"(?<!end)stream\r?\n.*?endstream", re.DOTALL)
+_PDF_STRING_SYNTAX = re.compile(rb"[()\\]")
+_PDF_HEX_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+# Word parts that only a macro-enabled file has, and the content types that declare macros.
+_MACRO_PART = re.compile(r"(^|/)vba(Project\.bin|Data\.xml)$", re.IGNORECASE)
+_MACRO_CONTENT_TYPE = re.compile(rb"macroEnabled|vbaProject", re.IGNORECASE)
+RELATIONSHIPS_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+# The one kind of external relationship a CV needs: a hyperlink, which Word only follows when clicked.
+HYPERLINK_TYPE_SUFFIX = "/hyperlink"
+ATTACHED_TEMPLATE_TYPE_SUFFIX = "/attachedTemplate"
 
 _DRIVE_LETTER = re.compile(r"^[A-Za-z]:")
 # Control characters other than tab and newline: PostgreSQL refuses NUL in text, and none of them is readable.
@@ -121,6 +174,9 @@ def _inspect_pdf(data: bytes) -> InspectedCV:
         raise UploadRejected(PDF_NO_PAGES)
     if page_count > MAX_PDF_PAGES:
         raise UploadRejected(f"A CV should be a few pages; this PDF has {page_count}. Upload a shorter version.")
+    refusal = _pdf_active_content(data, reader)
+    if refusal:
+        raise UploadRejected(refusal)
 
     texts: list[str] = []
     links: list[str] = []
@@ -133,6 +189,88 @@ def _inspect_pdf(data: bytes) -> InspectedCV:
         links.extend(_page_links(page))
     text = _clean("\n".join(texts))
     return InspectedCV(PDF_MEDIA_TYPE, "pdf", page_count, text, count_words(text), _unique(links))
+
+
+def _pdf_active_content(data: bytes, reader: PdfReader) -> str | None:
+    """Why the PDF is refused for scripts, launch actions, attached files or media, or None.
+
+    Two looks, so that neither hiding place works: the raw bytes outside strings and streams (names written as
+    `/J#61vaScript` are decoded first), and every object pypdf can read, which includes those packed inside
+    compressed object streams. Text in content streams is never read, so a CV listing "HTML/JavaScript" passes.
+    """
+    for name in _raw_pdf_names(data):
+        if name in _PDF_ACTIVE_NAMES:
+            return _PDF_ACTIVE_NAMES[name]
+    for name in _object_names(reader):
+        if name in _PDF_ACTIVE_NAMES:
+            return _PDF_ACTIVE_NAMES[name]
+    return None
+
+
+def _raw_pdf_names(data: bytes) -> Iterator[bytes]:
+    """Names in the file's own syntax: stream bodies and literal strings skipped, #xx escapes decoded."""
+    for chunk in _PDF_STREAM_BODY.split(data):
+        for name in _PDF_NAME.findall(_without_literal_strings(chunk)):
+            yield _PDF_HEX_ESCAPE.sub(lambda match: bytes([int(match.group(1), 16)]), name)
+
+
+def _without_literal_strings(chunk: bytes) -> bytes:
+    """`chunk` with every (literal string) removed, minding nested parentheses and backslash escapes."""
+    if b"(" not in chunk:
+        return chunk
+    kept: list[bytes] = []
+    depth = 0
+    outside_from = 0
+    escaped_at = -1
+    for match in _PDF_STRING_SYNTAX.finditer(chunk):
+        at = match.start()
+        if depth == 0:
+            if chunk[at] == 0x28:  # ( opens a string
+                kept.append(chunk[outside_from:at])
+                depth = 1
+        elif at == escaped_at:
+            continue
+        elif chunk[at] == 0x5C:  # a backslash escapes the byte after it
+            escaped_at = at + 1
+        elif chunk[at] == 0x28:
+            depth += 1
+        else:  # )
+            depth -= 1
+            if depth == 0:
+                outside_from = at + 1
+                kept.append(b" ")
+    if depth == 0:
+        kept.append(chunk[outside_from:])
+    return b"".join(kept)
+
+
+def _object_names(reader: PdfReader) -> Iterator[bytes]:
+    """Every name (dictionary keys and values) in the trailer and in each object pypdf can read, including those
+    packed in compressed object streams."""
+    references = [(number, generation) for generation, table in reader.xref.items() for number in table]
+    references += [(number, 0) for number in reader.xref_objStm]
+    yield from _names_in(reader.trailer)
+    for number, generation in references[:MAX_PDF_OBJECTS]:
+        try:
+            obj = reader.get_object(IndirectObject(number, generation, reader))
+        except Exception:  # noqa: S112 - a broken object: the raw scan has already read its bytes
+            continue
+        yield from _names_in(obj)
+
+
+def _names_in(obj: Any, depth: int = 0) -> Iterator[bytes]:
+    """Names inside one object, not following references (each referenced object is visited on its own)."""
+    if depth > 50:
+        return
+    if isinstance(obj, NameObject):
+        yield str(obj)[1:].encode("latin-1", errors="replace")
+    elif isinstance(obj, DictionaryObject):
+        for key, value in obj.items():
+            yield str(key)[1:].encode("latin-1", errors="replace")
+            yield from _names_in(value, depth + 1)
+    elif isinstance(obj, ArrayObject):
+        for item in obj:
+            yield from _names_in(item, depth + 1)
 
 
 def _opens_without_password(reader: PdfReader) -> bool:
@@ -190,6 +328,9 @@ def _inspect_docx(data: bytes) -> InspectedCV:
             raise UploadRejected(DOCX_UNSAFE_NAMES)
         if "word/document.xml" not in {entry.filename for entry in entries}:
             raise UploadRejected(DOCX_NOT_WORD)
+        refusal = _docx_active_content(archive, entries)
+        if refusal:
+            raise UploadRejected(refusal)
 
     try:
         document = docx.Document(BytesIO(data))
@@ -199,6 +340,44 @@ def _inspect_docx(data: bytes) -> InspectedCV:
         raise UploadRejected(DOCX_DAMAGED) from error
     text = _clean("\n".join(texts))
     return InspectedCV(DOCX_MEDIA_TYPE, "docx", None, text, count_words(text), _unique(links))
+
+
+def _docx_active_content(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo]) -> str | None:
+    """Why the Word file is refused for macros or for content it fetches from elsewhere when opened, or None.
+
+    Hyperlinks are external relationships too, but Word follows them only when clicked and every CV has some
+    (GitHub, LinkedIn): they are the one external kind allowed. Raises UploadRejected for an unreadable part.
+    """
+    if any(_MACRO_PART.search(entry.filename) for entry in entries):
+        return DOCX_MACROS
+    try:
+        names = {entry.filename for entry in entries}
+        if "[Content_Types].xml" in names and _MACRO_CONTENT_TYPE.search(archive.read("[Content_Types].xml")):
+            return DOCX_MACROS
+        external = [
+            relationship
+            for entry in entries
+            if entry.filename.lower().endswith(".rels")
+            for relationship in _relationships(archive.read(entry))
+            if (relationship.get("TargetMode") or "").lower() == "external"
+        ]
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, etree.XMLSyntaxError) as error:
+        raise UploadRejected(DOCX_DAMAGED) from error
+    kinds = [(relationship.get("Type") or "") for relationship in external]
+    if any(kind.endswith(ATTACHED_TEMPLATE_TYPE_SUFFIX) for kind in kinds):
+        return DOCX_REMOTE_TEMPLATE
+    if any(not kind.endswith(HYPERLINK_TYPE_SUFFIX) for kind in kinds):
+        return DOCX_EXTERNAL_CONTENT
+    return None
+
+
+_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def _relationships(xml: bytes) -> list[Any]:
+    """The <Relationship> elements of one .rels part (entities are not expanded, nothing is fetched)."""
+    root = etree.fromstring(xml, parser=_XML_PARSER)
+    return [element for element in root.iter() if element.tag == RELATIONSHIPS_NS]
 
 
 def _is_unsafe_name(name: str) -> bool:

@@ -56,13 +56,18 @@ def index():
             return redirect(url_for("cvs.detail", document_id=document.id))
     documents = services.candidate_documents(current_user)
     reviews = services.latest_reviews([d.id for d in documents])
-    return render_template(
+    turnaround = services.review_turnaround(utcnow())
+    page = render_template(
         "cvs/index.html",
         form=form,
         documents=documents,
         reviews=reviews,
         max_size=services.size_label(services.max_upload_bytes()),
+        max_versions=services.max_versions(),
+        turnaround=services.turnaround_label(turnaround) if turnaround is not None else None,
     )
+    # A refused upload (a missing field, a file we cannot accept, too many versions) is not a success.
+    return page, 422 if request.method == "POST" else 200
 
 
 @bp.route("/<int:document_id>", methods=["GET", "POST"])

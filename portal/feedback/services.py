@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload
 
 from portal import events, rules
+from portal.audit.services import record
 from portal.auth.models import User
 from portal.cvs.models import CVReview
 from portal.db import utcnow
@@ -46,9 +47,17 @@ def load_session(booking_id: int, user: User) -> tuple[Booking, SessionFeedback 
     return booking, feedback
 
 
+NO_LONGER_MENTOR = (
+    "Only mentors write session feedback, and your account is no longer a mentor's. "
+    "The career services team can see which of your sessions still need feedback."
+)
+
+
 def check_can_write(booking: Booking, mentor: User) -> None:
     if mentor.id != booking.slot.mentor_id:
         raise NotFound("No such session.")
+    if not mentor.is_mentor:
+        raise FeedbackRefused(NO_LONGER_MENTOR)
     refusal = rules.feedback_refusal(booking, utcnow())
     if refusal:
         raise FeedbackRefused(refusal)
@@ -107,6 +116,26 @@ def save_feedback(booking: Booking, mentor: User, values: dict, publish: bool) -
     if publish or was_published:
         events.feedback_published.send(feedback, booking=booking, mentor=mentor, edited=was_published)
     return feedback
+
+
+def note_unwritten_feedback(mentor: User, by: User, why: str) -> list[int]:
+    """Audit which of `mentor`'s past sessions still await their feedback when they stop being a mentor.
+
+    Their drafts stay with the sessions (they are the only record of what was seen, and are theirs again if the
+    role comes back); the entry tells admins which candidates still wait, to follow up. Returns the booking ids.
+    """
+    waiting = [booking.id for booking in db.session.scalars(awaiting_feedback_query(mentor.id)).unique()]
+    if waiting:
+        record(
+            by,
+            "feedback.left_unwritten",
+            "user",
+            mentor.id,
+            f"{mentor.name} {why}; {len(waiting)} session(s) still await their feedback",
+            None,
+            {"booking_ids": waiting},
+        )
+    return waiting
 
 
 def revisions(feedback: SessionFeedback) -> list[FeedbackRevision]:
