@@ -21,7 +21,7 @@ from tests.browser import assert_accessible
 from tests.conftest import BROWSER_TIMEOUT_MS
 from tests.cv_samples import GOOD_CV_LINES, THIN_CV_LINES, pdf_with_text
 from tests.test_browser import log_in
-from tests.test_browser_interviews import flash, log_out
+from tests.test_browser_interviews import flash, log_out, tab_to
 
 pytestmark = pytest.mark.browser
 
@@ -295,3 +295,35 @@ def test_upload_error_is_announced_next_to_the_field(make, page):
     assert page.get_by_label("Name this version").input_value() == "Not really a CV"
     assert page.get_by_text("No CV yet.").is_visible()
     assert_accessible(page)
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_upload_a_cv_with_the_keyboard_only(make, browser, live_server, width):
+    """Tab to each field, choose the file from the keyboard, upload with Enter; at 360 px the name is left blank
+    and taken from the file's name."""
+    make.user("candidate", email="sam@example.org", name="Sam Jones")
+    context = browser.new_context(base_url=live_server, viewport={"width": width, "height": 900})
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        log_in(page, "sam@example.org")
+        page.goto("/cvs/")
+        assert_accessible(page)
+        tab_to(page, "el => el.id === 'name'")
+        if width > 360:
+            page.keyboard.type("ML engineer CV, November")
+        tab_to(page, "el => el.id === 'file'", limit=5)
+        with page.expect_file_chooser() as chooser:
+            page.keyboard.press("Space")
+        cv = {"name": "ml_engineer_cv.pdf", "mimeType": "application/pdf", "buffer": pdf_with_text(GOOD_CV_LINES)}
+        chooser.value.set_files(files=[cv])
+        tab_to(page, "el => el.tagName === 'BUTTON' && el.innerText.trim() === 'Upload'", limit=5)
+        page.keyboard.press("Enter")
+        name = "ML engineer CV, November" if width > 360 else "ml engineer cv"
+        flash(page, f"“{name}” uploaded. Here is an instant check of it.")
+        page.get_by_role("heading", level=1, name=re.compile(re.escape(name))).wait_for()
+        page.get_by_role("heading", level=2, name="Instant check").wait_for()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert_accessible(page)
+    finally:
+        context.close()
