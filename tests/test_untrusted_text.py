@@ -176,6 +176,6 @@ def test_a_cv_version_name_with_a_bidi_override_is_refused(app, make, client, au
         data={"name": "CV \u202eFDP", "file": (io.BytesIO(pdf_with_text(GOOD_CV_LINES)), "cv.pdf")},
         content_type="multipart/form-data",
     )
-    assert response.status_code == 200 and "Remove the control characters" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "Remove the control characters" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(CVDocument.id))) == 0
