@@ -381,3 +381,22 @@ def test_the_listing_sends_the_same_number_of_queries_for_few_and_many_sessions(
     many = {url: statements(client, url) for url in ("/live",) for client in (app.test_client(),)}
     assert few == many and statements(ann, "/live") == few_ann
     assert max(many.values()) <= 6
+
+
+# Reports -------------------------------------------------------------------------------------------------------
+
+
+def test_reports_show_attendance_rate_and_waitlist_demand(app, world):
+    sid = world["session_id"]
+    for name in ("ann", "ben", "cat"):
+        logged_in(app, f"{name}@example.org").post(f"/live/{sid}/register")
+    with time_machine.travel(soon(3) + timedelta(hours=2), tick=False):
+        admin = logged_in(app, "admin@example.org")
+        with app.app_context():
+            ann_id = db.session.scalar(sa.select(LiveRegistration.candidate_id).order_by(LiveRegistration.id))
+        admin.post(f"/live/{sid}/attendance", data={"present": [str(ann_id)]})
+        page = admin.get(f"/admin/reports?to={soon(4).date().isoformat()}").get_data(as_text=True)
+    assert re.search(r'id="live-attendance-rate">50%<', page)
+    assert re.search(r'id="live-waitlist-demand">1<', page)
+    row = page.split('id="live-report-table"', 1)[1]
+    assert "Shipping models at a bank" in row and "2 / 2" in row and "1 of 2 marked" in row
