@@ -166,7 +166,8 @@ def test_editing_the_time_tells_seat_holders_and_a_stale_edit_is_refused(app, wo
     assert admin.post(f"/live/{sid}/edit", data=data).status_code == 302
     assert admin.post(f"/live/{sid}/edit", data=data).status_code == 409
     with app.app_context():
-        assert "has changed: it now starts" in outbox("ann@example.org")[-1].body_text
+        assert "has changed: it starts" in outbox("ann@example.org")[-1].body_text
+        assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "live_session.edited"))
         assert db.session.get(LiveSession, sid).title == "Shipping models at a bank"
 
 
@@ -400,3 +401,30 @@ def test_reports_show_attendance_rate_and_waitlist_demand(app, world):
     assert re.search(r'id="live-waitlist-demand">1<', page)
     row = page.split('id="live-report-table"', 1)[1]
     assert "Shipping models at a bank" in row and "2 / 2" in row and "1 of 2 marked" in row
+
+
+def test_a_new_meeting_link_reaches_seat_holders_with_a_calendar_update(app, world):
+    sid = world["session_id"]
+    logged_in(app, "ann@example.org").post(f"/live/{sid}/register")
+    admin = logged_in(app, "admin@example.org")
+    page = admin.get(f"/live/{sid}/edit").get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+    with app.app_context():
+        session = db.session.get(LiveSession, sid)
+        local = session.starts_at.astimezone(ZoneInfo("America/New_York"))
+    data = form_values(
+        title="Shipping models at a bank",
+        capacity="2",
+        version=version,
+        day=local.date().isoformat(),
+        start_time=local.strftime("%H:%M"),
+        end_time=(local + timedelta(hours=1)).strftime("%H:%M"),
+        meeting_url="https://meet.example.com/bank-talk",
+    )
+    assert admin.post(f"/live/{sid}/edit", data=data).status_code == 302
+    with app.app_context():
+        email = outbox("ann@example.org")[-1]
+        assert "https://meet.example.com/bank-talk" in email.body_text
+        event = Calendar.from_ical(email.attachment_text).walk("VEVENT")[0]
+        assert str(event["LOCATION"]) == "https://meet.example.com/bank-talk"
+        assert db.session.get(LiveSession, sid).starts_at == session.starts_at

@@ -24,6 +24,7 @@ SEATS = 20
 def settings() -> dict:
     return {
         "LOGIN_RATE_LIMIT": "1000 per minute",
+        "BOOKING_RATE_LIMIT": "1000 per hour",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": CONTENDERS + 5, "max_overflow": 5, "pool_pre_ping": True},
     }
 

@@ -97,10 +97,15 @@ def session_cancelled(registration: LiveRegistration, reason: str | None, had_se
     _tell(registration, f"Cancelled: {title}", f"“{title}” has been cancelled.{because}", calendar=had_seat)
 
 
-def session_moved(registration: LiveRegistration) -> None:
+def session_changed(registration: LiveRegistration) -> None:
+    """The time or the joining details changed: the email gives both, and the calendar update."""
     session = registration.session
     when = format_local(session.starts_at, registration.candidate.timezone)
-    _tell(registration, f"Changed: {session.title}", f"“{session.title}” has changed: it now starts {when}.")
+    _tell(
+        registration,
+        f"Changed: {session.title}",
+        f"“{session.title}” has changed: it starts {when}. Check how to join below.",
+    )
 
 
 def live_reminder_email(reminder: LiveReminder, registration: LiveRegistration) -> OutgoingEmail:

@@ -18,7 +18,7 @@ from portal.errors import Conflict, DomainError, NotFound, PermissionDenied
 from portal.extensions import db
 from portal.interviews.availability import local_to_utc
 from portal.live import messages
-from portal.live.meeting import clean_material_link, clean_meeting
+from portal.live.meeting import clean_material_link, clean_meeting, meeting_of
 from portal.live.models import MAX_CAPACITY, LiveRegistration, LiveSession
 from portal.live.reminders import cancel_live_reminders, schedule_live_reminders
 from portal.statuses import LiveKind, LiveSessionStatus, SeatStatus
@@ -210,7 +210,8 @@ def create_session(by: User, draft: SessionDraft) -> LiveSession:
 
 def edit_session(session: LiveSession, by: User, draft: SessionDraft, version: int) -> LiveSession:
     """Change a scheduled session that has not started. More seats go to the first in line; fewer than those already
-    held is refused. A new time reschedules the reminders and tells everyone holding a seat."""
+    held is refused. A new time reschedules the reminders; a new time or new joining details are sent to everyone
+    holding a seat, with the calendar update."""
     if not can_manage(by):
         raise PermissionDenied("Only admins edit live sessions.")
     lock(session)
@@ -227,16 +228,18 @@ def edit_session(session: LiveSession, by: User, draft: SessionDraft, version: i
         raise DomainError("Choose a start in the future.", field="day")
     before = _summary(session)
     moved = values["starts_at"] != session.starts_at or values["ends_at"] != session.ends_at
+    meeting_before = meeting_of(session)
     for name, value in values.items():
         setattr(session, name, value)
     db.session.flush()
-    if moved:
+    if moved or meeting_of(session) != meeting_before:
         for registration in attendees(session):
-            cancel_live_reminders(registration)
             registration.sequence += 1
-            db.session.flush()
-            schedule_live_reminders(registration)
-            messages.session_moved(registration)
+            if moved:
+                cancel_live_reminders(registration)
+                db.session.flush()
+                schedule_live_reminders(registration)
+            messages.session_changed(registration)
     promote_waitlisted(session)
     record(
         by,

@@ -3,12 +3,12 @@ candidate's own list, and the admin's forms (create, edit, cancel, attendance, r
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.db import utcnow
 from portal.errors import DomainError, NotFound
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.forms import EmptyForm, optional_id
 from portal.live import services
 from portal.live.calendar import registration_ics
@@ -64,6 +64,7 @@ def session(session_id: int):
 
 @bp.route("/<int:session_id>/register", methods=["GET", "POST"])
 @role_required("candidate")
+@limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"], methods=["POST"])
 def register(session_id: int):
     item = _session_or_404(session_id)
     if request.method == "GET":  # back from the login page: the button is on the session page
@@ -105,7 +106,7 @@ def cancel_registration(session_id: int):
 def calendar_file(session_id: int):
     item = _session_or_404(session_id)
     registration = services.registration_of(item, current_user)
-    if registration is None or registration.status == "waitlisted":
+    if registration is None or registration.is_waiting:
         abort(404)
     return Response(
         registration_ics(registration),
