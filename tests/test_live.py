@@ -428,3 +428,15 @@ def test_a_new_meeting_link_reaches_seat_holders_with_a_calendar_update(app, wor
         event = Calendar.from_ical(email.attachment_text).walk("VEVENT")[0]
         assert str(event["LOCATION"]) == "https://meet.example.com/bank-talk"
         assert db.session.get(LiveSession, sid).starts_at == session.starts_at
+
+
+def test_odd_addresses_get_404_not_500(app, world):
+    visitor = app.test_client()
+    for url in ("/live/99999999999999999999", "/live/2147483648", "/live?page=99999999", "/live/0/calendar.ics"):
+        assert visitor.get(url).status_code in (302, 404), url
+    assert visitor.get("/live?page=-1").status_code == 200
+    ann = logged_in(app, "ann@example.org")
+    assert ann.post("/live/99999999999999999999/register").status_code == 404
+    assert ann.post("/live/2147483648/cancel-registration").status_code == 404
+    assert ann.post(f"/live/{world['session_id']}/cancel-registration").status_code == 404  # nothing to cancel
+    assert ann.get("/live/2147483648/calendar.ics").status_code == 404
