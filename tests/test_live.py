@@ -356,6 +356,8 @@ def test_attendance_and_links_after_the_session_only_for_those_registered(app, w
     with app.app_context():
         attended = dict(db.session.execute(sa.select(LiveRegistration.candidate_id, LiveRegistration.attended)).all())
         assert sorted(attended.values()) == [False, True]
+        actions = set(db.session.scalars(sa.select(AuditEvent.action)))
+        assert {"live_session.attendance", "live_session.materials"} <= actions
 
 
 # Query counts --------------------------------------------------------------------------------------------------------
