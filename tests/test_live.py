@@ -442,3 +442,19 @@ def test_odd_addresses_get_404_not_500(app, world):
     assert ann.post("/live/2147483648/cancel-registration").status_code == 404
     assert ann.post(f"/live/{world['session_id']}/cancel-registration").status_code == 404  # nothing to cancel
     assert ann.get("/live/2147483648/calendar.ics").status_code == 404
+
+
+def test_a_time_the_clocks_skip_is_refused_and_a_repeated_one_is_stated(app, world):
+    admin = logged_in(app, "admin@example.org")  # in America/New_York
+    gap = admin.post("/live/new", data=form_values(day="2027-03-14", start_time="02:30", end_time="04:00"))
+    assert "02:30 on Sunday 14 March 2027 does not exist in America/New_York" in gap.get_data(as_text=True)
+    fold = admin.post(
+        "/live/new", data=form_values(day="2027-11-07", start_time="01:30", end_time="03:00"), follow_redirects=True
+    )
+    assert "happens twice in America/New_York (the clocks go back); we used the first one, EDT." in fold.get_data(
+        as_text=True
+    )
+    with app.app_context():
+        session = db.session.scalar(sa.select(LiveSession).where(LiveSession.title == "Hiring ML engineers in 2027"))
+        assert session.starts_at == datetime(2027, 11, 7, 5, 30, tzinfo=UTC)
+        assert session.ends_at == datetime(2027, 11, 7, 8, 0, tzinfo=UTC)

@@ -147,19 +147,20 @@ def attendees(session: LiveSession) -> list[LiveRegistration]:
 # Creating and changing sessions -----------------------------------------------------------------------------------
 
 
-def _checked(draft: SessionDraft, zone_name: str) -> dict:
-    """The draft's values as stored: times in UTC from the creator's zone, the way of meeting checked. Raises
-    DomainError naming the field."""
+def _checked(draft: SessionDraft, zone_name: str) -> tuple[dict, list[str]]:
+    """The draft's values as stored (times in UTC from the creator's zone, the way of meeting checked), and a note
+    for each local time the clocks repeat (the first is used). Raises DomainError naming the field, for a time the
+    clocks skip too."""
     if draft.kind not in {kind.value for kind in LiveKind}:
         raise DomainError("Choose the kind of session.", field="kind")
     if not 1 <= draft.capacity <= MAX_CAPACITY:
         raise DomainError(f"Enter a number of seats from 1 to {MAX_CAPACITY:,}.", field="capacity")
-    starts_at, _ = local_to_utc(draft.day, draft.start_time, zone_name, field="start_time")
+    starts_at, start_note = local_to_utc(draft.day, draft.start_time, zone_name, field="start_time")
     if draft.end_time == draft.start_time:
         raise DomainError("The session must end after it starts.", field="end_time")
     # An end earlier in the day than the start is the next morning (a session past midnight).
     end_day = draft.day if draft.end_time > draft.start_time else draft.day + timedelta(days=1)
-    ends_at, _ = local_to_utc(end_day, draft.end_time, zone_name, field="end_time")
+    ends_at, end_note = local_to_utc(end_day, draft.end_time, zone_name, field="end_time")
     if ends_at - starts_at > timedelta(hours=MAX_LENGTH_HOURS):
         raise DomainError(f"A session lasts at most {MAX_LENGTH_HOURS} hours.", field="end_time")
     if ends_at <= starts_at:
@@ -173,7 +174,7 @@ def _checked(draft: SessionDraft, zone_name: str) -> dict:
         "ends_at": ends_at,
         "capacity": draft.capacity,
         **clean_meeting(draft.meeting_mode, draft.meeting_url, draft.dial_in, draft.place),
-    }
+    }, [note for note in (start_note, end_note) if note]
 
 
 def _summary(session: LiveSession) -> dict:
@@ -187,11 +188,12 @@ def _summary(session: LiveSession) -> dict:
     }
 
 
-def create_session(by: User, draft: SessionDraft) -> LiveSession:
-    """A new live session, entered in the creator's time zone; audit-logged."""
+def create_session(by: User, draft: SessionDraft) -> tuple[LiveSession, list[str]]:
+    """A new live session, entered in the creator's time zone; audit-logged. Returns it with the notes on times the
+    clocks repeat."""
     if not can_manage(by):
         raise PermissionDenied("Only admins create live sessions.")
-    values = _checked(draft, by.timezone)
+    values, notes = _checked(draft, by.timezone)
     if values["starts_at"] <= utcnow():
         raise DomainError("Choose a start in the future.", field="day")
     session = LiveSession(**values, created_by_id=by.id)
@@ -205,10 +207,10 @@ def create_session(by: User, draft: SessionDraft) -> LiveSession:
         f"Created live session “{session.title}”",
         after=_summary(session),
     )
-    return session
+    return session, notes
 
 
-def edit_session(session: LiveSession, by: User, draft: SessionDraft, version: int) -> LiveSession:
+def edit_session(session: LiveSession, by: User, draft: SessionDraft, version: int) -> list[str]:
     """Change a scheduled session that has not started. More seats go to the first in line; fewer than those already
     held is refused. A new time reschedules the reminders; a new time or new joining details are sent to everyone
     holding a seat, with the calendar update."""
@@ -220,7 +222,7 @@ def edit_session(session: LiveSession, by: User, draft: SessionDraft, version: i
     now = utcnow()
     if not session.is_scheduled or session.has_started(now):
         raise DomainError("Only a scheduled session that has not started can be edited.")
-    values = _checked(draft, by.timezone)
+    values, notes = _checked(draft, by.timezone)
     taken = seats_taken([session.id]).get(session.id, 0)
     if values["capacity"] < taken:
         raise DomainError(f"{taken} people already hold seats: keep at least {taken} seats.", field="capacity")
@@ -250,7 +252,7 @@ def edit_session(session: LiveSession, by: User, draft: SessionDraft, version: i
         before=before,
         after=_summary(session),
     )
-    return session
+    return notes
 
 
 def cancel_session(session: LiveSession, by: User, reason: str | None) -> int:

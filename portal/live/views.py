@@ -153,12 +153,12 @@ def new_session():
         form.meeting_mode.data = MeetingMode.VIDEO
     if form.validate_on_submit():
         try:
-            item = services.create_session(current_user, _draft(form))
+            item, notes = services.create_session(current_user, _draft(form))
             db.session.commit()
         except DomainError as error:
             show_error(form, error)
         else:
-            flash("The session is published.", "success")
+            flash(" ".join(["The session is published.", *notes]), "success")
             return redirect(url_for("live.session", session_id=item.id))
     return render_template("live/form.html", form=form, session=None)
 
@@ -174,12 +174,12 @@ def edit_session(session_id: int):
         form.version.data = item.version
     if form.validate_on_submit():
         try:
-            services.edit_session(item, current_user, _draft(form), optional_id(form.version.data) or 0)
+            notes = services.edit_session(item, current_user, _draft(form), optional_id(form.version.data) or 0)
             db.session.commit()
         except DomainError as error:
             show_error(form, error)
         else:
-            flash("The session is saved.", "success")
+            flash(" ".join(["The session is saved.", *notes]), "success")
             return redirect(url_for("live.session", session_id=item.id))
     return render_template("live/form.html", form=form, session=item)
 
