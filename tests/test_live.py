@@ -458,3 +458,14 @@ def test_a_time_the_clocks_skip_is_refused_and_a_repeated_one_is_stated(app, wor
         session = db.session.scalar(sa.select(LiveSession).where(LiveSession.title == "Hiring ML engineers in 2027"))
         assert session.starts_at == datetime(2027, 11, 7, 5, 30, tzinfo=UTC)
         assert session.ends_at == datetime(2027, 11, 7, 8, 0, tzinfo=UTC)
+
+
+def test_demo_data_has_live_sessions_one_of_them_full(app):
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0  # idempotent
+    listing = app.test_client().get("/live").get_data(as_text=True)
+    assert "From notebook to production" in listing and "40 of 40 seats left" not in listing
+    assert "Employer Q&amp;A: hiring junior ML engineers" in listing and "Full: join the waitlist" in listing
+    assert "Panel: what an ML engineer does all day" not in listing  # over
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(LiveSession.id))) == 3
