@@ -469,3 +469,31 @@ def test_demo_data_has_live_sessions_one_of_them_full(app):
     assert "Panel: what an ML engineer does all day" not in listing  # over
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(LiveSession.id))) == 3
+
+
+def test_the_session_page_sends_the_same_number_of_queries_for_few_and_many_registrations(app, count_queries):
+    with app.app_context():
+        session_id = make_session(capacity=100).id
+        ann = make_user(email="ann@example.org")
+        db.session.add(LiveRegistration(session_id=session_id, candidate_id=ann.id, status="registered", uid="u-ann"))
+        db.session.commit()
+
+    def add(first: int, last: int) -> None:
+        with app.app_context():
+            for n in range(first, last):
+                user = make_user(email=f"c{n}@example.org")
+                db.session.add(
+                    LiveRegistration(session_id=session_id, candidate_id=user.id, status="registered", uid=f"u{n}")
+                )
+            db.session.commit()
+
+    def statements(client) -> int:
+        with count_queries() as sent:
+            assert client.get(f"/live/{session_id}").status_code == 200
+        return len(sent)
+
+    client = logged_in(app, "ann@example.org")
+    add(0, 3)
+    few = (statements(client), statements(app.test_client()))
+    add(3, 40)
+    assert (statements(client), statements(app.test_client())) == few
