@@ -4,6 +4,7 @@ files, the private feed, reminders, attendance, recordings and reports."""
 from __future__ import annotations
 
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -497,3 +498,35 @@ def test_the_session_page_sends_the_same_number_of_queries_for_few_and_many_regi
     few = (statements(client), statements(app.test_client()))
     add(3, 40)
     assert (statements(client), statements(app.test_client())) == few
+
+
+def test_each_live_reminder_is_sent_once_with_two_workers_at_once(app, world):
+    from portal.live import services
+    from portal.live.models import LiveReminder
+
+    start = soon(3)
+    with app.app_context():
+        people = [make_user(email=f"p{n}@example.org") for n in range(12)]
+        for n, person in enumerate(people):
+            session = make_session(capacity=5, starts_at=start + timedelta(hours=n), title=f"Talk {n}")
+            services.register(session, person)
+        db.session.commit()
+    now = start - timedelta(hours=12)  # every 24-hour reminder is due, no 1-hour one yet
+    barrier = threading.Barrier(2)
+    counts = []
+
+    def worker():
+        with time_machine.travel(now, tick=False), app.test_request_context("/"):
+            barrier.wait(timeout=10)
+            counts.append(send_due_reminders())
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    with app.app_context():
+        sent = db.session.scalar(sa.select(sa.func.count(LiveReminder.id)).where(LiveReminder.status == "sent"))
+        emails = db.session.scalar(sa.select(sa.func.count(OutboxEmail.id)).where(OutboxEmail.category == "reminders"))
+    assert sum(counts) == sent == emails == 12
