@@ -220,7 +220,8 @@ def test_seats_then_waitlist_then_promotion_in_order_when_a_seat_frees(app, worl
         clients[name].post(f"/live/{sid}/register")
     assert "You have a seat." in clients["ann"].get(f"/live/{sid}").get_data(as_text=True)
     cat_page = clients["cat"].get(f"/live/{sid}").get_data(as_text=True)
-    assert "You are number 1 on the waitlist." in cat_page
+    assert "You are number 1 on the waitlist." in cat_page and "waitlist-length" not in cat_page
+    assert 'id="waitlist-length">1 waiting' in logged_in(app, "admin@example.org").get(f"/live/{sid}").text
     assert "Full: new registrations join the waitlist" in cat_page
     with app.app_context():
         seat_email = outbox("ann@example.org")[-1]
@@ -238,6 +239,7 @@ def test_seats_then_waitlist_then_promotion_in_order_when_a_seat_frees(app, worl
         )
         assert "METHOD:CANCEL" in outbox("ann@example.org")[-1].attachment_text
     assert "You have a seat." in clients["cat"].get(f"/live/{sid}").get_data(as_text=True)
+    assert 'id="waitlist-length">0 waiting' in logged_in(app, "admin@example.org").get(f"/live/{sid}").text
     mine = clients["cat"].get("/live/mine").get_data(as_text=True)
     assert "Shipping models at a bank" in mine and "Registered" in mine
 

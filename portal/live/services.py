@@ -80,6 +80,17 @@ def seats_taken(session_ids: list[int]) -> dict[int, int]:
     return {session_id: int(count) for session_id, count in rows}
 
 
+def waitlist_length(session: LiveSession) -> int:
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count(LiveRegistration.id)).where(
+                LiveRegistration.session_id == session.id, LiveRegistration.status == SeatStatus.WAITLISTED
+            )
+        )
+        or 0
+    )
+
+
 def seats_left(session: LiveSession) -> int:
     return max(session.capacity - seats_taken([session.id]).get(session.id, 0), 0)
 

@@ -57,6 +57,7 @@ def session(session_id: int):
         show_meeting=has_seat or services.can_manage(current_user),
         materials=services.can_see_materials(current_user, registration),
         can_manage=services.can_manage(current_user),
+        waiting=services.waitlist_length(item) if services.can_manage(current_user) else None,
         now=utcnow(),
         form=EmptyForm(),
     )
