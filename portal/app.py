@@ -45,6 +45,7 @@ from portal.interviews import events as interview_events
 from portal.interviews.admin_views import bp as schedule_bp
 from portal.interviews.mentor_views import bp as mentor_bp
 from portal.interviews.views import bp as interviews_bp
+from portal.live.views import bp as live_bp
 from portal.logs import init_request_logging, use_json_logs
 from portal.notifications import events as notification_events
 from portal.notifications.preference_views import bp as preferences_bp
@@ -193,6 +194,7 @@ def register_blueprints(app: Flask) -> None:
         feedback_bp,
         preferences_bp,
         waitlist_bp,
+        live_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -16,6 +16,7 @@ from portal.errors import DomainError
 from portal.extensions import db
 from portal.feedback.demo import seed_feedback
 from portal.interviews.demo import seed_interviews
+from portal.live.demo import seed_live
 from portal.mail import deliver_due
 from portal.notifications.reminders import send_due_reminders
 from portal.waitlist.services import expire_holds
@@ -58,6 +59,7 @@ def seed_demo_data() -> list[tuple[str, str, str, bool]]:
     seed_interviews(mentors, candidates)
     seed_feedback()
     seed_cvs(candidates[0], mentors[0])
+    seed_live(next(u for u in users if u.is_admin), candidates)
     db.session.commit()
     return rows
 

@@ -13,6 +13,7 @@ from portal.interviews.models import (
     Slot,
     SlotSeries,
 )
+from portal.live.models import LiveRegistration, LiveReminder, LiveSession
 from portal.mail import OutboxEmail
 from portal.notifications.models import Notification, NotificationPreference
 from portal.pages.models import PageRevision
@@ -27,6 +28,9 @@ __all__ = [
     "FeedbackRevision",
     "Invitation",
     "InterviewType",
+    "LiveRegistration",
+    "LiveReminder",
+    "LiveSession",
     "MeetingLink",
     "Notification",
     "NotificationPreference",

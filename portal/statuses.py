@@ -118,3 +118,38 @@ class EmailStatus(StrEnum):
     QUEUED = "queued"
     SENT = "sent"
     FAILED = "failed"
+
+
+class LiveKind(StrEnum):
+    """What kind of live industry session it is."""
+
+    TALK = "talk"
+    PANEL = "panel"
+    EMPLOYER_QA = "employer_qa"
+
+
+LIVE_KIND_LABELS = {
+    LiveKind.TALK: "Talk",
+    LiveKind.PANEL: "Panel",
+    LiveKind.EMPLOYER_QA: "Employer Q&A",
+}
+
+
+class LiveSessionStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class SeatStatus(StrEnum):
+    """A candidate's place at a live session: a seat, a place on its waitlist, or given up."""
+
+    REGISTERED = "registered"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+SEAT_STATUS_LABELS = {
+    SeatStatus.REGISTERED: "Registered",
+    SeatStatus.WAITLISTED: "On the waitlist",
+    SeatStatus.CANCELLED: "Cancelled",
+}

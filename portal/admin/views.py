@@ -33,6 +33,7 @@ from portal.extensions import db
 from portal.forms import EmptyForm, optional_id
 from portal.interviews.models import InterviewType
 from portal.interviews.services import local_day_bounds
+from portal.live.reports import live_figures
 from portal.mail import STATUSES, OutboxEmail, retry_now
 from portal.pages.models import CONTENT_SLUGS, PageRevision
 from portal.pages.services import faq_items_from, faq_sections, page_source
@@ -451,6 +452,7 @@ def report_dashboard():
         rating_rows=rating_rows,
         rubric_rows=rubric_rows,
         computed_at=figures.computed_at,
+        live=live_figures(start, end),
         **data,
     )
 

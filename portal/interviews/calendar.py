@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from email.utils import parseaddr
 
 import sqlalchemy as sa
@@ -123,10 +124,14 @@ def feed_bookings(user: User) -> list[Booking]:
     return list(db.session.scalars(statement).unique())
 
 
-def feed_ics(user: User) -> bytes:
+def feed_ics(user: User, other_events: Iterable[Event] = ()) -> bytes:
+    """The user's private feed: their upcoming sessions, and `other_events` (their live sessions, added by the view
+    from a package above this one)."""
     calendar = _calendar("PUBLISH", f"Mock interviews ({user.name})")
     for booking in feed_bookings(user):
         calendar.add_component(_event(booking))
+    for event in other_events:
+        calendar.add_component(event)
     return calendar.to_ical()
 
 

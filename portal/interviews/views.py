@@ -20,6 +20,7 @@ from portal.forms import EmptyForm, choices, optional_id
 from portal.interviews import calendar, meeting, services
 from portal.interviews.forms import BookingForm, CancelBookingForm, MeetingLinkForm, PhoneForm, RescheduleForm
 from portal.interviews.models import Booking, InterviewType, Slot
+from portal.live import calendar as live_calendar
 from portal.pagination import paginate
 from portal.security import role_required
 from portal.timeutil import format_local, to_local
@@ -402,7 +403,11 @@ def feed(token: str):
     user = calendar.user_for_feed_token(token)
     if user is None:
         abort(404)
-    return Response(calendar.feed_ics(user), mimetype="text/calendar", headers={"Cache-Control": "private, no-store"})
+    return Response(
+        calendar.feed_ics(user, live_calendar.feed_events(user)),
+        mimetype="text/calendar",
+        headers={"Cache-Control": "private, no-store"},
+    )
 
 
 @bp.route("/calendar/address", methods=["POST"])
