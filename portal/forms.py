@@ -11,6 +11,18 @@ from portal.text import describe_characters, forbidden_characters
 from portal.timeutil import DEFAULT_TIMEZONE, timezone_names
 
 
+class WholeNumberRange:
+    """`low` to `high` for an IntegerField, compared as integers. WTForms' NumberRange turns the number into a float
+    first, which raises OverflowError (a 500) for a number of hundreds of digits."""
+
+    def __init__(self, low: int, high: int, message: str) -> None:
+        self.low, self.high, self.message = low, high, message
+
+    def __call__(self, form, field) -> None:
+        if field.data is not None and not self.low <= field.data <= self.high:
+            raise ValidationError(self.message)
+
+
 class EmptyForm(FlaskForm):
     """A button that changes state: a CSRF-protected POST with no fields."""
 

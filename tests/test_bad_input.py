@@ -152,3 +152,46 @@ def test_opening_an_invitation_link_does_not_log_anyone_out(app, ids, outbox):
     link = re.search(r"/invitation/\S+", outbox("tom@example.org")[-1].body_text).group(0)
     assert admin.get(link).status_code == 200
     assert admin.get("/admin/").status_code == 200
+
+
+NUMBER_OF_400_DIGITS = "9" * 400
+
+
+def test_numbers_of_hundreds_of_digits_are_refused_next_to_the_field(app, ids):
+    """WTForms' own range check turns the number into a float and fails with an OverflowError; ours compares whole
+    numbers, so each form shows its message."""
+    admin = logged_in(app, "admin@example.org")
+    policy = {
+        "min_notice_hours": NUMBER_OF_400_DIGITS,
+        "horizon_days": "30",
+        "max_upcoming": "1",
+        "cancel_cutoff_hours": "6",
+        "max_reschedules": "0",
+    }
+    answer = admin.post("/admin/policy", data=policy)
+    assert answer.status_code == 200
+    assert "Enter a whole number from 0 to 168." in answer.get_data(as_text=True)
+
+    answer = admin.post(
+        "/admin/interview-types/new",
+        data={"name": "Pairing", "duration_minutes": NUMBER_OF_400_DIGITS, "description": "x", "active": "y"},
+    )
+    assert answer.status_code == 200
+    assert "The duration must be from 15 to 240 minutes." in answer.get_data(as_text=True)
+
+    mentor = logged_in(app, "mentor@example.org")
+    answer = mentor.post(
+        "/mentor/availability/series",
+        data={
+            "interview_type": ids["type"],
+            "weekdays": ["1"],
+            "window_start": "09:00",
+            "window_end": "10:00",
+            "first_date": "2026-12-01",
+            "last_date": "2026-12-20",
+            "buffer_minutes": NUMBER_OF_400_DIGITS,
+            "preview": "1",
+        },
+    )
+    assert answer.status_code == 200
+    assert "The break must be between 0 and 240 minutes." in answer.get_data(as_text=True)

@@ -14,10 +14,10 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.auth.models import ROLE_LABELS
-from portal.forms import MultilineText, PlainText, choices
+from portal.forms import MultilineText, PlainText, WholeNumberRange, choices
 from portal.statuses import MEETING_MODE_LABELS, MeetingMode
 
 
@@ -53,7 +53,9 @@ class QuestionForm(Form):
         "Question", validators=[Optional(), Length(max=300, message="At most 300 characters."), PlainText()]
     )
     answer = TextAreaField("Answer (Markdown)", validators=[Optional(), MultilineText()], render_kw={"rows": 4})
-    position = IntegerField("Position", validators=[Optional(), NumberRange(1, 100)])
+    position = IntegerField(
+        "Position", validators=[Optional(), WholeNumberRange(1, 100, "Enter a position from 1 to 100.")]
+    )
 
 
 class FaqForm(FlaskForm):
@@ -69,7 +71,7 @@ def _hours(label: str, low: int, high: int) -> IntegerField:
         label,
         validators=[
             InputRequired(f"Enter a whole number from {low} to {high}."),
-            NumberRange(low, high, f"Enter a whole number from {low} to {high}."),
+            WholeNumberRange(low, high, f"Enter a whole number from {low} to {high}."),
         ],
     )
 
@@ -89,7 +91,7 @@ class InterviewTypeForm(FlaskForm):
         "Duration (minutes)",
         validators=[
             InputRequired("Enter the duration in minutes."),
-            NumberRange(15, 240, "The duration must be from 15 to 240 minutes."),
+            WholeNumberRange(15, 240, "The duration must be from 15 to 240 minutes."),
         ],
     )
     description = TextAreaField("Description", validators=[Length(max=1000), MultilineText()])

@@ -16,9 +16,9 @@ from wtforms import (
     TimeField,
     widgets,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from portal.forms import MAX_ID, MultilineText, PlainText, choices, plausible_date, to_id
+from portal.forms import MAX_ID, MultilineText, PlainText, WholeNumberRange, choices, plausible_date, to_id
 from portal.statuses import MEETING_MODE_LABELS, MeetingMode
 from portal.timeutil import WEEKDAY_NAMES
 
@@ -114,7 +114,7 @@ class SeriesForm(FlaskForm):
         default=15,
         validators=[
             InputRequired("Enter the break in minutes (0 for none)."),
-            NumberRange(0, 240, "The break must be between 0 and 240 minutes."),
+            WholeNumberRange(0, 240, "The break must be between 0 and 240 minutes."),
         ],
     )
     meeting_mode = _meeting_mode_field()
@@ -200,7 +200,7 @@ class CancelBookingForm(FlaskForm):
 class RescheduleForm(FlaskForm):
     version = HiddenField()  # the booking's version when the page was read
     slot_id = IntegerField(
-        "New slot", validators=[DataRequired("Choose a new slot."), NumberRange(1, MAX_ID, "Choose a new slot.")]
+        "New slot", validators=[DataRequired("Choose a new slot."), WholeNumberRange(1, MAX_ID, "Choose a new slot.")]
     )
     override = BooleanField("Override the cutoff and the reschedule limit (admin)")
     submit = SubmitField("Move my booking here")

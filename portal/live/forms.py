@@ -14,23 +14,11 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from portal.forms import MultilineText, PlainText, choices, plausible_date
+from portal.forms import MultilineText, PlainText, WholeNumberRange, choices, plausible_date
 from portal.live.models import MAX_CAPACITY
 from portal.statuses import LIVE_KIND_LABELS, MEETING_MODE_LABELS
-
-
-class WholeNumberRange:
-    """A validator for an IntegerField: `low` to `high`, compared as integers (WTForms' NumberRange turns the number
-    into a float first, which fails with an error for a number of hundreds of digits)."""
-
-    def __init__(self, low: int, high: int, message: str) -> None:
-        self.low, self.high, self.message = low, high, message
-
-    def __call__(self, form, field) -> None:
-        if field.data is not None and not self.low <= field.data <= self.high:
-            raise ValidationError(self.message)
 
 
 class SessionForm(FlaskForm):
