@@ -39,6 +39,7 @@ from portal.errors import register_error_handlers
 from portal.extensions import csrf, db, limiter, login_manager, migrate
 from portal.feedback.views import bp as feedback_bp
 from portal.forms import MAX_ID, EmptyForm
+from portal.insights.views import bp as insights_bp
 from portal.interviews import events as interview_events
 from portal.interviews.admin_views import bp as schedule_bp
 from portal.interviews.mentor_views import bp as mentor_bp
@@ -191,6 +192,7 @@ def register_blueprints(app: Flask) -> None:
         feedback_bp,
         preferences_bp,
         waitlist_bp,
+        insights_bp,
     ):
         app.register_blueprint(blueprint)
 

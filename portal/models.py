@@ -4,6 +4,7 @@ from portal.audit.models import AuditEvent
 from portal.auth.models import Invitation, PasswordReset, RecoveryCode, Registration, User
 from portal.cvs.models import CVDocument, CVReview
 from portal.feedback.models import FeedbackRevision, SessionFeedback, SessionRating
+from portal.insights.models import ArticleViews, InsightArticle, InsightRevision, InsightTag, SavedArticle
 from portal.interviews.models import (
     Booking,
     BookingPolicy,
@@ -19,6 +20,11 @@ from portal.pages.models import PageRevision
 from portal.waitlist.models import WaitlistEntry
 
 __all__ = [
+    "ArticleViews",
+    "InsightArticle",
+    "InsightRevision",
+    "InsightTag",
+    "SavedArticle",
     "AuditEvent",
     "Booking",
     "BookingPolicy",

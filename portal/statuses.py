@@ -118,3 +118,27 @@ class EmailStatus(StrEnum):
     QUEUED = "queued"
     SENT = "sent"
     FAILED = "failed"
+
+
+class ArticleStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"  # waiting for an editor, or approved and scheduled (publish_at set)
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+ARTICLE_STATUS_LABELS = {
+    ArticleStatus.DRAFT: "Draft",
+    ArticleStatus.SUBMITTED: "Waiting for an editor",
+    ArticleStatus.PUBLISHED: "Published",
+    ArticleStatus.ARCHIVED: "Archived",
+}
+
+
+class TagKind(StrEnum):
+    SECTOR = "sector"
+    PLACE = "place"
+    TOPIC = "topic"
+
+
+TAG_KIND_LABELS = {TagKind.SECTOR: "Sector", TagKind.PLACE: "City or region", TagKind.TOPIC: "Topic"}
