@@ -4,7 +4,14 @@ from portal.audit.models import AuditEvent
 from portal.auth.models import Invitation, PasswordReset, RecoveryCode, Registration, User
 from portal.cvs.models import CVDocument, CVReview
 from portal.feedback.models import FeedbackRevision, SessionFeedback, SessionRating
-from portal.insights.models import ArticleViews, InsightArticle, InsightRevision, InsightTag, SavedArticle
+from portal.insights.models import (
+    ArticleViews,
+    InsightArticle,
+    InsightRevision,
+    InsightTag,
+    SavedArticle,
+    SearchDocument,
+)
 from portal.interviews.models import (
     Booking,
     BookingPolicy,
@@ -25,6 +32,7 @@ __all__ = [
     "InsightRevision",
     "InsightTag",
     "SavedArticle",
+    "SearchDocument",
     "AuditEvent",
     "Booking",
     "BookingPolicy",

@@ -190,3 +190,67 @@ class ArticleViews(db.Model):
     article_id: Mapped[int] = mapped_column(sa.ForeignKey("insight_articles.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
     views: Mapped[int] = mapped_column(default=0)
+
+
+SEARCH_KINDS = ("article", "guide", "faq")
+
+
+class SearchDocument(db.Model):
+    """One thing search finds: a published article, the guide, or an FAQ answer, as plain text.
+
+    The full-text index beside it is the database's own: on PostgreSQL a generated `search_vector` column (tsvector,
+    title weighted above body) with a GIN index; on SQLite an FTS5 table kept in step by triggers. Neither fits a
+    model, so both are made by the DDL below (and by the migration) and left out of schema comparisons
+    (`compared_with_the_models`).
+    """
+
+    __tablename__ = "search_documents"
+    __table_args__ = (
+        sa.UniqueConstraint("kind", "ref", name="uq_search_documents_kind_ref"),
+        sa.CheckConstraint(f"kind IN ({', '.join(repr(kind) for kind in SEARCH_KINDS)})", name="kind_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    ref: Mapped[str] = mapped_column(sa.String(120))  # the article's id, "guide", or the FAQ answer's anchor
+    source: Mapped[str] = mapped_column(sa.String(60), default="")  # the content revision it was made from
+    title: Mapped[str] = mapped_column(sa.String(300))
+    url: Mapped[str] = mapped_column(sa.String(300))
+    body: Mapped[str] = mapped_column(sa.Text)
+
+
+POSTGRES_SEARCH_DDL = (
+    "ALTER TABLE search_documents ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("
+    "setweight(to_tsvector('english', coalesce(title, '')), 'A') || "
+    "setweight(to_tsvector('english', coalesce(body, '')), 'B')) STORED",
+    "CREATE INDEX ix_search_documents_search_vector ON search_documents USING gin (search_vector)",
+)
+SQLITE_SEARCH_DDL = (
+    "CREATE VIRTUAL TABLE search_documents_fts USING fts5(title, body, content='search_documents',"
+    " content_rowid='id', tokenize='porter unicode61')",
+    "CREATE TRIGGER search_documents_fts_insert AFTER INSERT ON search_documents BEGIN"
+    " INSERT INTO search_documents_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END",
+    "CREATE TRIGGER search_documents_fts_delete AFTER DELETE ON search_documents BEGIN"
+    " INSERT INTO search_documents_fts(search_documents_fts, rowid, title, body)"
+    " VALUES ('delete', old.id, old.title, old.body); END",
+    "CREATE TRIGGER search_documents_fts_update AFTER UPDATE ON search_documents BEGIN"
+    " INSERT INTO search_documents_fts(search_documents_fts, rowid, title, body)"
+    " VALUES ('delete', old.id, old.title, old.body);"
+    " INSERT INTO search_documents_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END",
+)
+SQLITE_SEARCH_DROP = "DROP TABLE IF EXISTS search_documents_fts"
+
+for _statement in POSTGRES_SEARCH_DDL:
+    sa.event.listen(SearchDocument.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="postgresql"))
+for _statement in SQLITE_SEARCH_DDL:
+    sa.event.listen(SearchDocument.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="sqlite"))
+sa.event.listen(SearchDocument.__table__, "before_drop", sa.DDL(SQLITE_SEARCH_DROP).execute_if(dialect="sqlite"))
+
+
+def compared_with_the_models(name: str | None, type_: str, parent_names: dict) -> bool:
+    """For Alembic's `include_name`: False for the full-text index objects the DDL above makes (the FTS5 table and
+    its shadow tables, the tsvector column and its index), which no model describes."""
+    if type_ == "table" and name and name.startswith("search_documents_fts"):
+        return False
+    index_parts = ("search_vector", "ix_search_documents_search_vector")
+    return not (parent_names.get("table_name") == "search_documents" and name in index_parts)

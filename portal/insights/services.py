@@ -23,6 +23,7 @@ from portal.insights.models import (
     SavedArticle,
     article_tags,
 )
+from portal.insights.search import index_article
 from portal.statuses import ArticleStatus
 
 WORDS_PER_MINUTE = 220
@@ -154,6 +155,7 @@ def update_article(article: InsightArticle, by: User, text: ArticleText, version
     article.title, article.summary, article.body = text.title, text.summary, text.body
     article.tags = _tags(text.tag_ids)
     db.session.flush()
+    index_article(article)
     revision = _keep_revision(article, by)
     _audit(by, article, "edited", f"revision {revision.id} saved", before)
     return revision
@@ -181,6 +183,7 @@ def publish_article(article: InsightArticle, by: User, at: datetime | None = Non
         raise DomainError("Choose a time still to come, or publish now.", field="publish_at")
     article.publish(by, now, at)
     db.session.flush()
+    index_article(article)
     if article.is_scheduled:
         _audit(by, article, "scheduled", f"approved for publishing at {article.publish_at:%Y-%m-%d %H:%M} UTC", before)
     else:
@@ -191,6 +194,7 @@ def archive_article(article: InsightArticle, by: User, version: int | None = Non
     before = _locked(article, version)
     article.archive(by)
     db.session.flush()
+    index_article(article)
     _audit(by, article, "archived", "archived", before)
 
 
@@ -210,6 +214,7 @@ def publish_due_articles(now: datetime | None = None) -> int:
         before = {"status": article.status, "version": article.version}
         if article.publish_when_due(now):
             db.session.flush()
+            index_article(article)
             if article.approved_by is not None:
                 _audit(article.approved_by, article, "published", "published at its scheduled time", before)
             published += 1
@@ -237,6 +242,7 @@ def restore_revision(revision: InsightRevision, by: User) -> InsightRevision:
     article.title, article.summary, article.body = revision.title, revision.summary, revision.body
     article.tags = list(db.session.scalars(sa.select(InsightTag).where(InsightTag.slug.in_(slugs)))) if slugs else []
     db.session.flush()
+    index_article(article)
     restored = _keep_revision(article, by, restored_from=revision.id)
     _audit(by, article, "restored", f"revision {revision.id} restored as {restored.id}", before)
     return restored

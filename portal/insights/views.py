@@ -14,7 +14,7 @@ from portal.content import render_markdown
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.forms import optional_id
-from portal.insights import services
+from portal.insights import search, services
 from portal.insights.forms import ArticleForm, PublishForm, VersionForm
 from portal.insights.models import InsightRevision
 from portal.interviews.availability import local_to_utc
@@ -301,3 +301,13 @@ def set_editor(user_id: int, change: str):
     else:
         flash(f"{person.name} {'is now' if change == 'grant' else 'is no longer'} an article editor.", "success")
     return redirect(url_for("admin.user", user_id=person.id))
+
+
+# Search -------------------------------------------------------------------------------------------------------
+
+
+@bp.route("/search")
+def search_page():
+    query = search.parse_query(request.args.get("q", ""))
+    results = search.search(query)
+    return render_template("insights/search.html", query=query, results=results)
