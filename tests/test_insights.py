@@ -13,7 +13,7 @@ from portal.audit.models import AuditEvent
 from portal.auth.models import User
 from portal.extensions import db
 from portal.insights import services
-from portal.insights.models import InsightArticle, InsightRevision, InsightTag
+from portal.insights.models import ArticleViews, InsightArticle, InsightRevision, InsightTag
 from portal.statuses import ArticleStatus
 from tests.conftest import logged_in
 from tests.factories import make_user
@@ -396,3 +396,40 @@ def test_a_candidate_saves_an_article_and_finds_it_on_the_saved_page(app, people
     assert "Remove from saved articles" in candidate.get(f"/insights/{slug}").get_data(as_text=True)
     candidate.post(f"/insights/{slug}/forget")
     assert "Worth keeping" not in candidate.get("/insights/saved").get_data(as_text=True)
+
+
+# Reports ------------------------------------------------------------------------------------------------------
+
+
+def test_reading_an_article_adds_to_its_daily_counter_and_the_report_shows_the_most_read(app, people):
+    with app.app_context():
+        mentor, editor = user(people, "mentor"), user(people, "editor")
+        popular = db.session.get(InsightArticle, published_article(mentor, editor, "Popular piece"))
+        quiet = db.session.get(InsightArticle, published_article(mentor, editor, "Quiet piece"))
+        popular_slug, quiet_slug = popular.slug, quiet.slug
+    reader = app.test_client()
+    for _ in range(3):
+        assert reader.get(f"/insights/{popular_slug}").status_code == 200
+    logged_in(app, "sam@example.org").get(f"/insights/{popular_slug}")
+    reader.get(f"/insights/{quiet_slug}")
+    with app.app_context():
+        rows = db.session.execute(sa.select(ArticleViews.views, ArticleViews.day).order_by(ArticleViews.views)).all()
+        assert [views for views, _ in rows] == [1, 4]
+        assert {day for _, day in rows} == {datetime.now(UTC).date()}
+    report = logged_in(app, "admin@example.org").get("/admin/reports").get_data(as_text=True)
+    most_read = report.split('id="most-read-table"', 1)[1].split("</table>", 1)[0]
+    assert most_read.index("Popular piece") < most_read.index("Quiet piece")
+    assert "<td>4</td>" in most_read and "<td>1</td>" in most_read
+    per_month = report.split('id="articles-month-table"', 1)[1].split("</table>", 1)[0]
+    assert f"<td>{datetime.now(UTC):%B %Y}</td><td>2</td>" in per_month
+
+
+def test_drafts_are_not_counted_as_read(app, people):
+    with app.app_context():
+        article = write(user(people, "mentor"))
+        db.session.commit()
+        slug = article.slug
+    mentor = logged_in(app, "mentor@example.org")
+    assert mentor.get(f"/insights/{slug}").status_code == 200
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ArticleViews)) == 0

@@ -31,6 +31,7 @@ from portal.db import utcnow
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.forms import EmptyForm, optional_id
+from portal.insights import reports as insight_reports
 from portal.interviews.models import InterviewType
 from portal.interviews.services import local_day_bounds
 from portal.mail import STATUSES, OutboxEmail, retry_now
@@ -451,6 +452,7 @@ def report_dashboard():
         rating_rows=rating_rows,
         rubric_rows=rubric_rows,
         computed_at=figures.computed_at,
+        insights=insight_reports.figures(start, end, current_user.timezone),
         **data,
     )
 

@@ -14,7 +14,7 @@ from portal.content import render_markdown
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.forms import optional_id
-from portal.insights import search, services
+from portal.insights import reports, search, services
 from portal.insights.forms import ArticleForm, PublishForm, VersionForm
 from portal.insights.models import InsightRevision
 from portal.interviews.availability import local_to_utc
@@ -63,6 +63,8 @@ def article(slug: str):
     found = services.article_for(slug, current_user)
     if found.status != ArticleStatus.PUBLISHED:  # a draft or archived article, shown to who may edit it
         return _render_article(found)
+    if request.method == "GET":
+        reports.count_view(found.id)
     return _public(lambda: _render_article(found))
 
 
