@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
@@ -216,6 +217,19 @@ def test_control_characters_in_the_title_are_refused_with_the_error_summary(app,
     assert "There is a problem" in page and "control characters" in page
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(InsightArticle)) == 0
+
+
+def test_the_edit_page_shows_the_article_as_saved_with_its_tags_ticked(app, people):
+    with app.app_context():
+        article = write(user(people, "mentor"), "Tagged piece", ("london", "salaries"), body="Body text")
+        db.session.commit()
+        article_id, ticked = article.id, set(tag_ids("london", "salaries"))
+    page = logged_in(app, "mentor@example.org").get(f"/insights/{article_id}/edit").get_data(as_text=True)
+    assert 'value="Tagged piece"' in page and "Body text" in page
+    checked = {int(value) for value in re.findall(r'<input checked[^>]*value="(\d+)"', page)}
+    checked |= {int(value) for value in re.findall(r'<input[^>]*checked[^>]*value="(\d+)"', page)}
+    assert checked == ticked
+    assert "Sector: Financial services" in page and "City or region: London" in page
 
 
 def test_a_stale_form_gets_the_409_page(app, people):

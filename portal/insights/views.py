@@ -152,7 +152,15 @@ def _preview(form: ArticleForm):
 def edit(article_id: int):
     found = services.editable_article(article_id, current_user)
     if request.method == "GET":
-        form = ArticleForm(obj=found, data={"tags": [tag.id for tag in found.tags], "version": found.version})
+        form = ArticleForm(
+            data={
+                "title": found.title,
+                "summary": found.summary,
+                "body": found.body,
+                "tags": [tag.id for tag in found.tags],
+                "version": found.version,
+            }
+        )
     else:
         form = ArticleForm()
     _tag_choices(form)
