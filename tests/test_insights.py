@@ -447,3 +447,31 @@ def test_drafts_are_not_counted_as_read(app, people):
     assert mentor.get(f"/insights/{slug}").status_code == 200
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ArticleViews)) == 0
+
+
+# Interests on the candidate's home page ----------------------------------------------------------------------
+
+
+def test_a_candidate_follows_sectors_and_cities_and_sees_new_matching_articles_at_home(app, people):
+    with app.app_context():
+        mentor, editor = user(people, "mentor"), user(people, "editor")
+        published_article(mentor, editor, "Edinburgh healthtech roles", ("edinburgh", "healthtech"))
+        published_article(mentor, editor, "Leeds retail data", ("leeds", "e-commerce"))
+        old_id = published_article(mentor, editor, "Old Edinburgh piece", ("edinburgh",))
+        db.session.get(InsightArticle, old_id).published_at = datetime.now(UTC) - timedelta(days=45)
+        db.session.commit()
+        edinburgh = tag_ids("edinburgh")[0]
+        interviews = tag_ids("interviews")[0]
+    candidate = logged_in(app, "sam@example.org")
+    home = candidate.get("/").get_data(as_text=True)
+    assert "No new articles about the sectors and cities you follow." in home
+    page = candidate.get("/insights/interests").get_data(as_text=True)
+    assert '<label class="form-check-label" for="tags-' in page and "Interviews" not in page  # topics are not offered
+    assert candidate.post("/insights/interests", data={"tags": [str(edinburgh)]}).status_code == 302
+    assert f'value="{edinburgh}" checked' in candidate.get("/insights/interests").get_data(as_text=True)
+    home = candidate.get("/").get_data(as_text=True)
+    section = home.split('id="insights-title"', 1)[1].split("</section>", 1)[0]
+    assert "Edinburgh healthtech roles" in section
+    assert "Leeds retail data" not in section and "Old Edinburgh piece" not in section
+    refused = candidate.post("/insights/interests", data={"tags": [str(interviews)]})
+    assert refused.status_code == 200 and "There is a problem" in refused.get_data(as_text=True)

@@ -57,3 +57,8 @@ class SearchForm(FlaskForm):
         csrf = False  # a GET form: searching changes nothing
 
     q = StringField("Search articles, the guide and the FAQ", validators=[Optional(), PlainText()])
+
+
+class InterestsForm(FlaskForm):
+    tags = CheckboxesField("Sectors and cities", coerce=int, validate_choice=True)
+    submit = SubmitField("Save")

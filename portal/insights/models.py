@@ -34,6 +34,14 @@ article_tags = sa.Table(
     sa.Column("tag_id", sa.ForeignKey("insight_tags.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
+# The sectors and cities a candidate follows: their dashboard shows new articles with those tags.
+candidate_interests = sa.Table(
+    "candidate_interests",
+    db.metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("tag_id", sa.ForeignKey("insight_tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
 
 class InsightTag(db.Model):
     """A sector, a UK city or region, or a topic an article is about."""

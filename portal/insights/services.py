@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
@@ -22,9 +22,10 @@ from portal.insights.models import (
     InsightTag,
     SavedArticle,
     article_tags,
+    candidate_interests,
 )
 from portal.insights.search import index_article
-from portal.statuses import ArticleStatus
+from portal.statuses import ArticleStatus, TagKind
 
 WORDS_PER_MINUTE = 220
 
@@ -384,3 +385,47 @@ def set_editor(person: User, editor: bool, by: User) -> None:
         {"is_editor": not editor},
         {"is_editor": editor},
     )
+
+
+# Interests: the sectors and cities a candidate follows -------------------------------------------------------
+
+INTEREST_KINDS = (TagKind.SECTOR, TagKind.PLACE)
+NEW_FOR = timedelta(days=30)  # how long an article counts as new on the dashboard
+
+
+def interest_tags() -> list[InsightTag]:
+    return [tag for tag in all_tags() if tag.kind in INTEREST_KINDS]
+
+
+def interests_of(user: User) -> set[int]:
+    return set(
+        db.session.scalars(sa.select(candidate_interests.c.tag_id).where(candidate_interests.c.user_id == user.id))
+    )
+
+
+def set_interests(user: User, tag_ids: tuple[int, ...]) -> None:
+    """The candidate follows exactly these sectors and cities."""
+    if not user.is_candidate:
+        raise DomainError("Only candidates choose sectors and cities to follow.")
+    wanted = set(tag_ids)
+    allowed = {tag.id for tag in interest_tags()}
+    if not wanted <= allowed:
+        raise DomainError("Choose sectors and cities from the lists.", field="tags")
+    lock(user)
+    db.session.execute(sa.delete(candidate_interests).where(candidate_interests.c.user_id == user.id))
+    if wanted:
+        db.session.execute(sa.insert(candidate_interests), [{"user_id": user.id, "tag_id": tag} for tag in wanted])
+
+
+def new_articles_for(user: User, now: datetime, limit: int = 3) -> list[InsightArticle]:
+    """Articles published in the last 30 days with a sector or city the candidate follows, newest first."""
+    followed = sa.select(candidate_interests.c.tag_id).where(candidate_interests.c.user_id == user.id)
+    statement = (
+        published()
+        .where(
+            InsightArticle.published_at >= now - NEW_FOR,
+            InsightArticle.tags.any(InsightTag.id.in_(followed)),
+        )
+        .limit(limit)
+    )
+    return list(db.session.scalars(statement).unique())

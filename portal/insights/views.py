@@ -15,7 +15,7 @@ from portal.errors import DomainError
 from portal.extensions import db
 from portal.forms import optional_id
 from portal.insights import reports, search, services
-from portal.insights.forms import ArticleForm, PublishForm, VersionForm
+from portal.insights.forms import ArticleForm, InterestsForm, PublishForm, VersionForm
 from portal.insights.models import InsightRevision
 from portal.interviews.availability import local_to_utc
 from portal.pagination import paginate
@@ -311,6 +311,26 @@ def set_editor(user_id: int, change: str):
     else:
         flash(f"{person.name} {'is now' if change == 'grant' else 'is no longer'} an article editor.", "success")
     return redirect(url_for("admin.user", user_id=person.id))
+
+
+@bp.route("/insights/interests", methods=["GET", "POST"])
+@role_required("candidate")
+def interests():
+    form = InterestsForm(
+        data={"tags": sorted(services.interests_of(current_user))} if request.method == "GET" else None
+    )
+    tags = services.interest_tags()
+    form.tags.choices = [(tag.id, tag.name) for tag in tags]
+    if form.validate_on_submit():
+        try:
+            services.set_interests(current_user, tuple(form.tags.data or ()))
+            db.session.commit()
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash("Saved: your home page shows new articles about these sectors and cities.", "success")
+            return redirect(url_for("insights.interests"))
+    return render_template("insights/interests.html", form=form, tags=tags, kinds=TAG_KIND_LABELS)
 
 
 # Search -------------------------------------------------------------------------------------------------------
