@@ -56,7 +56,12 @@ class SearchForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form: searching changes nothing
 
-    q = StringField("Search articles, the guide and the FAQ", validators=[Optional(), PlainText()])
+    q = StringField(
+        "Search articles, the guide and the FAQ",
+        validators=[Optional(), PlainText()],
+        description="Type a few words, for example “interview London”.",
+        render_kw={"type": "search", "maxlength": 200},
+    )
 
 
 class InterestsForm(FlaskForm):

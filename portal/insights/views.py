@@ -15,7 +15,7 @@ from portal.errors import DomainError
 from portal.extensions import db
 from portal.forms import optional_id
 from portal.insights import reports, search, services
-from portal.insights.forms import ArticleForm, InterestsForm, PublishForm, VersionForm
+from portal.insights.forms import ArticleForm, InterestsForm, PublishForm, SearchForm, VersionForm
 from portal.insights.models import InsightRevision
 from portal.interviews.availability import local_to_utc
 from portal.pagination import paginate
@@ -338,6 +338,9 @@ def interests():
 
 @bp.route("/search")
 def search_page():
-    query = search.parse_query(request.args.get("q", ""))
+    form = SearchForm(request.args)
+    asked = bool(request.args.get("q"))
+    # A query holding control characters or invisible direction marks is refused with the form's message.
+    query = search.parse_query(form.q.data if form.validate() else "")
     results = search.search(query)
-    return render_template("insights/search.html", query=query, results=results)
+    return render_template("insights/search.html", form=form, query=query, results=results, asked=asked)
