@@ -15,6 +15,7 @@ from portal.cvs.demo import seed_cvs
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.feedback.demo import seed_feedback
+from portal.insights.demo import seed_insights
 from portal.insights.services import publish_due_articles
 from portal.interviews.demo import seed_interviews
 from portal.mail import deliver_due
@@ -59,6 +60,7 @@ def seed_demo_data() -> list[tuple[str, str, str, bool]]:
     seed_interviews(mentors, candidates)
     seed_feedback()
     seed_cvs(candidates[0], mentors[0])
+    seed_insights(mentors[0], next(u for u in users if u.is_admin))
     db.session.commit()
     return rows
 

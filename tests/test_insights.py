@@ -475,3 +475,15 @@ def test_a_candidate_follows_sectors_and_cities_and_sees_new_matching_articles_a
     assert "Leeds retail data" not in section and "Old Edinburgh piece" not in section
     refused = candidate.post("/insights/interests", data={"tags": [str(interviews)]})
     assert refused.status_code == 200 and "There is a problem" in refused.get_data(as_text=True)
+
+
+def test_the_demo_data_has_published_articles_and_one_waiting_for_an_editor_once(app):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    with app.app_context():
+        statuses = list(db.session.scalars(sa.select(InsightArticle.status)))
+        assert sorted(statuses) == ["published", "published", "published", "submitted"]
+    listing = app.test_client().get("/insights").get_data(as_text=True)
+    assert "What London banks ask ML engineers in interviews" in listing
+    assert "Salaries for junior ML engineers in Manchester" not in listing
