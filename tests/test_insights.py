@@ -487,3 +487,38 @@ def test_the_demo_data_has_published_articles_and_one_waiting_for_an_editor_once
     listing = app.test_client().get("/insights").get_data(as_text=True)
     assert "What London banks ask ML engineers in interviews" in listing
     assert "Salaries for junior ML engineers in Manchester" not in listing
+
+
+@time_machine.travel(datetime(2026, 12, 1, 9, 0, tzinfo=UTC), tick=True)
+def test_an_editor_schedules_publishing_at_a_local_time_and_a_skipped_time_is_refused(app, people):
+    with app.app_context():
+        article = write(user(people, "mentor"), "Summer piece")
+        db.session.commit()
+        article_id, version = article.id, article.version
+    editor = logged_in(app, "editor@example.org")
+    skipped = editor.post(
+        f"/insights/{article_id}/publish",
+        data={"version": version, "publish_on": "2027-03-28", "publish_time": "01:30"},
+        follow_redirects=True,
+    )
+    assert "does not exist in Europe/London" in skipped.get_data(as_text=True)
+    response = editor.post(
+        f"/insights/{article_id}/publish",
+        data={"version": version, "publish_on": "2027-07-01", "publish_time": "09:00"},
+        follow_redirects=True,
+    )
+    assert "it will be published at 09:00 on 01 July 2027 (Europe/London)" in response.get_data(as_text=True)
+    with app.app_context():
+        article = db.session.get(InsightArticle, article_id)
+        assert article.status == ArticleStatus.SUBMITTED
+        assert article.publish_at == datetime(2027, 7, 1, 8, 0, tzinfo=UTC)  # British Summer Time
+    assert "Summer piece" not in app.test_client().get("/insights").get_data(as_text=True)
+
+
+def test_the_article_page_answers_a_conditional_get_with_304(app, people):
+    with app.app_context():
+        article_id = published_article(user(people, "mentor"), user(people, "editor"), "Cacheable piece")
+        slug = db.session.get(InsightArticle, article_id).slug
+    client = app.test_client()
+    first = client.get(f"/insights/{slug}")
+    assert client.get(f"/insights/{slug}", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
