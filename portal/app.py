@@ -41,6 +41,7 @@ from portal.extensions import csrf, db, limiter, login_manager, migrate
 from portal.feedback import events as feedback_events
 from portal.feedback.views import bp as feedback_bp
 from portal.forms import MAX_ID, EmptyForm
+from portal.insights.views import bp as insights_bp
 from portal.interviews import events as interview_events
 from portal.interviews.admin_views import bp as schedule_bp
 from portal.interviews.mentor_views import bp as mentor_bp
@@ -195,6 +196,7 @@ def register_blueprints(app: Flask) -> None:
         preferences_bp,
         waitlist_bp,
         live_bp,
+        insights_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -15,6 +15,8 @@ from portal.cvs.demo import seed_cvs
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.feedback.demo import seed_feedback
+from portal.insights.demo import seed_insights
+from portal.insights.services import publish_due_articles
 from portal.interviews.demo import seed_interviews
 from portal.live.demo import seed_live
 from portal.mail import deliver_due
@@ -60,6 +62,7 @@ def seed_demo_data() -> list[tuple[str, str, str, bool]]:
     seed_feedback()
     seed_cvs(candidates[0], mentors[0])
     seed_live(next(u for u in users if u.is_admin), candidates)
+    seed_insights(mentors[0], next(u for u in users if u.is_admin))
     db.session.commit()
     return rows
 
@@ -112,15 +115,17 @@ def register_commands(app: Flask) -> None:
     @click.option("--once", is_flag=True, help="Deliver what is due, then exit.")
     @click.option("--interval", default=5.0, show_default=True, help="Seconds between polls.")
     def worker_command(once: bool, interval: float) -> None:
-        """End waitlist holds that ran out, queue due reminders, and deliver the email outbox (with retries and
-        back-off)."""
+        """End waitlist holds that ran out, publish articles whose scheduled time has come, queue due reminders,
+        and deliver the email outbox (with retries and back-off)."""
         while True:
             expired = expire_holds()
+            articles = publish_due_articles()
+            db.session.commit()
             reminders = send_due_reminders()
             report = deliver_due()
-            if report.handled or reminders or expired or once:
+            if report.handled or reminders or expired or articles or once:
                 click.echo(
-                    f"holds expired: {expired}; reminders queued: {reminders}; "
+                    f"holds expired: {expired}; articles published: {articles}; reminders queued: {reminders}; "
                     f"outbox: {report.sent} sent, {report.retried} to retry, {report.failed} failed"
                 )
             if once:

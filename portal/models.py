@@ -4,6 +4,14 @@ from portal.audit.models import AuditEvent
 from portal.auth.models import Invitation, PasswordReset, RecoveryCode, Registration, User
 from portal.cvs.models import CVDocument, CVReview
 from portal.feedback.models import FeedbackRevision, SessionFeedback, SessionRating
+from portal.insights.models import (
+    ArticleViews,
+    InsightArticle,
+    InsightRevision,
+    InsightTag,
+    SavedArticle,
+    SearchDocument,
+)
 from portal.interviews.models import (
     Booking,
     BookingPolicy,
@@ -20,6 +28,12 @@ from portal.pages.models import PageRevision
 from portal.waitlist.models import WaitlistEntry
 
 __all__ = [
+    "ArticleViews",
+    "InsightArticle",
+    "InsightRevision",
+    "InsightTag",
+    "SavedArticle",
+    "SearchDocument",
     "AuditEvent",
     "Booking",
     "BookingPolicy",

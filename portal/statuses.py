@@ -153,3 +153,27 @@ SEAT_STATUS_LABELS = {
     SeatStatus.WAITLISTED: "On the waitlist",
     SeatStatus.CANCELLED: "Cancelled",
 }
+
+
+class ArticleStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"  # waiting for an editor, or approved and scheduled (publish_at set)
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+ARTICLE_STATUS_LABELS = {
+    ArticleStatus.DRAFT: "Draft",
+    ArticleStatus.SUBMITTED: "Waiting for an editor",
+    ArticleStatus.PUBLISHED: "Published",
+    ArticleStatus.ARCHIVED: "Archived",
+}
+
+
+class TagKind(StrEnum):
+    SECTOR = "sector"
+    PLACE = "place"
+    TOPIC = "topic"
+
+
+TAG_KIND_LABELS = {TagKind.SECTOR: "Sector", TagKind.PLACE: "City or region", TagKind.TOPIC: "Topic"}

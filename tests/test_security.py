@@ -33,6 +33,10 @@ PROTECTED_URLS = [
     ("/cvs/", {"candidate"}),
     ("/reviews/queue", {"mentor"}),
     ("/reviews/all", {"admin"}),
+    ("/insights/mine", {"mentor", "admin"}),
+    ("/insights/new", {"mentor", "admin"}),
+    ("/insights/saved", {"candidate"}),
+    ("/insights/interests", {"candidate"}),
 ]
 # Admins open the mentor pages without choosing a mentor: they are sent on to the admin schedule.
 REDIRECTS_FOR = {

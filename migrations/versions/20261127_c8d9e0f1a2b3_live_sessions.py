@@ -1,7 +1,7 @@
 """live industry sessions: sessions, seats and waitlists, reminders
 
 Revision ID: c8d9e0f1a2b3
-Revises: a6b7c8d9e0f1
+Revises: b7c8d9e0f1a2
 Create Date: 2026-11-27 11:00:00
 
 """
@@ -13,7 +13,7 @@ import portal.db
 
 # revision identifiers, used by Alembic.
 revision = 'c8d9e0f1a2b3'
-down_revision = 'a6b7c8d9e0f1'
+down_revision = 'b7c8d9e0f1a2'
 branch_labels = None
 depends_on = None
 

@@ -31,6 +31,7 @@ from portal.db import utcnow
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.forms import EmptyForm, optional_id
+from portal.insights import reports as insight_reports
 from portal.interviews.models import InterviewType
 from portal.interviews.services import local_day_bounds
 from portal.live.reports import live_figures
@@ -453,6 +454,7 @@ def report_dashboard():
         rubric_rows=rubric_rows,
         computed_at=figures.computed_at,
         live=live_figures(start, end),
+        insights=insight_reports.figures(start, end, current_user.timezone),
         **data,
     )
 

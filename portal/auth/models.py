@@ -34,6 +34,8 @@ class User(db.Model):
     privacy_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     focus_areas: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")  # mentors only
+    # A mentor who may approve and publish insight articles (admins always may); set by admins.
+    is_editor: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # Two-factor sign-in (TOTP): the secret encrypted (portal.auth.totp), when it was turned on, and the time-step
     # of the last code accepted, so that no code works twice.
     totp_secret: Mapped[str | None] = mapped_column(sa.String(255))
@@ -71,6 +73,15 @@ class User(db.Model):
     @property
     def is_candidate(self) -> bool:
         return self.role == Role.CANDIDATE
+
+    @property
+    def may_publish_articles(self) -> bool:
+        """Admins, and mentors an admin made editors, approve and publish insight articles."""
+        return self.is_admin or (self.is_mentor and self.is_editor)
+
+    @property
+    def may_write_articles(self) -> bool:
+        return self.is_admin or self.is_mentor
 
     @property
     def has_second_factor(self) -> bool:

@@ -10,6 +10,7 @@ from portal import dashboards
 from portal.caching import public_page
 from portal.db import utcnow
 from portal.extensions import db
+from portal.insights import services as insight_services
 from portal.interviews.services import get_policy
 from portal.pages import services
 from portal.readiness import readiness
@@ -55,6 +56,7 @@ def workspace():
         "pages/candidate_home.html",
         home=dashboards.candidate_home(current_user, now),
         policy=get_policy(),
+        new_articles=insight_services.new_articles_for(current_user, now),
         now=now,
     )
 

@@ -1,0 +1,69 @@
+"""Forms for writing, publishing and finding insight articles."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, SelectMultipleField, StringField, SubmitField, TextAreaField, TimeField
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from portal.forms import MultilineText, PlainText, plausible_date
+
+
+class CheckboxesField(SelectMultipleField):
+    """Tick boxes for several choices (each with its own label)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ArticleForm(FlaskForm):
+    version = HiddenField(validators=[PlainText()])
+    title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200), PlainText()])
+    summary = StringField(
+        "Summary",
+        validators=[Length(max=300, message="At most 300 characters."), PlainText()],
+        description="One or two sentences shown in lists, the feed and search engines.",
+    )
+    body = TextAreaField(
+        "Article (Markdown)",
+        validators=[DataRequired("The article cannot be empty."), Length(max=100_000), MultilineText()],
+        description="## for headings, - for lists, **bold**, [text](https://link). No HTML.",
+        render_kw={"rows": 20},
+    )
+    tags = CheckboxesField("Tags", coerce=int, validate_choice=True)
+    preview = SubmitField("Preview")
+    save = SubmitField("Save")
+
+
+class PublishForm(FlaskForm):
+    """Publish now (no date), or at a date and time in the editor's time zone."""
+
+    version = HiddenField(validators=[PlainText()])
+    publish_on = DateField("Date", validators=[Optional(), plausible_date])
+    publish_time = TimeField("Time", validators=[Optional()])
+    submit = SubmitField("Publish")
+
+
+class VersionForm(FlaskForm):
+    """A one-button change carrying the version of the article it was read at."""
+
+    version = HiddenField(validators=[PlainText()])
+    submit = SubmitField("Submit")
+
+
+class SearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form: searching changes nothing
+
+    q = StringField(
+        "Search articles, the guide and the FAQ",
+        validators=[Optional(), PlainText()],
+        description="Type a few words, for example “interview London”.",
+        render_kw={"type": "search", "maxlength": 200},
+    )
+
+
+class InterestsForm(FlaskForm):
+    tags = CheckboxesField("Sectors and cities", coerce=int, validate_choice=True)
+    submit = SubmitField("Save")
