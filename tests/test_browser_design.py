@@ -110,3 +110,26 @@ def test_tables_become_stacked_cards_on_a_phone(app, make, browser, live_server)
             )
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("role", ["anonymous", "candidate", "mentor", "admin"])
+def test_the_main_navigation_never_makes_the_page_wider_than_the_window(app, make, browser, live_server, role):
+    """Each role's navigation fits at the widths where it is laid out in a row (1200 px and up), wrapping onto a
+    second line when it must, and collapses behind the menu button below."""
+    if role != "anonymous":
+        make.user(role, email=f"{role}@example.org", name=f"Alex {role.title()}")
+    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        if role != "anonymous":
+            log_in(page, f"{role}@example.org")
+        widths = {}
+        for width in (1200, 1280, 1440, 992, 360):
+            page.set_viewport_size({"width": width, "height": 800})
+            page.goto("/")
+            widths[width] = page.evaluate("document.documentElement.scrollWidth")
+            assert page.get_by_role("button", name="Show navigation").is_visible() == (width < 1200), width
+        assert widths == {width: width for width in widths}
+    finally:
+        context.close()

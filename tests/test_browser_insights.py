@@ -38,7 +38,7 @@ def test_visitor_browses_insights_reads_an_article_and_searches(app, page, artic
     page.get_by_role("heading", level=1, name="Interviews at London banks").wait_for()
     assert page.get_by_role("heading", name="Related articles").is_visible()
     assert_accessible(page)
-    page.get_by_role("link", name="Search").first.click()
+    page.get_by_role("link", name="Insights").first.click()  # the search box sits beside the articles
     page.get_by_label("Search articles, the guide and the FAQ").fill("story")
     page.get_by_role("button", name="Search").click()
     page.get_by_role("heading", name="Results for “story”").wait_for()

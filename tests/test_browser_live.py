@@ -56,6 +56,7 @@ def test_admin_publishes_a_session_and_a_visitor_logs_in_from_it_and_takes_a_sea
     flash(page, "You have a seat.")
     page.get_by_text("24 of 25 seats left").wait_for()
     assert_accessible(page)
-    page.get_by_role("link", name="My live sessions").first.click()
+    page.get_by_role("link", name="Live sessions").first.click()
+    page.get_by_role("link", name="My live sessions").click()
     page.get_by_role("cell", name="Registered").wait_for()
     assert_accessible(page)
