@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from portal.db import utcnow
+from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
 from portal.insights.models import ArticleViews, InsightArticle
 from portal.statuses import ArticleStatus
@@ -42,26 +42,43 @@ class ArticleFigures:
 
 
 def figures(start: datetime, end: datetime, zone_name: str) -> ArticleFigures:
-    """Articles published per month (in the viewer's zone) and the most read articles, between two instants."""
-    published = db.session.scalars(
-        sa.select(InsightArticle.published_at).where(
-            InsightArticle.status.in_((ArticleStatus.PUBLISHED, ArticleStatus.ARCHIVED)),
-            InsightArticle.published_at >= start,
-            InsightArticle.published_at < end,
-        )
-    )
-    months: dict[tuple[int, int], int] = {}
-    for instant in published:
-        local = to_local(instant, zone_name)
-        months[(local.year, local.month)] = months.get((local.year, local.month), 0) + 1
-    per_month = [(f"{date(year, month, 1):%B %Y}", count) for (year, month), count in sorted(months.items())]
+    """Articles published per month (in the viewer's zone) and the most read articles, between two instants: one
+    statement, the publication times and the top of the counters read together."""
     total = sa.func.sum(ArticleViews.views)
-    rows = db.session.execute(
-        sa.select(InsightArticle.title, InsightArticle.slug, total)
+    most_read = (
+        sa.select(
+            sa.literal(None, UTCDateTime).label("published_at"),
+            InsightArticle.id.label("id"),
+            InsightArticle.title.label("title"),
+            InsightArticle.slug.label("slug"),
+            total.label("views"),
+        )
         .join(ArticleViews, ArticleViews.article_id == InsightArticle.id)
         .where(ArticleViews.day >= start.date(), ArticleViews.day <= (end - timedelta(microseconds=1)).date())
         .group_by(InsightArticle.id, InsightArticle.title, InsightArticle.slug)
         .order_by(total.desc(), InsightArticle.id)
         .limit(MOST_READ)
+        .subquery()
     )
-    return ArticleFigures(per_month, [(title, slug, int(views)) for title, slug, views in rows])
+    published = sa.select(
+        InsightArticle.published_at,
+        InsightArticle.id,
+        sa.literal(None, sa.String).label("title"),
+        sa.literal(None, sa.String).label("slug"),
+        sa.literal(None, sa.Integer).label("views"),
+    ).where(
+        InsightArticle.status.in_((ArticleStatus.PUBLISHED, ArticleStatus.ARCHIVED)),
+        InsightArticle.published_at >= start,
+        InsightArticle.published_at < end,
+    )
+    rows = db.session.execute(sa.union_all(published, sa.select(most_read))).all()
+    months: dict[tuple[int, int], int] = {}
+    read: list[tuple[int, int, str, str]] = []
+    for instant, article_id, title, slug, views in rows:
+        if views is None:
+            local = to_local(instant, zone_name)
+            months[(local.year, local.month)] = months.get((local.year, local.month), 0) + 1
+        else:
+            read.append((-int(views), article_id, title, slug))
+    per_month = [(f"{date(year, month, 1):%B %Y}", count) for (year, month), count in sorted(months.items())]
+    return ArticleFigures(per_month, [(title, slug, -minus_views) for minus_views, _, title, slug in sorted(read)])
