@@ -134,3 +134,13 @@ def lock(instance: object) -> None:
         *(column == key for column, key in zip(mapper.primary_key, identity, strict=True))
     )
     session.execute(statement.with_for_update().execution_options(populate_existing=True)).one()
+
+
+def claim_next(session, model: type, *conditions, order_by: tuple) -> object | None:
+    """The first row of `model` matching `conditions` in `order_by` order, for a worker to handle in its own
+    transaction: locked with SKIP LOCKED on PostgreSQL, so that another worker passes over it and takes the next;
+    on SQLite the write transaction already keeps a second worker out."""
+    statement = sa.select(model).where(*conditions).order_by(*order_by).limit(1)
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True)
+    return session.scalar(statement)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import current_app, render_template
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db import UTCDateTime, status_check, utcnow
+from portal.db import UTCDateTime, claim_next, status_check, utcnow
 from portal.extensions import db
 from portal.notifications.preferences import CATEGORIES, email_wanted, unsubscribe_url
 from portal.statuses import EmailStatus
@@ -232,15 +232,13 @@ class DeliveryReport:
 
 
 def _claim_next_due(now: datetime) -> OutboxEmail | None:
-    statement = (
-        sa.select(OutboxEmail)
-        .where(OutboxEmail.status == EmailStatus.QUEUED, OutboxEmail.next_attempt_at <= now)
-        .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
-        .limit(1)
+    return claim_next(
+        db.session,
+        OutboxEmail,
+        OutboxEmail.status == EmailStatus.QUEUED,
+        OutboxEmail.next_attempt_at <= now,
+        order_by=(OutboxEmail.next_attempt_at, OutboxEmail.id),
     )
-    if db.session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update(skip_locked=True)
-    return db.session.scalar(statement)
 
 
 def is_permanent(error: Exception) -> bool:

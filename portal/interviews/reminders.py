@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy.orm import joinedload
 
 from portal.auth.models import User
-from portal.db import utcnow
+from portal.db import claim_next, utcnow
 from portal.extensions import db
 from portal.interviews.models import Booking, Reminder, Slot
 from portal.statuses import BookingStatus, ReminderStatus
@@ -62,15 +62,13 @@ def cancel_reminders(booking: Booking) -> None:
 
 def claim_next_due(now: datetime) -> Reminder | None:
     """The next reminder due, locked so that another worker skips it (PostgreSQL; SQLite runs one writer)."""
-    statement = (
-        sa.select(Reminder)
-        .where(Reminder.status == ReminderStatus.PENDING, Reminder.due_at <= now)
-        .order_by(Reminder.due_at, Reminder.id)
-        .limit(1)
+    return claim_next(
+        db.session,
+        Reminder,
+        Reminder.status == ReminderStatus.PENDING,
+        Reminder.due_at <= now,
+        order_by=(Reminder.due_at, Reminder.id),
     )
-    if db.session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update(skip_locked=True)
-    return db.session.scalar(statement)
 
 
 def subject_of(reminder: Reminder) -> tuple[Booking | None, User | None]:

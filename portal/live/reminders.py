@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from portal.db import utcnow
+from portal.db import claim_next, utcnow
 from portal.extensions import db
 from portal.interviews.reminders import offsets
 from portal.live.models import LiveRegistration, LiveReminder
@@ -60,15 +60,13 @@ def cancel_live_reminders(registration: LiveRegistration) -> None:
 
 def claim_next_due_live(now: datetime) -> LiveReminder | None:
     """The next live-session reminder due, locked so that another worker skips it (PostgreSQL)."""
-    statement = (
-        sa.select(LiveReminder)
-        .where(LiveReminder.status == ReminderStatus.PENDING, LiveReminder.due_at <= now)
-        .order_by(LiveReminder.due_at, LiveReminder.id)
-        .limit(1)
+    return claim_next(
+        db.session,
+        LiveReminder,
+        LiveReminder.status == ReminderStatus.PENDING,
+        LiveReminder.due_at <= now,
+        order_by=(LiveReminder.due_at, LiveReminder.id),
     )
-    if db.session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update(skip_locked=True)
-    return db.session.scalar(statement)
 
 
 def live_subject_of(reminder: LiveReminder) -> LiveRegistration | None:
