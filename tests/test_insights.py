@@ -483,7 +483,7 @@ def test_the_demo_data_has_published_articles_and_one_waiting_for_an_editor_once
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
     with app.app_context():
         statuses = list(db.session.scalars(sa.select(InsightArticle.status)))
-        assert sorted(statuses) == ["published", "published", "published", "submitted"]
+        assert sorted(statuses) == ["published"] * 6 + ["submitted"]
     listing = app.test_client().get("/insights").get_data(as_text=True)
     assert "What London banks ask ML engineers in interviews" in listing
     assert "Salaries for junior ML engineers in Manchester" not in listing
