@@ -417,6 +417,28 @@ def test_attendance_and_links_after_the_session_only_for_those_registered(app, w
         assert {"live_session.attendance", "live_session.materials"} <= actions
 
 
+def test_an_editor_mentor_marks_attendance_and_adds_the_recording_and_a_plain_mentor_cannot(app, world, mentors):
+    sid = world["session_id"]
+    logged_in(app, "ann@example.org").post(f"/live/{sid}/register")
+    with time_machine.travel(soon(3) + timedelta(hours=2), tick=False):
+        editor, mo = logged_in(app, "edie@example.org"), logged_in(app, "mo@example.org")
+        assert f"/live/{sid}/attendance" in editor.get(f"/live/{sid}").get_data(as_text=True)
+        with app.app_context():
+            ann_id = db.session.scalar(sa.select(LiveRegistration.candidate_id))
+        assert mo.post(f"/live/{sid}/attendance", data={"present": [str(ann_id)]}).status_code == 403
+        assert editor.post(f"/live/{sid}/attendance", data={"present": [str(ann_id)]}).status_code == 302
+        materials = {"recording_url": "https://video.example.com/rec", "slides_url": ""}
+        assert mo.post(f"/live/{sid}/materials", data=materials).status_code == 403
+        assert editor.post(f"/live/{sid}/materials", data=materials).status_code == 302
+        assert "video.example.com" not in mo.get(f"/live/{sid}").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(LiveRegistration.attended))
+        events = db.session.execute(
+            sa.select(AuditEvent.action, AuditEvent.actor_name).where(AuditEvent.action.like("live_session.%"))
+        ).all()
+        assert sorted(events) == [("live_session.attendance", "Edie Editor"), ("live_session.materials", "Edie Editor")]
+
+
 # Query counts --------------------------------------------------------------------------------------------------------
 
 
