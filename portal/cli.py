@@ -62,7 +62,7 @@ def seed_demo_data() -> list[tuple[str, str, str, bool]]:
     seed_feedback()
     seed_cvs(candidates[0], mentors[0])
     seed_live(next(u for u in users if u.is_admin), candidates)
-    seed_insights(mentors[0], next(u for u in users if u.is_admin))
+    seed_insights(mentors, next(u for u in users if u.is_admin))
     db.session.commit()
     return rows
 

@@ -1,5 +1,6 @@
 """Live sessions in a real browser: an admin publishes one; a visitor finds it from the navigation, logs in from
-its page and takes a seat. Every distinct page reached is checked with axe-core (WCAG 2.1 A/AA)."""
+its page and takes a seat; a candidate registers and cancels with the keyboard alone, on a desktop and a phone. Every
+distinct page reached is checked with axe-core (WCAG 2.1 A/AA)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pytest
 from tests.browser import assert_accessible
 from tests.factories import PASSWORD
 from tests.test_browser import log_in
-from tests.test_browser_interviews import flash, log_out
+from tests.test_browser_interviews import flash, log_out, tab_to
+from tests.test_live import make_session
 
 pytestmark = pytest.mark.browser
 
@@ -60,3 +62,40 @@ def test_admin_publishes_a_session_and_a_visitor_logs_in_from_it_and_takes_a_sea
     page.get_by_role("link", name="My live sessions").click()
     page.get_by_role("cell", name="Registered").wait_for()
     assert_accessible(page)
+
+
+def no_horizontal_scroll(page) -> None:
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"{page.url} is {width[0]} px wide in a {width[1]} px window"
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_a_candidate_registers_and_cancels_with_the_keyboard_only(app, make, page, width):
+    make.user("candidate", email=CANDIDATE, name="Sam Okafor")
+    with app.app_context():
+        session_id = make_session(capacity=5, title="Hiring ML engineers in Leeds").id
+    page.set_viewport_size({"width": width, "height": 800})
+    log_in(page, CANDIDATE)
+    page.goto("/live")
+    page.get_by_role("heading", level=1, name="Live industry sessions").wait_for()
+    assert_accessible(page)
+    no_horizontal_scroll(page)
+    page.goto(f"/live/{session_id}")
+    page.get_by_text("5 of 5 seats left").wait_for()
+    assert_accessible(page)
+    no_horizontal_scroll(page)
+
+    tab_to(page, "el => el.tagName === 'BUTTON' && el.textContent.trim() === 'Register'")
+    page.keyboard.press("Enter")
+    flash(page, "You have a seat.")
+    page.get_by_text("4 of 5 seats left").wait_for()
+    assert_accessible(page)
+    no_horizontal_scroll(page)
+
+    page.once("dialog", lambda dialog: dialog.accept())  # "Give up your place at this session?"
+    tab_to(page, "el => el.tagName === 'BUTTON' && el.textContent.trim() === 'Cancel my registration'")
+    page.keyboard.press("Enter")
+    flash(page, "Your registration is cancelled.")
+    page.get_by_text("5 of 5 seats left").wait_for()
+    assert_accessible(page)
+    no_horizontal_scroll(page)

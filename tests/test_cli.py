@@ -108,3 +108,27 @@ def test_the_demo_shows_every_interview_format_a_session_awaiting_feedback_and_m
         assert all(focus) and len(focus) == 2
     home = app.test_client().get("/").get_data(as_text=True)
     assert "ML system design, MLOps and monitoring" in home
+
+
+def test_seed_demo_publishes_six_articles_by_the_mentors_and_two_upcoming_live_sessions(app):
+    from pathlib import Path
+
+    from portal.insights.models import InsightArticle
+    from portal.live.services import upcoming_query
+    from portal.statuses import ArticleStatus
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0  # idempotent: nothing added twice
+    guide = (Path(app.root_path) / "pages" / "content" / "faq.md").read_text(encoding="utf-8")
+    with app.app_context():
+        articles = list(db.session.scalars(sa.select(InsightArticle)))
+        published = [a for a in articles if a.status == ArticleStatus.PUBLISHED]
+        assert len(published) >= 6 and len({a.title for a in articles}) == len(articles)
+        assert {a.author.role for a in published} == {"mentor"} and len({a.author_id for a in published}) == 2
+        assert all(a.tags for a in published)
+        for article in published:  # no figure the guide does not give (list numbering aside)
+            text = re.sub(r"(?m)^\d+\. ", "", f"{article.title} {article.summary} {article.body}")
+            for number in re.findall(r"\d+", text):
+                assert re.search(rf"\b{number}\b", guide), (article.title, number)
+        assert len(list(db.session.scalars(upcoming_query()))) >= 2

@@ -1,6 +1,6 @@
 """Two editors (or an editor and the author) changing one article at the same moment, many rounds, with real
 threads and a database connection each: exactly one change wins, the other gets the 409 page, and the audit log
-holds only what happened."""
+holds only what happened. Two admins adding one tag at once: one adds it, the other gets the field's message."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from portal.audit.models import AuditEvent
 from portal.auth.models import User
 from portal.extensions import db
 from portal.insights import services
-from portal.insights.models import InsightArticle
+from portal.insights.models import InsightArticle, InsightTag
 from portal.statuses import ArticleStatus
 from tests.conftest import logged_in
 from tests.factories import make_user
@@ -109,3 +109,28 @@ def test_publishing_while_the_author_takes_it_back_ends_in_one_state_or_the_othe
             assert "insight.returned" in actions and "insight.published" not in actions
         outcomes.add(status)
     assert outcomes <= {ArticleStatus.PUBLISHED, ArticleStatus.DRAFT}
+
+
+def test_two_admins_adding_the_same_tag_at_once_add_it_once_and_the_other_gets_the_field_message(app, people):
+    with app.app_context():
+        make_user("admin", email="second-admin@example.org")
+        services.seed_tags()
+        db.session.commit()
+    first, second = logged_in(app, "admin@example.org"), logged_in(app, "second-admin@example.org")
+    for number in range(ROUNDS):
+        name = f"Race city {number}"
+        responses = run_together(
+            [
+                lambda client=client, name=name: client.post(
+                    "/insights/tag-lists", data={"kind": "place", "name": name}
+                )
+                for client in (first, second)
+            ]
+        )
+        assert sorted(response.status_code for response in responses) == [200, 302]
+        refused = next(response for response in responses if response.status_code == 200)
+        assert f"The city or region list already has “{name}”." in refused.get_data(as_text=True)
+        with app.app_context():
+            assert db.session.scalar(sa.select(sa.func.count(InsightTag.id)).where(InsightTag.name == name)) == 1
+            added = sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "insight_tag.added")
+            assert db.session.scalar(added) == number + 1

@@ -148,13 +148,67 @@ def test_a_session_in_person_or_by_phone_keeps_its_place_or_number(app, world):
     assert "Room 2.14, 10 Example Street" in app.test_client().get("/live").get_data(as_text=True)
 
 
-def test_only_admins_create_edit_or_cancel(app, world):
+def test_candidates_and_visitors_cannot_create_edit_or_cancel(app, world):
     sid = world["session_id"]
     ann = logged_in(app, "ann@example.org")
     for url in ("/live/new", f"/live/{sid}/edit", f"/live/{sid}/cancel", f"/live/{sid}/attendance"):
         assert ann.get(url).status_code == 403
         assert app.test_client().get(url).status_code == 302  # to the login page
     assert app.test_client().get("/live/999999").status_code == 404
+
+
+@pytest.fixture
+def mentors(app):
+    """An editor mentor and a plain mentor."""
+    with app.app_context():
+        editor = make_user("mentor", email="edie@example.org", name="Edie Editor")
+        editor.is_editor = True
+        make_user("mentor", email="mo@example.org", name="Mo Mentor")
+        db.session.commit()
+
+
+def test_an_editor_mentor_creates_edits_and_cancels_sessions_and_the_audit_log_names_them(app, world, mentors):
+    editor = logged_in(app, "edie@example.org")
+    assert "Live sessions: create and run them" in editor.get("/insights/mine").get_data(as_text=True)
+    assert "New live session" in editor.get("/live").get_data(as_text=True)
+    response = editor.post("/live/new", data=form_values(title="Edie's panel"))
+    assert response.status_code == 302
+    with app.app_context():
+        sid = db.session.scalar(sa.select(LiveSession.id).where(LiveSession.title == "Edie's panel"))
+    page = editor.get(f"/live/{sid}").get_data(as_text=True)
+    assert f"/live/{sid}/edit" in page and f"/live/{sid}/cancel" in page
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', editor.get(f"/live/{sid}/edit").text)[1]
+    data = form_values(title="Edie's better panel", version=version)
+    assert editor.post(f"/live/{sid}/edit", data=data).status_code == 302
+    assert editor.post(f"/live/{sid}/cancel", data={"reason": "The speakers cannot come."}).status_code == 302
+    with app.app_context():
+        session = db.session.get(LiveSession, sid)
+        assert session.title == "Edie's better panel" and not session.is_scheduled
+        actions = {
+            event.action: event.actor_name
+            for event in db.session.scalars(sa.select(AuditEvent).where(AuditEvent.target_id == str(sid)))
+        }
+        assert actions == {
+            "live_session.created": "Edie Editor",
+            "live_session.edited": "Edie Editor",
+            "live_session.cancelled": "Edie Editor",
+        }
+
+
+def test_a_plain_mentor_cannot_create_edit_cancel_or_mark_attendance(app, world, mentors):
+    sid = world["session_id"]
+    mo = logged_in(app, "mo@example.org")
+    for url in ("/live/new", f"/live/{sid}/edit", f"/live/{sid}/cancel", f"/live/{sid}/attendance"):
+        assert mo.get(url).status_code == 403
+    assert mo.post("/live/new", data=form_values(title="Mo's talk")).status_code == 403
+    assert mo.post(f"/live/{sid}/cancel", data={"reason": "No."}).status_code == 403
+    assert mo.post(f"/live/{sid}/materials", data={"recording_url": "https://example.org/r"}).status_code == 403
+    page = mo.get(f"/live/{sid}").get_data(as_text=True)
+    assert f"/live/{sid}/edit" not in page and "New live session" not in mo.get("/live").get_data(as_text=True)
+    assert "Live sessions: create and run them" not in mo.get("/insights/mine").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(LiveSession, sid).is_scheduled
+        assert db.session.scalar(sa.select(sa.func.count(LiveSession.id))) == 1
 
 
 def test_editing_the_time_tells_seat_holders_and_a_stale_edit_is_refused(app, world):
@@ -361,6 +415,28 @@ def test_attendance_and_links_after_the_session_only_for_those_registered(app, w
         assert sorted(attended.values()) == [False, True]
         actions = set(db.session.scalars(sa.select(AuditEvent.action)))
         assert {"live_session.attendance", "live_session.materials"} <= actions
+
+
+def test_an_editor_mentor_marks_attendance_and_adds_the_recording_and_a_plain_mentor_cannot(app, world, mentors):
+    sid = world["session_id"]
+    logged_in(app, "ann@example.org").post(f"/live/{sid}/register")
+    with time_machine.travel(soon(3) + timedelta(hours=2), tick=False):
+        editor, mo = logged_in(app, "edie@example.org"), logged_in(app, "mo@example.org")
+        assert f"/live/{sid}/attendance" in editor.get(f"/live/{sid}").get_data(as_text=True)
+        with app.app_context():
+            ann_id = db.session.scalar(sa.select(LiveRegistration.candidate_id))
+        assert mo.post(f"/live/{sid}/attendance", data={"present": [str(ann_id)]}).status_code == 403
+        assert editor.post(f"/live/{sid}/attendance", data={"present": [str(ann_id)]}).status_code == 302
+        materials = {"recording_url": "https://video.example.com/rec", "slides_url": ""}
+        assert mo.post(f"/live/{sid}/materials", data=materials).status_code == 403
+        assert editor.post(f"/live/{sid}/materials", data=materials).status_code == 302
+        assert "video.example.com" not in mo.get(f"/live/{sid}").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(LiveRegistration.attended))
+        events = db.session.execute(
+            sa.select(AuditEvent.action, AuditEvent.actor_name).where(AuditEvent.action.like("live_session.%"))
+        ).all()
+        assert sorted(events) == [("live_session.attendance", "Edie Editor"), ("live_session.materials", "Edie Editor")]
 
 
 # Query counts --------------------------------------------------------------------------------------------------------

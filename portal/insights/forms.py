@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectMultipleField, StringField, SubmitField, TextAreaField, TimeField
+from wtforms import (
+    DateField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -67,3 +76,29 @@ class SearchForm(FlaskForm):
 class InterestsForm(FlaskForm):
     tags = CheckboxesField("Sectors and cities", coerce=int, validate_choice=True)
     submit = SubmitField("Save")
+
+
+TAG_NAME_CHECKS = [
+    DataRequired("Enter a name for the tag."),
+    Length(max=60, message="At most 60 characters."),
+    PlainText(),
+]
+
+
+class TagForm(FlaskForm):
+    """A new tag on one of the managed lists, or a new name for one."""
+
+    kind = SelectField("List", choices=[], validate_choice=True)
+    name = StringField(
+        "Name",
+        validators=TAG_NAME_CHECKS,
+    )
+    submit = SubmitField("Add the tag")
+
+
+class RenameTagForm(FlaskForm):
+    name = StringField(
+        "New name",
+        validators=TAG_NAME_CHECKS,
+    )
+    submit = SubmitField("Rename")

@@ -44,15 +44,20 @@ candidate_interests = sa.Table(
 
 
 class InsightTag(db.Model):
-    """A sector, a UK city or region, or a topic an article is about."""
+    """A sector, a UK city or region, or a topic an article is about, from the lists admins manage."""
 
     __tablename__ = "insight_tags"
-    __table_args__ = (status_check(TagKind, "kind", "kind_known"),)
+    __table_args__ = (
+        status_check(TagKind, "kind", "kind_known"),
+        sa.Index("uq_insight_tags_kind_name", "kind", "name", unique=True),  # one name per list
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(20))
     name: Mapped[str] = mapped_column(sa.String(60))
-    slug: Mapped[str] = mapped_column(sa.String(60), unique=True)
+    slug: Mapped[str] = mapped_column(sa.String(60), unique=True)  # kept on a rename, so filter links keep working
+    # A retired tag is no longer offered for new tagging; it stays on the articles that have it.
+    retired: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class InsightArticle(db.Model):

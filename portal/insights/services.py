@@ -13,7 +13,7 @@ from portal.audit.services import record
 from portal.auth.models import User
 from portal.content import slugify
 from portal.db import lock, utcnow
-from portal.errors import Conflict, DomainError, NotFound
+from portal.errors import Conflict, DomainError, NotFound, PermissionDenied
 from portal.extensions import db
 from portal.insights.models import (
     DEFAULT_TAGS,
@@ -25,9 +25,10 @@ from portal.insights.models import (
     candidate_interests,
 )
 from portal.insights.search import index_article
-from portal.statuses import ArticleStatus, TagKind
+from portal.statuses import TAG_KIND_LABELS, ArticleStatus, TagKind
 
 WORDS_PER_MINUTE = 220
+TAG_NAME_MAX = 60
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,125 @@ def seed_tags() -> int:
 
 def all_tags() -> list[InsightTag]:
     return list(db.session.scalars(sa.select(InsightTag).order_by(InsightTag.kind, InsightTag.name)))
+
+
+def offered_tags(keep: frozenset[int] = frozenset()) -> list[InsightTag]:
+    """The tags an article may be given: those not retired, and the ones in `keep` (already on the article)."""
+    return [tag for tag in all_tags() if not tag.retired or tag.id in keep]
+
+
+def filter_tags() -> list[InsightTag]:
+    """The tags readers filter by: those not retired, and retired ones still on a published article."""
+    in_use = (
+        sa.select(article_tags.c.tag_id)
+        .join(InsightArticle, InsightArticle.id == article_tags.c.article_id)
+        .where(InsightArticle.status == ArticleStatus.PUBLISHED)
+    )
+    return list(
+        db.session.scalars(
+            sa.select(InsightTag)
+            .where(sa.or_(InsightTag.retired.is_(False), InsightTag.id.in_(in_use)))
+            .order_by(InsightTag.kind, InsightTag.name)
+        )
+    )
+
+
+# Managing the tag lists (admins) ----------------------------------------------------------------------------------
+
+
+def get_tag(tag_id: int) -> InsightTag:
+    tag = db.session.get(InsightTag, tag_id)
+    if tag is None:
+        raise NotFound("No such tag.")
+    return tag
+
+
+def _require_admin(by: User) -> None:
+    if not by.is_admin:
+        raise PermissionDenied("Only admins manage the tag lists.")
+
+
+def _check_name_free(kind: str, name: str, tag_id: int | None = None) -> None:
+    """Raises DomainError if the list already has this name (in any case)."""
+    same = sa.select(InsightTag.id).where(InsightTag.kind == kind, sa.func.lower(InsightTag.name) == name.lower())
+    if tag_id is not None:
+        same = same.where(InsightTag.id != tag_id)
+    if db.session.scalar(same.limit(1)) is not None:
+        raise DomainError(_duplicate_message(kind, name), field="name")
+
+
+def _duplicate_message(kind: str, name: str) -> str:
+    return f"The {TAG_KIND_LABELS.get(kind, kind).lower()} list already has “{name}”. Choose another name."
+
+
+def _flush_name(tag: InsightTag) -> None:
+    """Flush the tag; the unique index settles two admins saving the same name at once."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except sa.exc.IntegrityError as error:
+        raise DomainError(_duplicate_message(tag.kind, tag.name), field="name") from error
+
+
+def _clean_tag_name(name: str | None) -> str:
+    cleaned = " ".join((name or "").split())
+    if not cleaned:
+        raise DomainError("Enter a name for the tag.", field="name")
+    if len(cleaned) > TAG_NAME_MAX:
+        raise DomainError(f"At most {TAG_NAME_MAX} characters.", field="name")
+    return cleaned
+
+
+def add_tag(by: User, kind: str, name: str) -> InsightTag:
+    """A new tag on one list; raises DomainError if the name is empty or already on that list."""
+    _require_admin(by)
+    if kind not in TAG_KIND_LABELS:
+        raise DomainError("Choose a list.", field="kind")
+    name = _clean_tag_name(name)
+    _check_name_free(kind, name)
+    slug = slugify(name)[:50]
+    if db.session.scalar(sa.select(InsightTag.id).where(InsightTag.slug == slug)) is not None:
+        slug = f"{slug}-{kind}"  # the same word on another list
+    tag = InsightTag(kind=kind, name=name, slug=slug)
+    db.session.add(tag)
+    _flush_name(tag)
+    record(by, "insight_tag.added", "insight_tag", tag.id, f"Added the tag “{name}”", after=_tag_summary(tag))
+    return tag
+
+
+def rename_tag(by: User, tag: InsightTag, name: str) -> None:
+    """A new name for a tag (its address in filter links stays); raises DomainError on a name its list has."""
+    _require_admin(by)
+    name = _clean_tag_name(name)
+    before = _tag_summary(tag)
+    _check_name_free(tag.kind, name, tag.id)
+    tag.name = name
+    _flush_name(tag)
+    record(
+        by,
+        "insight_tag.renamed",
+        "insight_tag",
+        tag.id,
+        f"Renamed the tag “{before['name']}” to “{name}”",
+        before=before,
+        after=_tag_summary(tag),
+    )
+
+
+def set_tag_retired(by: User, tag: InsightTag, retired: bool) -> None:
+    """Retire a tag (no longer offered for articles, kept where used) or bring it back."""
+    _require_admin(by)
+    if tag.retired == retired:
+        return
+    before = _tag_summary(tag)
+    tag.retired = retired
+    db.session.flush()
+    action, verb = ("insight_tag.retired", "Retired") if retired else ("insight_tag.restored", "Brought back")
+    record(by, action, "insight_tag", tag.id, f"{verb} the tag “{tag.name}”", before=before, after=_tag_summary(tag))
+
+
+def _tag_summary(tag: InsightTag) -> dict:
+    return {"kind": tag.kind, "name": tag.name, "retired": tag.retired}
 
 
 def reading_minutes(body: str) -> int:
@@ -394,7 +514,7 @@ NEW_FOR = timedelta(days=30)  # how long an article counts as new on the dashboa
 
 
 def interest_tags() -> list[InsightTag]:
-    return [tag for tag in all_tags() if tag.kind in INTEREST_KINDS]
+    return [tag for tag in all_tags() if tag.kind in INTEREST_KINDS and not tag.retired]
 
 
 def interests_of(user: User) -> set[int]:

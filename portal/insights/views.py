@@ -11,11 +11,19 @@ from flask_login import current_user, login_required
 from portal.auth.models import User
 from portal.caching import public_page
 from portal.content import render_markdown
-from portal.errors import DomainError
+from portal.errors import DomainError, NotFound
 from portal.extensions import db
-from portal.forms import optional_id
+from portal.forms import EmptyForm, optional_id
 from portal.insights import reports, search, services
-from portal.insights.forms import ArticleForm, InterestsForm, PublishForm, SearchForm, VersionForm
+from portal.insights.forms import (
+    ArticleForm,
+    InterestsForm,
+    PublishForm,
+    RenameTagForm,
+    SearchForm,
+    TagForm,
+    VersionForm,
+)
 from portal.insights.models import InsightRevision
 from portal.interviews.availability import local_to_utc
 from portal.pagination import paginate
@@ -45,7 +53,7 @@ def index():
 
     def render() -> str:
         pagination = paginate(services.tagged(services.published(), chosen), PER_PAGE)
-        tags = services.all_tags()
+        tags = services.filter_tags()
         return render_template(
             "insights/index.html",
             pagination=pagination,
@@ -117,9 +125,10 @@ def _form_text(form: ArticleForm) -> services.ArticleText:
     return services.ArticleText(form.title.data, form.summary.data, form.body.data, tuple(form.tags.data or ()))
 
 
-def _tag_choices(form: ArticleForm) -> None:
+def _tag_choices(form: ArticleForm, keep: frozenset[int] = frozenset()) -> None:
+    """Tags not retired, and the retired ones the article already has (`keep`)."""
     form.tags.choices = [
-        (tag.id, f"{TAG_KIND_LABELS.get(tag.kind, tag.kind)}: {tag.name}") for tag in services.all_tags()
+        (tag.id, f"{TAG_KIND_LABELS.get(tag.kind, tag.kind)}: {tag.name}") for tag in services.offered_tags(keep)
     ]
 
 
@@ -163,7 +172,7 @@ def edit(article_id: int):
         )
     else:
         form = ArticleForm()
-    _tag_choices(form)
+    _tag_choices(form, frozenset(tag.id for tag in found.tags))
     preview = None
     if form.validate_on_submit():
         if form.save.data:
@@ -331,6 +340,68 @@ def interests():
             flash("Saved: your home page shows new articles about these sectors and cities.", "success")
             return redirect(url_for("insights.interests"))
     return render_template("insights/interests.html", form=form, tags=tags, kinds=TAG_KIND_LABELS)
+
+
+# The managed tag lists (admins) -------------------------------------------------------------------------------
+
+
+def _tag_or_404(tag_id: int):
+    try:
+        return services.get_tag(tag_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.route("/insights/tag-lists", methods=["GET", "POST"])
+@role_required("admin")
+def tag_lists():
+    form = TagForm()
+    form.kind.choices = [("", "Choose a list"), *((kind.value, label) for kind, label in TAG_KIND_LABELS.items())]
+    if form.validate_on_submit():
+        try:
+            tag = services.add_tag(current_user, form.kind.data, form.name.data)
+            db.session.commit()
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"The tag “{tag.name}” is added.", "success")
+            return redirect(url_for("insights.tag_lists"))
+    return render_template("insights/tag_lists.html", form=form, tags=services.all_tags(), kinds=TAG_KIND_LABELS)
+
+
+@bp.route("/insights/tag-lists/<int:tag_id>", methods=["GET", "POST"])
+@role_required("admin")
+def rename_tag(tag_id: int):
+    tag = _tag_or_404(tag_id)
+    form = RenameTagForm(data={"name": tag.name} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            services.rename_tag(current_user, tag, form.name.data)
+            db.session.commit()
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"The tag is renamed “{tag.name}”.", "success")
+            return redirect(url_for("insights.tag_lists"))
+    return render_template("insights/tag_rename.html", form=form, tag=tag, kinds=TAG_KIND_LABELS)
+
+
+@bp.route("/insights/tag-lists/<int:tag_id>/<any(retire, restore):change>", methods=["POST"])
+@role_required("admin")
+def retire_tag(tag_id: int, change: str):
+    tag = _tag_or_404(tag_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            services.set_tag_retired(current_user, tag, change == "retire")
+            db.session.commit()
+        except DomainError as error:
+            flash_refusal(error)
+        else:
+            if tag.retired:
+                flash(f"“{tag.name}” is retired: articles that have it keep it, new ones cannot choose it.", "success")
+            else:
+                flash(f"“{tag.name}” is offered again.", "success")
+    return redirect(url_for("insights.tag_lists"))
 
 
 # Search -------------------------------------------------------------------------------------------------------

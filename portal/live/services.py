@@ -1,7 +1,7 @@
-"""Live sessions: admins create, edit and cancel them; candidates take a seat or a place on the waitlist, and give it
-up; the first in line gets a freed seat. Every change of seats reads the session under a row lock (PostgreSQL:
-SELECT ... FOR UPDATE; SQLite: the write transaction), so seats are counted by one request at a time and never
-oversold. Services flush; the view commits."""
+"""Live sessions: admins and editor mentors create, edit and cancel them; candidates take a seat or a place on the
+waitlist, and give it up; the first in line gets a freed seat. Every change of seats reads the session under a row
+lock (PostgreSQL: SELECT ... FOR UPDATE; SQLite: the write transaction), so seats are counted by one request at a time
+and never oversold. Services flush; the view commits."""
 
 from __future__ import annotations
 
@@ -48,13 +48,13 @@ class SessionDraft:
 
 
 def can_manage(user: User) -> bool:
-    """Admins create, edit and cancel live sessions, mark attendance and add recordings (there is no editor flag
-    for mentors yet)."""
-    return bool(user.is_authenticated and user.is_admin)
+    """Admins and editor mentors create, edit and cancel live sessions, mark attendance and add recordings; a plain
+    mentor does not."""
+    return bool(user.is_authenticated and user.may_publish_articles)
 
 
 def can_see_materials(user: User, registration: LiveRegistration | None) -> bool:
-    """The recording and slides are for those who held a seat (and admins)."""
+    """The recording and slides are for those who held a seat (and those who run sessions)."""
     return can_manage(user) or (registration is not None and registration.has_seat)
 
 
@@ -203,7 +203,7 @@ def create_session(by: User, draft: SessionDraft) -> tuple[LiveSession, list[str
     """A new live session, entered in the creator's time zone; audit-logged. Returns it with the notes on times the
     clocks repeat."""
     if not can_manage(by):
-        raise PermissionDenied("Only admins create live sessions.")
+        raise PermissionDenied("Only admins and editor mentors create live sessions.")
     values, notes = _checked(draft, by.timezone)
     if values["starts_at"] <= utcnow():
         raise DomainError("Choose a start in the future.", field="day")
@@ -226,7 +226,7 @@ def edit_session(session: LiveSession, by: User, draft: SessionDraft, version: i
     held is refused. A new time reschedules the reminders; a new time or new joining details are sent to everyone
     holding a seat, with the calendar update."""
     if not can_manage(by):
-        raise PermissionDenied("Only admins edit live sessions.")
+        raise PermissionDenied("Only admins and editor mentors edit live sessions.")
     lock(session)
     if session.version != version:
         raise Conflict("Someone changed this session while you were editing it. Check it and try again.")
@@ -270,7 +270,7 @@ def cancel_session(session: LiveSession, by: User, reason: str | None) -> int:
     """Call a session off: everyone registered or waiting is told (and their reminders withdrawn); audit-logged.
     Returns how many people were told."""
     if not can_manage(by):
-        raise PermissionDenied("Only admins cancel live sessions.")
+        raise PermissionDenied("Only admins and editor mentors cancel live sessions.")
     lock(session)
     now = utcnow()
     session.cancel((reason or "").strip() or None, now)
@@ -395,7 +395,7 @@ def mark_attendance(session: LiveSession, by: User, present_ids: set[int]) -> in
     """Record who came (everyone holding a seat is marked present or absent), once the session has started;
     audit-logged. Returns how many were present."""
     if not can_manage(by):
-        raise PermissionDenied("Only admins mark attendance.")
+        raise PermissionDenied("Only admins and editor mentors mark attendance.")
     if not session.is_scheduled or not session.has_started(utcnow()):
         raise DomainError("Attendance can be marked once the session has started.")
     present = 0
@@ -417,7 +417,7 @@ def mark_attendance(session: LiveSession, by: User, present_ids: set[int]) -> in
 def save_materials(session: LiveSession, by: User, recording_url: str | None, slides_url: str | None) -> None:
     """The recording and slides links, https only, once the session has started; audit-logged."""
     if not can_manage(by):
-        raise PermissionDenied("Only admins add recordings and slides.")
+        raise PermissionDenied("Only admins and editor mentors add recordings and slides.")
     if not session.has_started(utcnow()):
         raise DomainError("Recordings and slides can be added once the session has started.")
     recording = clean_material_link(recording_url, "recording_url")

@@ -1,7 +1,12 @@
 """Live session pages: the public listing and session pages, registering and cancelling, the calendar file, the
-candidate's own list, and the admin's forms (create, edit, cancel, attendance, recording and slides)."""
+candidate's own list, and the forms of those who run sessions, admins and editor mentors (create, edit, cancel,
+attendance, recording and slides)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -20,6 +25,8 @@ from portal.security import role_required
 from portal.statuses import MeetingMode
 from portal.timeutil import to_local
 from portal.views import flash_refusal, show_error
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 bp = Blueprint("live", __name__, url_prefix="/live")
 SESSIONS_PER_PAGE = 20
@@ -126,7 +133,20 @@ def mine():
     return render_template("live/mine.html", page=page, now=utcnow())
 
 
-# Admins -----------------------------------------------------------------------------------------------------------
+# Admins and editor mentors ----------------------------------------------------------------------------------------
+
+
+def manager_required(view: F) -> F:
+    """Admins and editor mentors only: anonymous users log in first, everyone else gets 403."""
+
+    @wraps(view)
+    @role_required("admin", "mentor")
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not services.can_manage(current_user):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
 
 
 def _draft(form: SessionForm) -> services.SessionDraft:
@@ -147,7 +167,7 @@ def _draft(form: SessionForm) -> services.SessionDraft:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@role_required("admin")
+@manager_required
 def new_session():
     form = SessionForm()
     if request.method == "GET":
@@ -165,7 +185,7 @@ def new_session():
 
 
 @bp.route("/<int:session_id>/edit", methods=["GET", "POST"])
-@role_required("admin")
+@manager_required
 def edit_session(session_id: int):
     item = _session_or_404(session_id)
     form = SessionForm(obj=item if request.method == "GET" else None)
@@ -186,7 +206,7 @@ def edit_session(session_id: int):
 
 
 @bp.route("/<int:session_id>/cancel", methods=["GET", "POST"])
-@role_required("admin")
+@manager_required
 def cancel_session(session_id: int):
     item = _session_or_404(session_id)
     form = CancelSessionForm()
@@ -203,7 +223,7 @@ def cancel_session(session_id: int):
 
 
 @bp.route("/<int:session_id>/attendance", methods=["GET", "POST"])
-@role_required("admin")
+@manager_required
 def attendance(session_id: int):
     item = _session_or_404(session_id)
     form = EmptyForm()
@@ -229,7 +249,7 @@ def attendance(session_id: int):
 
 
 @bp.route("/<int:session_id>/materials", methods=["POST"])
-@role_required("admin")
+@manager_required
 def save_materials(session_id: int):
     item = _session_or_404(session_id)
     materials = MaterialsForm()
