@@ -55,6 +55,7 @@ from portal.notifications.views import bp as notifications_bp
 from portal.pages.views import bp as pages_bp
 from portal.security import apply_security_headers
 from portal.storage import init_storage
+from portal.text import one_line
 from portal.timeutil import countdown, format_local, to_local
 from portal.waitlist import events as waitlist_events
 from portal.waitlist.views import bp as waitlist_bp
@@ -145,7 +146,7 @@ def refuse_untrusted_hosts(app: Flask) -> None:
             raise request.routing_exception
 
     def unknown_host(error: SecurityError):
-        app.logger.warning("request refused: %s", error.description)
+        app.logger.warning("request refused: %s", one_line(str(error.description)))  # the Host is the caller's text
         return "Bad request: unknown host.", 400, {"Content-Type": "text/plain; charset=utf-8"}
 
     app.before_request(host_check)  # registered before the extensions' hooks, so it runs before them
