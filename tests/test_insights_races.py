@@ -11,7 +11,7 @@ from portal.audit.models import AuditEvent
 from portal.auth.models import User
 from portal.extensions import db
 from portal.insights import services
-from portal.insights.models import InsightArticle, InsightTag
+from portal.insights.models import InsightArticle, InsightTag, SavedArticle
 from portal.statuses import ArticleStatus
 from tests.conftest import logged_in
 from tests.factories import make_user
@@ -134,3 +134,23 @@ def test_two_admins_adding_the_same_tag_at_once_add_it_once_and_the_other_gets_t
             assert db.session.scalar(sa.select(sa.func.count(InsightTag.id)).where(InsightTag.name == name)) == 1
             added = sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "insight_tag.added")
             assert db.session.scalar(added) == number + 1
+
+
+def test_saving_one_article_from_two_tabs_at_once_keeps_it_once_and_answers_both(app, people):
+    with app.app_context():
+        make_user(email="sam@example.org")
+        editor = db.session.scalar(sa.select(User).where(User.email == "editor@example.org"))
+        slugs = []
+        for number in range(ROUNDS):
+            article = services.create_article(editor, services.ArticleText(f"Saved race {number}", "", "Body"))
+            services.publish_article(article, editor)
+            slugs.append(article.slug)
+        db.session.commit()
+    tabs = [logged_in(app, "sam@example.org"), logged_in(app, "sam@example.org")]
+    for slug in slugs:
+        responses = run_together(
+            [lambda tab=tab, slug=slug: tab.post(f"/insights/{slug}/save", data={}) for tab in tabs]
+        )
+        assert [response.status_code for response in responses] == [302, 302]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SavedArticle)) == ROUNDS

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.audit.services import record
@@ -459,9 +460,9 @@ def save_for_later(user: User, article: InsightArticle) -> None:
         raise DomainError("Only candidates keep a reading list.")
     if article.status != ArticleStatus.PUBLISHED:
         raise NotFound("No such article.")
-    if db.session.get(SavedArticle, (user.id, article.id)) is None:
-        db.session.add(SavedArticle(user_id=user.id, article_id=article.id))
-        db.session.flush()
+    # One statement that does nothing when the article is already saved: two tabs saving at once both succeed.
+    insert = (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)(SavedArticle)
+    db.session.execute(insert.values(user_id=user.id, article_id=article.id).on_conflict_do_nothing())
 
 
 def forget_saved(user: User, article: InsightArticle) -> None:
