@@ -25,6 +25,7 @@ from portal.live.models import LiveRegistration, LiveReminder, LiveSession
 from portal.mail import OutboxEmail
 from portal.notifications.models import Notification, NotificationPreference
 from portal.pages.models import PageRevision
+from portal.privacy.notice import PrivacyConsent, PrivacyNoticeVersion
 from portal.waitlist.models import WaitlistEntry
 
 __all__ = [
@@ -50,6 +51,8 @@ __all__ = [
     "NotificationPreference",
     "OutboxEmail",
     "PageRevision",
+    "PrivacyConsent",
+    "PrivacyNoticeVersion",
     "PasswordReset",
     "RecoveryCode",
     "Registration",

@@ -43,6 +43,20 @@ class PageForm(FlaskForm):
     save = SubmitField("Save")
 
 
+class PrivacyPageForm(PageForm):
+    """The privacy notice: a material change becomes a new version that everyone is asked to acknowledge."""
+
+    new_version = BooleanField(
+        "This is a new version: ask everyone to read it and acknowledge it",
+        description="Leave unticked for a typo fix or a rewording that changes nothing for anyone.",
+    )
+    summary = StringField(
+        "What changed",
+        validators=[Length(max=300, message="At most 300 characters."), PlainText()],
+        description="One or two sentences people see when they next sign in.",
+    )
+
+
 class QuestionForm(Form):
     section = StringField(
         "Section",

@@ -21,7 +21,7 @@ from flask_login import current_user
 
 from portal.admin import content, reports, services
 from portal.admin.charts import bar_chart
-from portal.admin.forms import FaqForm, InterviewTypeForm, PageForm, PolicyForm, RoleForm
+from portal.admin.forms import FaqForm, InterviewTypeForm, PageForm, PolicyForm, PrivacyPageForm, RoleForm
 from portal.audit.models import AuditEvent
 from portal.audit.services import record
 from portal.auth.forms import InviteForm
@@ -39,6 +39,7 @@ from portal.mail import STATUSES, OutboxEmail, retry_now
 from portal.pages.models import CONTENT_SLUGS, PageRevision
 from portal.pages.services import faq_items_from, faq_sections, page_source
 from portal.pagination import paginate
+from portal.privacy import notice
 from portal.security import role_required
 from portal.statuses import MEETING_MODE_LABELS, EmailStatus
 from portal.timeutil import to_local
@@ -224,7 +225,8 @@ def edit_page(slug: str):
     if _slug(slug) == "faq":
         return edit_faq()
     source = page_source(slug)
-    form = PageForm(
+    form_class = PrivacyPageForm if slug == "privacy" else PageForm
+    form = form_class(
         data={"title": source.title, "description": source.description, "body": source.body}
         if request.method == "GET"
         else None
@@ -233,16 +235,26 @@ def edit_page(slug: str):
     if form.validate_on_submit():
         if form.save.data:
             try:
-                content.save_page(slug, form.title.data, form.description.data, form.body.data, current_user)
+                revision = content.save_page(slug, form.title.data, form.description.data, form.body.data, current_user)
+                saved = f"{CONTENT_SLUGS[slug]} saved. Visitors see the new version now."
+                if slug == "privacy" and form.new_version.data:
+                    version = notice.publish_version(form.summary.data, current_user, revision.id)
+                    saved = f"{saved} It is notice version {version.label}: everyone is asked to acknowledge it."
                 db.session.commit()
             except DomainError as error:
                 show_error(form, error)
             else:
-                flash(f"{CONTENT_SLUGS[slug]} saved. Visitors see the new version now.", "success")
+                flash(saved, "success")
                 return redirect(url_for("admin.edit_page", slug=slug))
         preview = render_markdown(form.body.data)
     return render_template(
-        "admin/content_edit.html", slug=slug, label=CONTENT_SLUGS[slug], form=form, preview=preview, source=source
+        "admin/content_edit.html",
+        slug=slug,
+        label=CONTENT_SLUGS[slug],
+        form=form,
+        preview=preview,
+        source=source,
+        notice_version=notice.current_version() if slug == "privacy" else None,
     )
 
 

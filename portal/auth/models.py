@@ -32,6 +32,9 @@ class User(db.Model):
     session_version: Mapped[int] = mapped_column(default=1)
     calendar_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     privacy_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The privacy-notice version accepted last, and whether a newer one waits to be acknowledged (privacy.notice).
+    privacy_notice_version: Mapped[str | None] = mapped_column(sa.String(40))
+    privacy_ack_due: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     focus_areas: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")  # mentors only
     # A mentor who may approve and publish insight articles (admins always may); set by admins.
@@ -158,6 +161,7 @@ class Registration(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     timezone: Mapped[str] = mapped_column(sa.String(64), default=DEFAULT_TIMEZONE)
+    privacy_notice_version: Mapped[str | None] = mapped_column(sa.String(40))  # the version shown on the form
     token_digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -16,6 +16,7 @@ from portal.extensions import db
 from portal.forms import optional_id
 from portal.memo import remember
 from portal.notifications.models import Notification
+from portal.privacy import notice
 from portal.security import (
     dummy_password_hash,
     hash_password,
@@ -121,6 +122,7 @@ def start_registration(email: str, name: str, password: str, timezone: str) -> N
         name=name.strip(),
         password_hash=password_hash,
         timezone=timezone,
+        privacy_notice_version=notice.current_version(),
         token_digest=digest,
         expires_at=utcnow() + timedelta(hours=hours),
     )
@@ -154,7 +156,7 @@ def confirm_registration(token: str) -> User:
         )
     except DomainError as error:
         raise InvalidToken(TAKEN) from error
-    user.privacy_accepted_at = registration.created_at
+    notice.record_acceptance(user, "registration", registration.privacy_notice_version, registration.created_at)
     events.account_registered.send(user)
     return user
 
@@ -440,7 +442,7 @@ def accept_invitation(token: str, password: str, timezone: str) -> User:
     if claimed.rowcount != 1:
         raise InvalidToken("This invitation has already been used.")
     user = create_user(invitation.email, invitation.name, password, invitation.role, timezone)
-    user.privacy_accepted_at = utcnow()
+    notice.record_acceptance(user, "invitation")
     invitation.user_id = user.id
     return user
 

@@ -1,0 +1,1 @@
+"""Privacy duties: the notice people accept, their data export, closing and erasing accounts, retention."""

@@ -1,0 +1,140 @@
+"""Versions of the privacy notice, and who accepted which.
+
+The notice shipped with the code carries the version in `portal/pages/content/meta.toml`; an admin who saves a
+material change marks it as a new version (its label is the day it was published). Everyone who registers records
+the version they accepted; when a newer version is published, every account is flagged (`privacy_ack_due`) and asked
+once, on every page until they do, to read what changed and acknowledge it. The flag lives on the user row, which
+every signed-in request loads anyway, so asking costs no query.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.audit.services import record
+from portal.auth.models import User
+from portal.db import UTCDateTime, sql_in, utcnow
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.pages.services import page_meta
+from portal.timeutil import DEFAULT_TIMEZONE, to_local
+
+HOW_ACCEPTED = ("registration", "invitation", "acknowledged")
+
+
+class PrivacyNoticeVersion(db.Model):
+    """A version of the privacy notice that people are asked to acknowledge."""
+
+    __tablename__ = "privacy_notice_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    summary: Mapped[str] = mapped_column(sa.String(300))
+    page_revision_id: Mapped[int | None] = mapped_column(sa.ForeignKey("page_revisions.id", ondelete="SET NULL"))
+    published_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    published_by: Mapped[User | None] = relationship()
+
+
+class PrivacyConsent(db.Model):
+    """One acceptance of one version of the notice: at registration, on accepting an invitation, or acknowledged
+    later."""
+
+    __tablename__ = "privacy_consents"
+    __table_args__ = (sa.CheckConstraint(sql_in("how", HOW_ACCEPTED), name="how_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    notice_version: Mapped[str] = mapped_column(sa.String(40))
+    how: Mapped[str] = mapped_column(sa.String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def shipped_version() -> str:
+    return page_meta()["privacy"]["notice_version"]
+
+
+def current_version() -> str:
+    """The version people accept now: the newest one an admin published, else the one shipped with the code."""
+    newest = sa.select(PrivacyNoticeVersion.label).order_by(PrivacyNoticeVersion.id.desc()).limit(1)
+    return db.session.scalar(newest) or shipped_version()
+
+
+def versions_after(label: str | None) -> list[PrivacyNoticeVersion]:
+    """The published versions newer than `label` (all of them when the person accepted the shipped or no version),
+    newest first: what changed since they last read the notice."""
+    query = sa.select(PrivacyNoticeVersion).order_by(PrivacyNoticeVersion.id.desc()).limit(10)
+    known = db.session.scalar(sa.select(PrivacyNoticeVersion.id).where(PrivacyNoticeVersion.label == label))
+    if known is not None:
+        query = query.where(PrivacyNoticeVersion.id > known)
+    return list(db.session.scalars(query))
+
+
+def record_acceptance(user: User, how: str, version: str | None = None, at: datetime | None = None) -> None:
+    """`user` accepted `version` (the current one unless given) at `at` (now unless given)."""
+    version = version or current_version()
+    at = at or utcnow()
+    if user.privacy_accepted_at is None:
+        user.privacy_accepted_at = at
+    user.privacy_notice_version = version
+    user.privacy_ack_due = version != current_version()
+    db.session.add(PrivacyConsent(user_id=user.id, notice_version=version, how=how, created_at=at))
+
+
+def acknowledge(user: User, version: str) -> None:
+    """`user` has read `version`, the one they were shown.
+
+    The user's row is locked first: a version being published at the same moment either waits for this to commit
+    and then asks again, or has already flagged the row, and the newest version, read after the lock, is not
+    `version` any more, so the acknowledgement is refused and the page shows the newer one."""
+    db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
+    if version != current_version():
+        raise DomainError("The privacy notice has changed again since this page was opened. Read the newest version.")
+    db.session.execute(
+        sa.update(User)
+        .where(User.id == user.id)
+        .values(privacy_notice_version=version, privacy_ack_due=False)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.add(PrivacyConsent(user_id=user.id, notice_version=version, how="acknowledged"))
+    db.session.expire(user, ["privacy_notice_version", "privacy_ack_due"])
+
+
+def publish_version(summary: str, by: User, page_revision_id: int | None) -> PrivacyNoticeVersion:
+    """Make the notice as just saved a new version that everyone is asked to acknowledge."""
+    summary = " ".join((summary or "").split())
+    if not summary:
+        raise DomainError("Say in a sentence what changed: people see it when they next sign in.", field="summary")
+    base = to_local(utcnow(), DEFAULT_TIMEZONE).date().isoformat()
+    taken = set(
+        db.session.scalars(sa.select(PrivacyNoticeVersion.label).where(PrivacyNoticeVersion.label.like(f"{base}%")))
+    )
+    label, number = base, 2
+    while label in taken or label == shipped_version():
+        label, number = f"{base}.{number}", number + 1
+    version = PrivacyNoticeVersion(
+        label=label, summary=summary[:300], page_revision_id=page_revision_id, published_by_id=by.id
+    )
+    db.session.add(version)
+    db.session.flush()
+    asked = db.session.execute(
+        sa.update(User)
+        .where(User.active.is_(True))
+        .values(privacy_ack_due=True)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.expire_all()
+    record(
+        by,
+        "privacy.notice_published",
+        "privacy_notice",
+        label,
+        f"Privacy notice version {label} published; {asked} active account(s) asked to acknowledge it",
+        None,
+        {"label": label, "summary": version.summary},
+    )
+    return version

@@ -1,0 +1,234 @@
+"""Privacy-notice versions: what a new account accepted, and acknowledging a newer version once."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from portal.audit.models import AuditEvent
+from portal.auth.models import User
+from portal.extensions import db
+from portal.privacy import notice
+from portal.privacy.notice import PrivacyConsent
+from tests.conftest import ON_POSTGRES, logged_in
+from tests.factories import make_user
+from tests.test_auth import link_in, register
+
+SHIPPED = "2026-11-27"
+BANNER = "We have updated our privacy notice"
+
+
+def consents(app, email: str) -> list[tuple[str, str]]:
+    with app.app_context():
+        return [
+            (row.notice_version, row.how)
+            for row in db.session.scalars(
+                sa.select(PrivacyConsent).join(User, User.id == PrivacyConsent.user_id).where(User.email == email)
+            )
+        ]
+
+
+def publish(admin_client, summary: str = "We now keep CV files for 24 months after your last activity.", **extra):
+    data = {
+        "title": "Privacy notice",
+        "description": "How we use your data",
+        "body": "## What we keep\n\nLess than before.",
+        "new_version": "y",
+        "summary": summary,
+        "save": "1",
+    }
+    data.update(extra)
+    return admin_client.post("/admin/content/privacy", data={k: v for k, v in data.items() if v is not None})
+
+
+@pytest.fixture
+def people(app):
+    with app.app_context():
+        make_user("admin", email="admin@example.org")
+        make_user(email="cara@example.org")
+        make_user(email="gone@example.org", active=False)
+
+
+def test_a_new_account_records_the_notice_version_it_accepted_and_when(app, client, outbox):
+    assert register(client).status_code == 200
+    client.post(link_in(outbox("ada@example.org")[-1].body_text, "/register/confirm/"))
+    assert consents(app, "ada@example.org") == [(SHIPPED, "registration")]
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == "ada@example.org"))
+        assert user.privacy_notice_version == SHIPPED and user.privacy_accepted_at is not None
+        assert not user.privacy_ack_due
+    assert BANNER not in client.get("/").get_data(as_text=True)
+
+
+def test_a_new_version_asks_everyone_once_and_acknowledging_it_ends_the_asking(app, people):
+    admin = logged_in(app, "admin@example.org")
+    response = publish(admin)
+    assert response.status_code == 302
+    assert "everyone is asked to acknowledge it" in admin.get(response.location).get_data(as_text=True)
+
+    cara = logged_in(app, "cara@example.org")
+    home = cara.get("/").get_data(as_text=True)
+    assert BANNER in home
+    assert BANNER in cara.get("/notifications/").get_data(as_text=True)  # on every page until acknowledged
+    page = cara.get("/privacy/updated").get_data(as_text=True)
+    assert "We now keep CV files for 24 months after your last activity." in page
+    assert "I have read it" in page and BANNER not in page
+    with app.app_context():
+        label = notice.current_version()
+    assert label != SHIPPED and f"version {label}" in page
+
+    response = cara.post("/privacy/updated?next=/notifications/", data={"version": label})
+    assert response.status_code == 302 and response.location.endswith("/notifications/")
+    assert BANNER not in cara.get("/").get_data(as_text=True)
+    assert consents(app, "cara@example.org") == [(label, "acknowledged")]
+    with app.app_context():
+        gone = db.session.scalar(sa.select(User).where(User.email == "gone@example.org"))
+        assert not gone.privacy_ack_due  # deactivated accounts are not asked
+        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "privacy.notice_published"))
+        assert event.target_id == label and "asked to acknowledge" in event.summary
+
+
+def test_acknowledging_a_version_that_was_replaced_meanwhile_shows_the_newer_one(app, people):
+    admin = logged_in(app, "admin@example.org")
+    publish(admin, summary="First change.")
+    cara = logged_in(app, "cara@example.org")
+    with app.app_context():
+        first = notice.current_version()
+    publish(admin, summary="Second change.")
+    response = cara.post("/privacy/updated", data={"version": first}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "The privacy notice has changed again" in page
+    assert "First change." in page and "Second change." in page
+    assert consents(app, "cara@example.org") == []
+    with app.app_context():
+        labels = list(db.session.scalars(sa.select(notice.PrivacyNoticeVersion.label)))
+        assert len(set(labels)) == 2 and all(label.startswith(labels[0][:10]) for label in labels)
+
+
+def test_an_ordinary_edit_asks_nobody_and_a_new_version_needs_its_summary(app, people):
+    admin = logged_in(app, "admin@example.org")
+    assert publish(admin, new_version=None, summary="").status_code == 302
+    cara = logged_in(app, "cara@example.org")
+    assert BANNER not in cara.get("/").get_data(as_text=True)
+
+    page = publish(admin, summary="   ").get_data(as_text=True)
+    assert "Say in a sentence what changed" in page
+    with app.app_context():
+        assert notice.current_version() == SHIPPED
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(notice.PrivacyNoticeVersion)) == 0
+        assert len(list(db.session.scalars(sa.select(AuditEvent.id).where(AuditEvent.action == "content.edited")))) == 1
+
+
+def test_the_editor_shows_the_notice_version_and_its_hostile_summary_is_refused(app, people):
+    admin = logged_in(app, "admin@example.org")
+    page = admin.get("/admin/content/privacy").get_data(as_text=True)
+    assert f"Notice version {SHIPPED}" in page and "ask everyone to read it and acknowledge it" in page
+    assert "Notice version" not in admin.get("/admin/content/guide").get_data(as_text=True)
+    response = publish(admin, summary="Changed\u202e\r\nBcc: x@example.org")
+    assert response.status_code == 200
+    with app.app_context():
+        assert notice.current_version() == SHIPPED
+
+
+def test_accepting_an_invitation_records_the_notice_version(app, outbox):
+    with app.app_context():
+        make_user("admin", email="admin@example.org")
+    admin = logged_in(app, "admin@example.org")
+    admin.post("/admin/invitations/new", data={"email": "mia@example.org", "name": "Mia Mentor"})
+    link = link_in(outbox("mia@example.org")[-1].body_text, "/invitation/")
+    passphrase = "a long mentor passphrase"
+    response = app.test_client().post(
+        link, data={"password": passphrase, "confirm": passphrase, "timezone": "Europe/London"}
+    )
+    assert response.status_code == 302
+    assert consents(app, "mia@example.org") == [(SHIPPED, "invitation")]
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="SQLite runs one writing transaction at a time (BEGIN IMMEDIATE)")
+def test_an_acknowledgement_and_a_new_version_at_the_same_moment_never_lose_the_new_version(app, people):
+    """Both orders, with the second transaction really waiting on the first's lock."""
+    with app.app_context():
+        cara_id = db.session.scalar(sa.select(User.id).where(User.email == "cara@example.org"))
+        admin_id = db.session.scalar(sa.select(User.id).where(User.email == "admin@example.org"))
+
+    def waiting_on_a_lock() -> None:
+        deadline = time.monotonic() + 10
+        with db.engine.connect() as connection:
+            while time.monotonic() < deadline:
+                waiting = connection.execute(
+                    sa.text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                ).scalar()
+                if waiting:
+                    return
+                time.sleep(0.02)
+        raise AssertionError("the second transaction never waited for the first")
+
+    def in_thread(work) -> tuple[threading.Thread, list]:
+        outcome: list = []
+
+        def run():
+            with app.app_context():
+                try:
+                    work()
+                    db.session.commit()
+                    outcome.append("committed")
+                except Exception as error:  # noqa: BLE001 - the test reads what happened
+                    db.session.rollback()
+                    outcome.append(error)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread, outcome
+
+    def publish_now(summary: str):
+        return lambda: notice.publish_version(summary, db.session.get(User, admin_id), None)
+
+    with app.app_context():
+        # 1. The acknowledgement holds the row; the publication waits, then asks again.
+        notice.acknowledge(db.session.get(User, cara_id), SHIPPED)
+        thread, outcome = in_thread(publish_now("Published while Cara acknowledged."))
+        waiting_on_a_lock()
+        db.session.commit()
+        thread.join(10)
+        assert outcome == ["committed"]
+        assert db.session.get(User, cara_id).privacy_ack_due
+
+        # 2. The publication holds the rows; the acknowledgement of the version Cara was shown waits, then is refused.
+        shown = notice.current_version()
+        publish_now("Published before Cara's click landed.")()
+        thread, outcome = in_thread(lambda: notice.acknowledge(db.session.get(User, cara_id), shown))
+        waiting_on_a_lock()
+        db.session.commit()
+        thread.join(10)
+        assert len(outcome) == 1 and "changed again" in str(outcome[0])
+        db.session.expire_all()
+        assert db.session.get(User, cara_id).privacy_ack_due
+
+
+def test_accounts_that_existed_before_versions_are_asked_once(tmp_path):
+    from flask_migrate import upgrade
+
+    from portal import create_app
+    from tests.conftest import app_settings, empty_database
+
+    with empty_database(tmp_path, "notice") as uri:
+        app = create_app(app_settings(uri, tmp_path))
+        with app.app_context():
+            upgrade(revision="d9e0f1a2b3c4")
+            db.session.execute(
+                sa.text(
+                    "INSERT INTO users (email, name, role, timezone, active, session_version, focus_areas, is_editor,"
+                    " created_at, updated_at) VALUES ('old@example.org', 'Old Timer', 'candidate', 'Europe/London',"
+                    " true, 1, '', false, :now, :now)"
+                ),
+                {"now": "2026-01-01 00:00:00+00:00"},
+            )
+            db.session.commit()
+            db.session.remove()
+            upgrade()
+            assert db.session.execute(sa.text("SELECT privacy_ack_due FROM users")).scalar() in (True, 1)
+            db.session.remove()
+            db.engine.dispose()
