@@ -1,0 +1,1 @@
+"""Privacy: people's copies of their own data (subject access)."""
