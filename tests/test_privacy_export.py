@@ -37,7 +37,7 @@ from portal.privacy.exports import (
 from portal.privacy.models import DataExport
 from portal.storage import new_key
 from portal.waitlist.models import WaitlistEntry
-from tests.conftest import ON_POSTGRES
+from tests.conftest import ON_POSTGRES, s3_settings, s3_test_client
 from tests.conftest import logged_in as as_user
 from tests.cv_samples import GOOD_CV_LINES, pdf_with_text
 from tests.factories import make_booking, make_interview_type, make_slot, make_user
@@ -323,9 +323,9 @@ def test_an_admins_export_is_audited_emailed_to_them_and_downloadable_by_them_al
     link = download_link(page)
     for other in ("sam@example.org", "kim@example.org", "priya@example.org"):
         assert as_user(app, other).get(link).status_code == 404
-    assert "/download" not in as_user(app, "kim@example.org").get(
-        f"/admin/users/{people['candidate']}/data-exports"
-    ).get_data(as_text=True)
+    other_admins_view = as_user(app, "kim@example.org").get(f"/admin/users/{people['candidate']}/data-exports")
+    assert "/download" not in other_admins_view.get_data(as_text=True)
+    assert "Only Alex Morgan can download it" in other_admins_view.get_data(as_text=True)
     assert "/download" not in as_user(app, "sam@example.org").get("/account/data").get_data(as_text=True)
     response = admin.get(link)
     assert response.status_code == 200
@@ -552,3 +552,64 @@ def test_an_export_deleted_while_it_was_built_leaves_no_file(app, people):
         db.session.commit()
         assert exports._finish(*claim, stored) is False
     assert export_rows(app) == [] and stored_exports(app) == []
+
+
+# Safety and scale ---------------------------------------------------------------------------------------------------
+
+
+def test_asking_needs_the_forms_token(app, people):
+    client = as_user(app, "sam@example.org")
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert client.post("/account/data/exports").status_code == 400
+    assert client.get("/account/data/exports").status_code == 405
+    assert export_rows(app) == []
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/account/data").get_data(as_text=True))[1]
+    assert client.post("/account/data/exports", data={"csrf_token": token}).status_code == 302
+    assert len(export_rows(app)) == 1
+
+
+def test_building_an_export_sends_as_many_queries_for_3_and_30_sessions(app, people, count_queries):
+    def history(sessions: int) -> None:
+        with app.app_context():
+            candidate = db.session.get(User, people["candidate"])
+            mentor = db.session.get(User, people["mentor"])
+            start = utcnow().replace(microsecond=0) - timedelta(days=400)
+            for number in range(sessions):
+                booking = make_booking(make_slot(mentor, start + timedelta(days=number)), candidate, "completed")
+                db.session.add(
+                    SessionFeedback(booking_id=booking.id, mentor_id=mentor.id, status="published", strengths="Good")
+                )
+                db.session.add(SessionRating(booking_id=booking.id, candidate_id=candidate.id, score=4))
+                notify(candidate, f"Feedback {number} is ready.")
+            db.session.commit()
+
+    def queries_to_build() -> int:
+        as_user(app, "sam@example.org").post("/account/data/exports")
+        with count_queries() as statements:
+            assert run_worker(app) == 1
+        return len(statements)
+
+    history(3)
+    few = queries_to_build()
+    with app.app_context():
+        db.session.execute(sa.delete(DataExport))
+        db.session.commit()
+    history(27)
+    assert queries_to_build() == few
+
+
+def test_exports_are_kept_apart_from_the_cvs_in_an_object_store(app, people, s3_endpoint, s3_bucket):
+    app.config.update(s3_settings(s3_endpoint, s3_bucket))
+    client = as_user(app, "sam@example.org")
+    upload_cv(client)
+    export_id = ready_export_of(app, people)
+    [export] = export_rows(app)
+    names = sorted(item["Key"] for item in s3_test_client(s3_endpoint).list_objects_v2(Bucket=s3_bucket)["Contents"])
+    assert f"cvs/exports/{export.storage_key}" in names and len(names) == 2
+    archive, _ = opened(client.get(f"/account/data/exports/{export_id}/download"))
+    assert archive.read("cv/1-Sam Taylor CV.pdf") == CV_BYTES
+    with app.app_context():
+        assert delete_exports_for(db.session.get(User, people["candidate"])) == 1
+        db.session.commit()
+    names = [item["Key"] for item in s3_test_client(s3_endpoint).list_objects_v2(Bucket=s3_bucket)["Contents"]]
+    assert len(names) == 1 and not names[0].startswith("cvs/exports/")
