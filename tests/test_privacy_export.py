@@ -461,7 +461,7 @@ def test_a_slow_worker_finishing_after_another_adds_no_file_and_no_email(app, pe
     assert export_rows(app)[0].status == "ready"
 
 
-def test_an_export_that_cannot_be_built_is_retried_then_failed_and_others_go_on(app, people, monkeypatch):
+def test_an_export_that_cannot_be_built_is_retried_then_failed_and_others_go_on(app, people, monkeypatch, outbox):
     as_user(app, "jo@example.org").post("/account/data/exports")
     as_user(app, "sam@example.org").post("/account/data/exports")
     real = exports.write_export
@@ -480,6 +480,8 @@ def test_an_export_that_cannot_be_built_is_retried_then_failed_and_others_go_on(
             assert run_worker(app) == 0
     [jo] = [row for row in export_rows(app) if row.subject_id == people["other"]]
     assert jo.status == "failed" and jo.attempts == MAX_ATTEMPTS and "disk is full" in jo.error
+    assert [e.subject for e in outbox("jo@example.org")] == ["We could not prepare your data export"]
+    assert "http://localhost/account/data" in outbox("jo@example.org")[0].body_text
     html = as_user(app, "jo@example.org").get("/account/data").get_data(as_text=True)
     assert "Something went wrong; ask again" in html
     # A failed export does not count against the day's requests, and a new one may be asked for.

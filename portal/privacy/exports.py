@@ -253,6 +253,9 @@ def _claim_next() -> tuple[int, int] | None:
             export.error = (export.error or f"Building stopped {export.attempts} times.")[:2000]
             export.claimed_at = None
             export.expires_at = now + retention()
+            requester = export.requested_by
+            if requester is not None and requester.active:
+                queue_email(requester.email, failed_email(export), user_id=requester.id)
             db.session.commit()
             current_app.logger.error("data export %s failed for good: %s", export.id, export.error)
             continue
@@ -344,6 +347,21 @@ def ready_email(export: DataExport) -> OutgoingEmail:
         subject="The data export you asked for is ready",
         template="data_export_ready",
         context={"export": export, "own": False, "url": public_url("privacy.admin_exports", user_id=export.subject_id)},
+    )
+
+
+def failed_email(export: DataExport) -> OutgoingEmail:
+    """The export could not be made: the person is not left waiting for an email that never comes."""
+    return OutgoingEmail(
+        subject="We could not prepare your data export",
+        template="data_export_failed",
+        context={
+            "export": export,
+            "own": export.is_self_service,
+            "url": public_url("privacy.mine")
+            if export.is_self_service
+            else public_url("privacy.admin_exports", user_id=export.subject_id),
+        },
     )
 
 
