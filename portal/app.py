@@ -54,6 +54,7 @@ from portal.notifications.services import unread_count
 from portal.notifications.views import bp as notifications_bp
 from portal.pages.views import bp as pages_bp
 from portal.privacy.notice_views import bp as privacy_notice_bp
+from portal.privacy.views import bp as privacy_bp
 from portal.security import apply_security_headers
 from portal.storage import init_storage
 from portal.text import one_line
@@ -200,6 +201,7 @@ def register_blueprints(app: Flask) -> None:
         live_bp,
         insights_bp,
         privacy_notice_bp,
+        privacy_bp,
     ):
         app.register_blueprint(blueprint)
 

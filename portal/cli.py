@@ -21,6 +21,7 @@ from portal.interviews.demo import seed_interviews
 from portal.live.demo import seed_live
 from portal.mail import deliver_due
 from portal.notifications.reminders import send_due_reminders
+from portal.privacy.exports import build_due_exports
 from portal.waitlist.services import expire_holds
 
 DEMO_PASSWORD = "career-demo-2026"  # noqa: S105 - printed for demo logins, refused in production
@@ -116,16 +117,18 @@ def register_commands(app: Flask) -> None:
     @click.option("--interval", default=5.0, show_default=True, help="Seconds between polls.")
     def worker_command(once: bool, interval: float) -> None:
         """End waitlist holds that ran out, publish articles whose scheduled time has come, queue due reminders,
-        and deliver the email outbox (with retries and back-off)."""
+        build the data exports people asked for, and deliver the email outbox (with retries and back-off)."""
         while True:
             expired = expire_holds()
             articles = publish_due_articles()
             db.session.commit()
             reminders = send_due_reminders()
+            exports = build_due_exports()
             report = deliver_due()
-            if report.handled or reminders or expired or articles or once:
+            if report.handled or reminders or expired or articles or exports or once:
                 click.echo(
                     f"holds expired: {expired}; articles published: {articles}; reminders queued: {reminders}; "
+                    f"data exports ready: {exports}; "
                     f"outbox: {report.sent} sent, {report.retried} to retry, {report.failed} failed"
                 )
             if once:

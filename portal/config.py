@@ -83,6 +83,8 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "CV_MAX_VERSIONS": _int("CV_MAX_VERSIONS", 20),
         "REMINDER_OFFSETS_HOURS": os.environ.get("REMINDER_OFFSETS_HOURS", "24,1"),
         "WAITLIST_HOLD_MINUTES": _int("WAITLIST_HOLD_MINUTES", 30),
+        "EXPORT_RETENTION_DAYS": _int("EXPORT_RETENTION_DAYS", 7),  # a data export is downloadable this long
+        "EXPORT_REQUESTS_PER_DAY": _int("EXPORT_REQUESTS_PER_DAY", 3),  # self-service export requests per 24 hours
         # The one public address: links in emails, and the host requests must name. Production sets it explicitly.
         "PUBLIC_URL": os.environ.get("PUBLIC_URL") or (None if production else DEVELOPMENT_PUBLIC_URL),
         "TRUSTED_HOSTS": _names("TRUSTED_HOSTS"),  # more host names besides PUBLIC_URL's; see trusted_hosts()

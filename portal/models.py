@@ -25,7 +25,7 @@ from portal.live.models import LiveRegistration, LiveReminder, LiveSession
 from portal.mail import OutboxEmail
 from portal.notifications.models import Notification, NotificationPreference
 from portal.pages.models import PageRevision
-from portal.privacy.notice import PrivacyConsent, PrivacyNoticeVersion
+from portal.privacy.models import DataExport, PrivacyConsent, PrivacyNoticeVersion
 from portal.waitlist.models import WaitlistEntry
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "SearchDocument",
     "AuditEvent",
     "Booking",
+    "DataExport",
     "BookingPolicy",
     "CVDocument",
     "CVReview",

@@ -100,6 +100,14 @@ class Storage(ABC):
         """
 
     @abstractmethod
+    def save_as(self, key: str, stream: BinaryIO, max_bytes: int | None = None) -> StoredFile:
+        """Store `stream` under `key`, replacing whatever is stored there (a file built again from the start).
+
+        The old file stays whole until the new one is complete. Raises StorageError like `save`, ValueError for a
+        malformed key; on a failure the old file, if any, is left as it was.
+        """
+
+    @abstractmethod
     def open(self, key: str) -> BinaryIO:
         """The stored file as a stream; raises FileMissing for an unknown key, ValueError for a malformed one."""
 
@@ -126,14 +134,17 @@ class LocalStorage(Storage):
         self.root = Path(root)
 
     def save(self, stream: BinaryIO, max_bytes: int | None = None) -> StoredFile:
+        return self.save_as(new_key(), stream, max_bytes)
+
+    def save_as(self, key: str, stream: BinaryIO, max_bytes: int | None = None) -> StoredFile:
+        target = self.path(key)
         fd, temp_name = tempfile.mkstemp(dir=self.root, prefix=TEMP_PREFIX)
         try:
             with os.fdopen(fd, "wb") as temp:
                 size, sha256, _ = _copy_and_hash(stream, temp, max_bytes)
                 temp.flush()
                 os.fsync(temp.fileno())
-            key = new_key()
-            os.replace(temp_name, self.path(key))
+            os.replace(temp_name, target)
         except BaseException:
             Path(temp_name).unlink(missing_ok=True)
             raise
@@ -191,13 +202,19 @@ class S3Storage(Storage):
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def save(self, stream: BinaryIO, max_bytes: int | None = None) -> StoredFile:
+        return self._put(new_key(), stream, max_bytes, remove_on_failure=True)
+
+    def save_as(self, key: str, stream: BinaryIO, max_bytes: int | None = None) -> StoredFile:
+        # A PUT replaces the object whole or not at all; on a failure the object under `key` is left alone.
+        return self._put(key, stream, max_bytes, remove_on_failure=False)
+
+    def _put(self, key: str, stream: BinaryIO, max_bytes: int | None, remove_on_failure: bool) -> StoredFile:
+        name = self.object_name(key)
         # Staged first, so a stream that fails or runs over the limit never reaches the store, and the store
         # can check the body against its MD5 (Content-MD5 works on every S3-compatible store).
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES, prefix=TEMP_PREFIX) as staged:
             size, sha256, md5 = _copy_and_hash(stream, staged, max_bytes)
             staged.seek(0)
-            key = new_key()
-            name = self.object_name(key)
             try:
                 self.client.put_object(
                     Bucket=self.bucket,
@@ -209,8 +226,9 @@ class S3Storage(Storage):
                 )
             except BaseException as error:
                 # The store may have kept the object even though the answer never arrived.
-                with suppress(BotoCoreError, ClientError):
-                    self.client.delete_object(Bucket=self.bucket, Key=name)
+                if remove_on_failure:
+                    with suppress(BotoCoreError, ClientError):
+                        self.client.delete_object(Bucket=self.bucket, Key=name)
                 if isinstance(error, BotoCoreError | ClientError):
                     raise StorageError(f"The object store refused the file: {error}") from error
                 raise

@@ -12,7 +12,7 @@ from portal.audit.models import AuditEvent
 from portal.auth.models import User
 from portal.extensions import db
 from portal.privacy import notice
-from portal.privacy.notice import PrivacyConsent
+from portal.privacy.models import PrivacyConsent
 from tests.conftest import ON_POSTGRES, logged_in
 from tests.factories import make_user
 from tests.test_auth import link_in, register

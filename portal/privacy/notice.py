@@ -12,46 +12,15 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.audit.services import record
 from portal.auth.models import User
-from portal.db import UTCDateTime, sql_in, utcnow
+from portal.db import utcnow
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.pages.services import page_meta
+from portal.privacy.models import PrivacyConsent, PrivacyNoticeVersion
 from portal.timeutil import DEFAULT_TIMEZONE, to_local
-
-HOW_ACCEPTED = ("registration", "invitation", "acknowledged")
-
-
-class PrivacyNoticeVersion(db.Model):
-    """A version of the privacy notice that people are asked to acknowledge."""
-
-    __tablename__ = "privacy_notice_versions"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    label: Mapped[str] = mapped_column(sa.String(40), unique=True)
-    summary: Mapped[str] = mapped_column(sa.String(300))
-    page_revision_id: Mapped[int | None] = mapped_column(sa.ForeignKey("page_revisions.id", ondelete="SET NULL"))
-    published_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    published_by: Mapped[User | None] = relationship()
-
-
-class PrivacyConsent(db.Model):
-    """One acceptance of one version of the notice: at registration, on accepting an invitation, or acknowledged
-    later."""
-
-    __tablename__ = "privacy_consents"
-    __table_args__ = (sa.CheckConstraint(sql_in("how", HOW_ACCEPTED), name="how_known"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    notice_version: Mapped[str] = mapped_column(sa.String(40))
-    how: Mapped[str] = mapped_column(sa.String(20))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 def shipped_version() -> str:
