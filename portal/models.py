@@ -25,6 +25,7 @@ from portal.live.models import LiveRegistration, LiveReminder, LiveSession
 from portal.mail import OutboxEmail
 from portal.notifications.models import Notification, NotificationPreference
 from portal.pages.models import PageRevision
+from portal.retention.models import RetentionRun
 from portal.waitlist.models import WaitlistEntry
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "RecoveryCode",
     "Registration",
     "Reminder",
+    "RetentionRun",
     "SessionFeedback",
     "SessionRating",
     "Slot",
