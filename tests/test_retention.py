@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 import time_machine
+from flask_migrate import upgrade
 
 from portal import create_app
 from portal.audit.models import AuditEvent, AuditLogReadOnly
@@ -20,13 +21,14 @@ from portal.config import ConfigError
 from portal.cvs.models import CVDocument, CVReview
 from portal.db import utcnow
 from portal.extensions import db
-from portal.mail import OutboxEmail
+from portal.interviews.models import Booking
+from portal.mail import DeliveryReport, OutboxEmail, deliver_due, retry_now
 from portal.notifications.models import Notification
 from portal.retention import services
 from portal.retention.models import RetentionRun, Trigger
 from portal.storage import FileMissing, storage_for
 from portal.timeutil import months_before
-from tests.conftest import app_settings, logged_in
+from tests.conftest import app_settings, empty_database, logged_in
 from tests.factories import make_booking, make_slot, make_user
 from tests.test_races import run_together
 
@@ -183,6 +185,51 @@ def test_sent_and_failed_emails_go_after_90_days_and_a_queued_one_never(ctx):
     assert remaining(OutboxEmail, ids) == {young_sent, young_failed, old_queued}
 
 
+class RefusingBackend:
+    def send(self, message):
+        raise ValueError("the server cannot carry this message")
+
+
+def test_an_email_that_fails_for_good_records_when_and_a_retry_forgets_it(ctx):
+    email_id = email_row("queued", created_at=NOW - DAY)
+
+    assert deliver_due(backend=RefusingBackend()) == DeliveryReport(failed=1)
+
+    row = db.session.get(OutboxEmail, email_id)
+    assert (row.status, row.failed_at) == ("failed", NOW)
+    assert services.OUTBOX_EMAILS.count(NOW + timedelta(days=90)) == 0
+    assert services.OUTBOX_EMAILS.count(NOW + timedelta(days=90, minutes=1)) == 1
+    retry_now(row)
+    db.session.commit()
+    assert row.failed_at is None
+    assert services.OUTBOX_EMAILS.count(NOW + timedelta(days=400)) == 0
+
+
+def test_the_migration_dates_emails_that_failed_before_it_by_their_last_planned_attempt(tmp_path):
+    with empty_database(tmp_path, "retention") as uri:
+        app = create_app(app_settings(uri, tmp_path))
+        with app.app_context():
+            upgrade(revision="d9e0f1a2b3c4")
+            for status in ("failed", "sent"):
+                db.session.execute(
+                    sa.text(
+                        "INSERT INTO outbox_emails (to_address, subject, body_text, category, message_id, status,"
+                        " attempts, next_attempt_at, created_at) VALUES ('a@example.org', 's', 'b', 'general', :id,"
+                        " :status, 8, :at, :at)"
+                    ),
+                    {"id": f"<{status}@example.org>", "status": status, "at": datetime(2026, 5, 1, 9, 30)},
+                )
+            db.session.commit()
+            db.session.remove()
+
+            upgrade(revision="1b2c3d4e5f60")
+
+            failed_at = dict(db.session.execute(sa.select(OutboxEmail.status, OutboxEmail.failed_at)).all())
+            assert failed_at == {"failed": datetime(2026, 5, 1, 9, 30, tzinfo=UTC), "sent": None}
+            db.session.remove()
+            db.engine.dispose()
+
+
 def test_audit_entries_go_after_6_years(ctx):
     old = audit_row(months_before(NOW, 72) - DAY)
     young = audit_row(months_before(NOW, 72) + DAY)
@@ -223,6 +270,9 @@ def cvs(app):
         long_ago = CV_CUTOFF - 300 * DAY
         gone = candidate("gone@example.org", created_at=long_ago, last_login_at=CV_CUTOFF - DAY)
         gone_versions = [cv_version(app, gone, long_ago, "First CV"), cv_version(app, gone, CV_CUTOFF - DAY)]
+        mentor = make_user("mentor")
+        past_session = make_booking(make_slot(mentor, CV_CUTOFF - 2 * DAY), gone, status="completed")
+        past_session.cv_document_id = gone_versions[0].id
         # Signed in 23 months ago, uploaded long before: active within the period.
         signed_in = candidate("recent-login@example.org", created_at=long_ago, last_login_at=months_before(NOW, 23))
         signed_in_versions = [cv_version(app, signed_in, long_ago)]
@@ -232,7 +282,7 @@ def cvs(app):
         # Signed in long ago, but has a mock interview booked for next week.
         booked = candidate("booked@example.org", created_at=long_ago, last_login_at=long_ago)
         booked_versions = [cv_version(app, booked, long_ago)]
-        make_booking(make_slot(make_user("mentor"), NOW + 7 * DAY), booked)
+        make_booking(make_slot(mentor, NOW + 7 * DAY), booked)
         # Asked for a review of an old version a day inside the period.
         asker = candidate("asker@example.org", created_at=long_ago, last_login_at=long_ago)
         asker_versions = [cv_version(app, asker, long_ago)]
@@ -306,6 +356,11 @@ def test_a_removed_cv_file_is_explained_on_every_page_that_shows_it(app, clock, 
     assert "removed on 27 Nov 2026 under the retention policy" in download.get_data(as_text=True)
     refused = sam.post(f"/cvs/{second_id}", data={"target_role": "ML engineer", "questions": ""})
     assert refused.status_code == 200 and "Upload it again first" in refused.get_data(as_text=True)
+    with app.app_context():
+        booking_id = db.session.scalar(sa.select(Booking.id).where(Booking.cv_document_id == first_id))
+    session = sam.get(f"/interviews/bookings/{booking_id}").get_data(as_text=True)
+    assert "First CV (file removed under the retention policy)" in session
+    assert f"/cvs/{first_id}/download" not in session
 
     with app.app_context():
         make_user("admin", email="admin@example.org")
