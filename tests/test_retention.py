@@ -651,7 +651,7 @@ def test_an_admin_sees_the_policy_the_preview_and_the_runs_and_can_run_it_now(ap
     assert "Admin: Alex Admin" in last and "6 in all." in last
     assert "CV files: 2 removed" in last and "Audit log entries: 1 removed" in last
     policy = page.split('id="policy-title"')[1].split('id="last-title"')[0]
-    assert re.findall(r"<td>(\d+)</td></tr>", policy) == ["0", "0", "0", "0"]
+    assert re.findall(r'<td data-label="Would remove now">(\d+)</td></tr>', policy) == ["0", "0", "0", "0"]
     with app.app_context():
         entries = list(db.session.scalars(sa.select(AuditEvent)))
         assert [(entry.action, entry.actor_name) for entry in entries] == [("retention.run", "Alex Admin")]
