@@ -24,10 +24,10 @@ def run_command(dry_run: bool) -> None:
         run = services.run_retention(now, Trigger.COMMAND)
         lines = services.lines_of(run)
         verb = "removed"
-    width = max((len(line.category.label) for line in lines), default=0)
+    width = max((len(line.label) for line in lines), default=0)
     for line in lines:
         result = f"{verb} {line.count}" if line.error is None else f"FAILED: {line.error}"
-        click.echo(f"{line.category.label:<{width}}  kept {line.category.period_text}: {result}")
+        click.echo(f"{line.label:<{width}}  kept {line.period_text}: {result}")
     total = sum(line.count or 0 for line in lines)
     click.echo(f"Total: {verb} {total}" + (" (dry run: nothing was changed)" if dry_run else ""))
     if any(line.error for line in lines):

@@ -274,16 +274,18 @@ NOTIFICATIONS = register(
 
 @dataclass(frozen=True)
 class Line:
-    """One category's part of a run or a preview."""
+    """One category's part of a run or a preview. `period_text` is None for a category no longer in the policy."""
 
-    category: Category
+    key: str
+    label: str
+    period_text: str | None
     count: int | None  # None when the category failed
     error: str | None = None
 
 
 def preview(now: datetime) -> list[Line]:
     """What a run at `now` would remove, by category; changes nothing."""
-    return [Line(category, category.count(now)) for category in categories()]
+    return [Line(c.key, c.label, c.period_text, c.count(now)) for c in categories()]
 
 
 def _serialise_runs() -> None:
@@ -361,26 +363,23 @@ def run_retention_if_due(now: datetime) -> RetentionRun | None:
 def lines_of(run: RetentionRun) -> list[Line]:
     """A run's result by category, in the policy's order (categories no longer registered last)."""
     known = {category.key: category for category in categories()}
-    keys = list(known) + [key for key in {**run.counts, **run.errors} if key not in known]
-    lines = []
-    for key in keys:
-        if key not in run.counts and key not in run.errors:
-            continue
-        category = known.get(key) or Category(key, key, "", "day", "", count=_nothing, purge=_nothing)
-        lines.append(Line(category, run.counts.get(key), run.errors.get(key)))
-    return lines
-
-
-def _nothing(now: datetime) -> int:
-    return 0
+    recorded = {**run.counts, **run.errors}
+    keys = [key for key in known if key in recorded] + [key for key in recorded if key not in known]
+    return [
+        Line(
+            key,
+            known[key].label if key in known else key,
+            known[key].period_text if key in known else None,
+            run.counts.get(key),
+            run.errors.get(key),
+        )
+        for key in keys
+    ]
 
 
 def summary(run: RetentionRun) -> str:
     """ "CV files 3, Sent and failed emails 120, …; 123 in all" (failures named)."""
-    parts = [
-        f"{line.category.label} {line.count}" if line.error is None else f"{line.category.label} failed"
-        for line in lines_of(run)
-    ]
+    parts = [f"{line.label} {line.count}" if line.error is None else f"{line.label} failed" for line in lines_of(run)]
     return f"{', '.join(parts)}; {run.total} in all"
 
 

@@ -28,8 +28,7 @@ def index():
     last = services.last_run()
     return render_template(
         "admin/retention.html",
-        categories=services.categories(),
-        preview=services.preview(utcnow()),
+        policy=list(zip(services.categories(), services.preview(utcnow()), strict=True)),
         last=last,
         last_lines=services.lines_of(last) if last else [],
         runs=runs,
