@@ -26,7 +26,7 @@ from portal.mail import DeliveryReport, OutboxEmail, deliver_due, retry_now
 from portal.notifications.models import Notification
 from portal.retention import services
 from portal.retention.models import RetentionRun, Trigger
-from portal.storage import FileMissing, storage_for
+from portal.storage import FileMissing, StorageError, storage_for
 from portal.timeutil import months_before
 from tests.conftest import app_settings, empty_database, logged_in
 from tests.factories import make_booking, make_slot, make_user
@@ -327,6 +327,26 @@ def test_cv_files_of_a_candidate_inactive_for_24_months_are_removed_and_the_vers
             assert document.extracted_text.startswith("Python")
     assert services.CV_FILES.count(NOW) == 0
     assert services.CV_FILES.purge(NOW) == 0
+
+
+def test_a_file_the_store_will_not_delete_keeps_its_version_for_the_next_run(app, ctx, cvs, monkeypatch):
+    (first_id, first_key), (second_id, second_key) = cvs["gone"]
+    storage = storage_for(app)
+    real_delete = storage.delete
+
+    def refuse_first(key):
+        if key == first_key:
+            raise StorageError("the store is down")
+        real_delete(key)
+
+    monkeypatch.setattr(storage, "delete", refuse_first)
+    assert services.CV_FILES.purge(NOW) == 1
+    assert db.session.get(CVDocument, first_id).file_removed_at is None and file_exists(app, first_key)
+    assert db.session.get(CVDocument, second_id).file_removed_at == NOW and not file_exists(app, second_key)
+
+    monkeypatch.setattr(storage, "delete", real_delete)
+    assert services.CV_FILES.purge(NOW) == 1
+    assert db.session.get(CVDocument, first_id).file_removed_at == NOW and not file_exists(app, first_key)
 
 
 def test_last_activity_is_the_latest_of_sign_in_upload_review_request_and_booked_session(app, ctx, cvs):
