@@ -29,6 +29,7 @@ from portal.config import (
     FIXED_SETTINGS,
     check_meeting_base_url,
     check_production_safety,
+    check_retention_periods,
     settings_from_env,
     trusted_hosts,
 )
@@ -55,6 +56,7 @@ from portal.notifications.views import bp as notifications_bp
 from portal.pages.views import bp as pages_bp
 from portal.privacy.notice_views import bp as privacy_notice_bp
 from portal.privacy.views import bp as privacy_bp
+from portal.retention.views import bp as retention_bp
 from portal.security import apply_security_headers
 from portal.storage import init_storage
 from portal.text import one_line
@@ -96,6 +98,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["MAX_CONTENT_LENGTH"] = int(app.config["CV_MAX_BYTES"]) + 1024 * 1024
     check_production_safety(app.config)
     check_meeting_base_url(app.config)
+    check_retention_periods(app.config)
     app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)  # a forged Host header gets 400, not poisoned links
     init_storage(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
@@ -202,6 +205,7 @@ def register_blueprints(app: Flask) -> None:
         insights_bp,
         privacy_notice_bp,
         privacy_bp,
+        retention_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -12,6 +12,7 @@ from portal.auth.models import ROLES, User
 from portal.auth.services import create_user, find_user_by_email, store_second_factor
 from portal.auth.totp import grouped, provisioning_uri
 from portal.cvs.demo import seed_cvs
+from portal.db import utcnow
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.feedback.demo import seed_feedback
@@ -22,6 +23,8 @@ from portal.live.demo import seed_live
 from portal.mail import deliver_due
 from portal.notifications.reminders import send_due_reminders
 from portal.privacy.exports import build_due_exports
+from portal.retention.commands import retention_cli
+from portal.retention.services import run_retention_if_due, summary
 from portal.waitlist.services import expire_holds
 
 DEMO_PASSWORD = "career-demo-2026"  # noqa: S105 - printed for demo logins, refused in production
@@ -73,6 +76,8 @@ def database_is_empty() -> bool:
 
 
 def register_commands(app: Flask) -> None:
+    app.cli.add_command(retention_cli)
+
     @app.cli.command("create-user")
     @click.argument("email")
     @click.option("--name", required=True, help="Full name.")
@@ -117,7 +122,8 @@ def register_commands(app: Flask) -> None:
     @click.option("--interval", default=5.0, show_default=True, help="Seconds between polls.")
     def worker_command(once: bool, interval: float) -> None:
         """End waitlist holds that ran out, publish articles whose scheduled time has come, queue due reminders,
-        build the data exports people asked for, and deliver the email outbox (with retries and back-off)."""
+        build the data exports people asked for, deliver the email outbox (with retries and back-off), and once a day
+        remove data past its retention period."""
         while True:
             expired = expire_holds()
             articles = publish_due_articles()
@@ -131,6 +137,9 @@ def register_commands(app: Flask) -> None:
                     f"data exports ready: {exports}; "
                     f"outbox: {report.sent} sent, {report.retried} to retry, {report.failed} failed"
                 )
+            retention = run_retention_if_due(utcnow())
+            if retention is not None:
+                click.echo(f"retention: {summary(retention)}")
             if once:
                 return
             db.session.remove()

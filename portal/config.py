@@ -53,6 +53,14 @@ def _development_secret_key(instance_path: Path) -> str:
 
 
 DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"
+# Retention periods (portal.retention) and their defaults; each must be a positive whole number.
+RETENTION_PERIODS: dict[str, int] = {
+    "RETENTION_CV_MONTHS": 24,  # CV files, after the candidate's last activity
+    "RETENTION_OUTBOX_DAYS": 90,  # sent or failed emails
+    "RETENTION_AUDIT_YEARS": 6,  # audit log entries
+    "RETENTION_NOTIFICATIONS_MONTHS": 12,  # in-app notifications
+    "EXPORT_RETENTION_DAYS": 7,  # a data export is downloadable this long, then deleted
+}
 # Outside production the portal also answers on this machine's own names (the dev server, the tests' client).
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
 
@@ -83,8 +91,9 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "CV_MAX_VERSIONS": _int("CV_MAX_VERSIONS", 20),
         "REMINDER_OFFSETS_HOURS": os.environ.get("REMINDER_OFFSETS_HOURS", "24,1"),
         "WAITLIST_HOLD_MINUTES": _int("WAITLIST_HOLD_MINUTES", 30),
-        "EXPORT_RETENTION_DAYS": _int("EXPORT_RETENTION_DAYS", 7),  # a data export is downloadable this long
         "EXPORT_REQUESTS_PER_DAY": _int("EXPORT_REQUESTS_PER_DAY", 3),  # self-service export requests per 24 hours
+        # How long data is kept (see check_retention_periods): read as text here, checked and made numbers at start-up.
+        **{name: os.environ.get(name) or default for name, default in RETENTION_PERIODS.items()},
         # The one public address: links in emails, and the host requests must name. Production sets it explicitly.
         "PUBLIC_URL": os.environ.get("PUBLIC_URL") or (None if production else DEVELOPMENT_PUBLIC_URL),
         "TRUSTED_HOSTS": _names("TRUSTED_HOSTS"),  # more host names besides PUBLIC_URL's; see trusted_hosts()
@@ -129,6 +138,7 @@ FIXED_SETTINGS: dict[str, Any] = {
     "INVITATION_DAYS": 7,
     "PUBLIC_PAGES_RECHECK_SECONDS": 1.0,  # how stale a visitor's public page may be after an edit elsewhere
     "CALENDAR_FIGURES_SECONDS": 30,  # how old the slot calendar's marks and "next available" may be
+    "RETENTION_BATCH_SIZE": 1000,  # rows removed per statement (and transaction) by a retention run
     "SITE_NAME": "Career Services",
     "SITE_ADDRESS": "Career Services, ML Engineering Bootcamp, London, United Kingdom",
 }
@@ -184,6 +194,26 @@ def check_meeting_base_url(config: dict[str, Any]) -> None:
             "MEETING_BASE_URL must be the address of a video meeting server, like https://meet.jit.si"
             + (" (https in production)." if "http" not in schemes else ".")
         )
+
+
+# The longest period each unit accepts: a hundred years.
+RETENTION_MAXIMUM = {"DAYS": 36_500, "MONTHS": 1_200, "YEARS": 100}
+
+
+def check_retention_periods(config: dict[str, Any]) -> None:
+    """Each retention period must be a positive whole number (text from the environment, or a number) of at most a
+    hundred years; stores it as an int. Raises ConfigError naming the setting otherwise."""
+    for name in RETENTION_PERIODS:
+        value = config.get(name)
+        text = str(value).strip() if value is not None and not isinstance(value, bool) else ""
+        unit = name.rpartition("_")[2]
+        maximum = RETENTION_MAXIMUM[unit]
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= maximum:
+            raise ConfigError(
+                f"{name} must be a whole number of {unit.lower()} from 1 to {maximum}, like "
+                f"{RETENTION_PERIODS[name]}; got {value!r}."
+            )
+        config[name] = int(text)
 
 
 def trusted_hosts(config: dict[str, Any]) -> list[str]:

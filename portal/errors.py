@@ -43,6 +43,7 @@ ERROR_TITLES = {
     404: "Page not found",
     405: "This action is not allowed here",
     409: "Somebody else got there first",
+    410: "This is no longer kept",
     413: "The file is too large",
     429: "Too many attempts",
     500: "Sorry, something went wrong on our side",

@@ -52,6 +52,7 @@ class OutboxEmail(db.Model):
     list_unsubscribe: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when it was marked failed for good
 
 
 @dataclass
@@ -216,6 +217,7 @@ def retry_now(row: OutboxEmail) -> None:
     if row.status == EmailStatus.SENT:
         raise ValueError("This email has already been sent.")
     row.status = EmailStatus.QUEUED
+    row.failed_at = None
     row.attempts = 0
     row.next_attempt_at = utcnow()
 
@@ -275,6 +277,7 @@ def deliver_due(limit: int = 100, backend: MailBackend | None = None) -> Deliver
             permanent = is_permanent(error)
             if permanent or row.attempts >= max_attempts:
                 row.status = EmailStatus.FAILED
+                row.failed_at = now
                 report.failed += 1
                 current_app.logger.error(
                     "email %s failed for good%s: %s", row.id, " (cannot be sent)" if permanent else "", row.last_error

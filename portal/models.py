@@ -26,6 +26,7 @@ from portal.mail import OutboxEmail
 from portal.notifications.models import Notification, NotificationPreference
 from portal.pages.models import PageRevision
 from portal.privacy.models import DataExport, PrivacyConsent, PrivacyNoticeVersion
+from portal.retention.models import RetentionRun
 from portal.waitlist.models import WaitlistEntry
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "RecoveryCode",
     "Registration",
     "Reminder",
+    "RetentionRun",
     "SessionFeedback",
     "SessionRating",
     "Slot",

@@ -70,3 +70,14 @@ def countdown(delta: timedelta) -> str:
         return f"In {hours} h {rest} min." if rest else f"In {_plural(hours, 'hour')}."
     days, hours = divmod(round(minutes / 60), 24)
     return f"In {_plural(days, 'day')} and {_plural(hours, 'hour')}." if hours else f"In {_plural(days, 'day')}."
+
+
+def months_before(instant: datetime, months: int) -> datetime:
+    """The same wall-clock time `months` calendar months earlier, on the same day of the month or the last day of a
+    shorter month: 31 Aug 2026 minus 6 months is 28 Feb 2026, 29 Feb 2028 minus 12 months is 28 Feb 2027."""
+    index = instant.year * 12 + instant.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    next_month_first = datetime(year + month // 12, month % 12 + 1, 1)
+    last_day = (next_month_first - timedelta(days=1)).day
+    return instant.replace(year=year, month=month, day=min(instant.day, last_day))

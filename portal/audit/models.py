@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.auth.models import User
 from portal.db import UTCDateTime, utcnow
@@ -34,3 +34,28 @@ class AuditEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     actor: Mapped[User | None] = relationship()
+
+
+# The execution option that lets the retention policy (portal.retention) delete entries past their period.
+RETENTION_PURGE = "audit_retention_purge"
+
+
+class AuditLogReadOnly(RuntimeError):
+    """Audit entries are kept for their whole retention period: only the retention policy deletes them, after it."""
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_deletes(state: sa.orm.ORMExecuteState) -> None:
+    """`delete(AuditEvent)` through any session is refused unless it carries the RETENTION_PURGE option (a statement
+    on the bare table, as the tests use to empty the database, is not the ORM's and not checked)."""
+    mapper = state.bind_mapper
+    audit = mapper is not None and issubclass(mapper.class_, AuditEvent)
+    if state.is_delete and audit and not state.execution_options.get(RETENTION_PURGE):
+        raise AuditLogReadOnly("Audit entries are deleted only by the retention policy.")
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _refuse_deleting_entries(session: Session, flush_context, instances) -> None:
+    """`session.delete(event)` is refused: there is no way to delete one chosen entry."""
+    if any(isinstance(instance, AuditEvent) for instance in session.deleted):
+        raise AuditLogReadOnly("Audit entries are deleted only by the retention policy.")

@@ -55,8 +55,14 @@ class CVDocument(db.Model):
     links: Mapped[str] = mapped_column(sa.Text, default="")  # web addresses behind hyperlinks, one a line
     is_current: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the retention policy removed the stored file and its extracted text; the version and its reviews stay.
+    file_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     candidate: Mapped[User] = relationship()
+
+    @property
+    def file_removed(self) -> bool:
+        return self.file_removed_at is not None
 
     @property
     def extension(self) -> str:

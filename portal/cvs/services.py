@@ -255,6 +255,8 @@ def request_review(candidate: User, document: CVDocument, target_role: str, ques
     """Ask for a review of one version; linked to the candidate's last completed review of another version."""
     if document.candidate_id != candidate.id:
         raise NotFound("No such CV.")
+    if document.file_removed:
+        raise DomainError("The file of this version was removed under the retention policy. Upload it again first.")
     previous = db.session.scalar(
         sa.select(CVReview)
         .where(

@@ -23,12 +23,17 @@ from portal.pagination import paginate
 from portal.security import role_required
 from portal.statuses import OPEN_REVIEW, REVIEW_STATUS_LABELS, ReviewStatus
 from portal.storage import FileMissing, StorageError, storage_for
+from portal.timeutil import format_local
 from portal.views import flash_refusal, show_error
 
 bp = Blueprint("cvs", __name__, url_prefix="/cvs")
 reviews_bp = Blueprint("reviews", __name__, url_prefix="/reviews")
 WAITING_TOO_LONG = timedelta(days=3)
 QUEUE_PER_PAGE = 25
+FILE_REMOVED_MESSAGE = (
+    "The file of this CV version was removed on {date} under the retention policy, which keeps CV files for a set "
+    "time after a candidate's last activity. The version's details and reviews stay."
+)
 FILE_MISSING_MESSAGE = (
     "The file of this CV version could not be found in storage, so it cannot be downloaded. "
     "The version's details and reviews are unaffected; the candidate can upload the file again as a new version."
@@ -92,7 +97,11 @@ def detail(document_id: int):
         sa.select(CVReview).where(CVReview.cv_document_id == document.id).order_by(CVReview.created_at.desc())
     ).all()
     has_open = any(r.status in OPEN_REVIEW for r in reviews)
-    checks = check_cv(document.extracted_text, document.page_count, links=document.links.splitlines())
+    checks = (
+        None
+        if document.file_removed
+        else check_cv(document.extracted_text, document.page_count, links=document.links.splitlines())
+    )
     return render_template(
         "cvs/detail.html",
         document=document,
@@ -110,6 +119,9 @@ def download(document_id: int):
     if document is None or not services.can_download(document, current_user):
         current_app.logger.warning("CV download refused: user %s, document %s", current_user.id, document_id)
         abort(404)
+    if document.file_removed:
+        date = format_local(document.file_removed_at, current_user.timezone, date_only=True)
+        return render_error(410, FILE_REMOVED_MESSAGE.format(date=date))
     storage = storage_for(current_app)
     try:
         url = storage.download_url(document.storage_key, document.original_filename, document.media_type)
@@ -209,6 +221,7 @@ def review(review_id: int):
         and previous is not None
         and previous.document is not None
         and item.document is not None
+        and not (previous.document.file_removed or item.document.file_removed)
     ):
         diff = text_diff(previous.document.extracted_text, item.document.extracted_text)
     show_feedback = (

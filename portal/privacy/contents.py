@@ -68,12 +68,15 @@ def _write_cv_files(subject: User, archive: zipfile.ZipFile) -> dict[int, str | 
     storage = storage_for(current_app._get_current_object())
     paths: dict[int, str | None] = {}
     rows = db.session.execute(
-        sa.select(CVDocument.id, CVDocument.storage_key, CVDocument.original_filename)
+        sa.select(CVDocument.id, CVDocument.storage_key, CVDocument.original_filename, CVDocument.file_removed_at)
         .where(CVDocument.candidate_id == subject.id)
         .order_by(CVDocument.created_at, CVDocument.id)
     ).all()
-    for version, (document_id, key, filename) in enumerate(rows, start=1):
+    for version, (document_id, key, filename, removed_at) in enumerate(rows, start=1):
         path = f"cv/{version}-{safe_filename(filename, default='cv')}"
+        if removed_at is not None:  # removed under the retention policy
+            paths[document_id] = None
+            continue
         try:
             stream = storage.open(key)
         except FileMissing:
@@ -275,6 +278,7 @@ def _cv_versions(subject: User, cv_files: dict[int, str | None]) -> Iterator[dic
             "words": document.word_count,
             "current": document.is_current,
             "uploaded_at": document.created_at,
+            "file_removed_at": document.file_removed_at,  # removed under the retention policy, with its text
             "links": links,
             "extracted_text": document.extracted_text,
             "checks": [

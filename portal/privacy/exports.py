@@ -32,6 +32,7 @@ from portal.links import public_url
 from portal.mail import OutgoingEmail, queue_email
 from portal.privacy.contents import write_export
 from portal.privacy.models import IN_PROGRESS, DataExport, ExportStatus
+from portal.retention.services import Category, register
 from portal.storage import Storage, StoredFile, build_storage, new_key
 
 LEASE = timedelta(minutes=10)  # a build not finished by then is taken up again by the next run
@@ -397,3 +398,22 @@ def _delete(statement: sa.Select) -> int:
         )
     db.session.flush()
     return len(deleted)
+
+
+def _purge_expired(now: datetime) -> int:
+    removed = purge_expired_exports(now)
+    db.session.commit()
+    return removed
+
+
+DATA_EXPORTS = register(
+    Category(
+        key="data_exports",
+        label="Data exports",
+        setting="EXPORT_RETENTION_DAYS",
+        unit="day",
+        after="after the file is ready",
+        count=lambda now: purge_expired_exports(now, dry_run=True),
+        purge=_purge_expired,
+    )
+)
