@@ -37,7 +37,7 @@ from portal.interviews.services import local_day_bounds
 from portal.live.reports import live_figures
 from portal.mail import STATUSES, OutboxEmail, retry_now
 from portal.pages.models import CONTENT_SLUGS, PageRevision
-from portal.pages.services import faq_items_from, faq_sections, page_source
+from portal.pages.services import faq_items_from, faq_sections, fill_settings, page_source
 from portal.pagination import paginate
 from portal.privacy import notice
 from portal.security import role_required
@@ -246,7 +246,7 @@ def edit_page(slug: str):
             else:
                 flash(saved, "success")
                 return redirect(url_for("admin.edit_page", slug=slug))
-        preview = render_markdown(form.body.data)
+        preview = render_markdown(fill_settings(form.body.data))
     return render_template(
         "admin/content_edit.html",
         slug=slug,

@@ -153,8 +153,30 @@ def made_of(*slugs: str) -> tuple[tuple[str, ...], datetime | None]:
     return parts, max(saved) if saved else None
 
 
+# Settings a page may quote as {NAME}, so that the privacy notice states the periods this portal is configured with.
+QUOTABLE_SETTINGS = (
+    "RETENTION_CV_MONTHS",
+    "RETENTION_OUTBOX_DAYS",
+    "RETENTION_AUDIT_YEARS",
+    "RETENTION_NOTIFICATIONS_MONTHS",
+    "EXPORT_RETENTION_DAYS",
+    "ACCOUNT_ERASURE_GRACE_DAYS",
+)
+
+
+def fill_settings(markdown_text: str) -> str:
+    """`{RETENTION_CV_MONTHS}` and the other QUOTABLE_SETTINGS replaced by their configured values; any other text
+    in braces is left as it is."""
+    config = current_app.config
+    return re.sub(
+        r"\{([A-Z_]+)\}",
+        lambda match: str(config[match.group(1)]) if match.group(1) in QUOTABLE_SETTINGS else match.group(0),
+        markdown_text,
+    )
+
+
 def render_page(source: PageSource) -> PageContent:
-    html, contents = _anchor_sections(render_markdown(source.body))
+    html, contents = _anchor_sections(render_markdown(fill_settings(source.body)))
     return PageContent(
         slug=source.slug,
         title=source.title,
