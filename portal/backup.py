@@ -33,7 +33,7 @@ from psycopg.conninfo import make_conninfo
 from portal.config import StorageLocation, storage_location
 from portal.db import utcnow
 from portal.extensions import db, migrate
-from portal.storage import TEMP_PREFIX
+from portal.storage import TEMP_PREFIX, checked_key
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
@@ -326,8 +326,8 @@ def write_backup(kind: str, roots: FileRoots, partial: Path) -> dict:
             if name in copied:
                 continue
             try:
-                copied[name] = copy_file(roots.storage / key, partial / name)
-            except FileNotFoundError:
+                copied[name] = copy_file(roots.storage / checked_key(key), partial / name)
+            except (FileNotFoundError, ValueError):  # ValueError: not a key at all, so no file either
                 missing.append(key)
     manifest = {
         "format": FORMAT_VERSION,
