@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from psycopg.conninfo import conninfo_to_dict
 
 from portal import backup, create_app
 from portal.auth.models import User
@@ -384,3 +385,37 @@ def test_restore_refuses_a_database_migrated_to_another_revision(instances, tmp_
     refused = run(target, "backup", "restore", str(tmp_path / "backup"))
     assert refused.exit_code != 0
     assert "holds the schema of revision f5a6b7c8d9e0" in refused.output
+
+
+def test_restore_of_an_older_schema_says_to_run_db_upgrade(tmp_path):
+    with empty_database(tmp_path, "backup_old") as old_uri, empty_database(tmp_path, "backup_new") as new_uri:
+        old, target = new_instance(tmp_path, "old", old_uri), new_instance(tmp_path, "target", new_uri)
+        try:
+            assert run(old, "db", "upgrade", "f5a6b7c8d9e0").exit_code == 0
+            created = run(old, "backup", "create", str(tmp_path / "backup"))
+            assert created.exit_code == 0, created.output
+            assert "(revision f5a6b7c8d9e0)" in created.output
+            restored = run(target, "backup", "restore", str(tmp_path / "backup"))
+            assert restored.exit_code == 0, restored.output
+            assert "revision f5a6b7c8d9e0, older than this code's: run `flask db upgrade` now" in restored.output
+            upgraded = run(target, "db", "upgrade")
+            assert upgraded.exit_code == 0, upgraded.output
+        finally:
+            close(old)
+            close(target)
+
+
+def test_the_database_password_is_passed_in_the_environment_not_on_the_command_line(tmp_path):
+    url = "postgresql+psycopg://portal:s3cret%20pw@db.example:5433/portal?sslmode=require"
+    app = new_instance(tmp_path, "remote", url)
+    with app.app_context():
+        conninfo, environment = backup.libpq_connection()
+    assert "s3cret" not in conninfo
+    assert conninfo_to_dict(conninfo) == {
+        "host": "db.example",
+        "port": "5433",
+        "user": "portal",
+        "dbname": "portal",
+        "sslmode": "require",
+    }
+    assert environment["PGPASSWORD"] == "s3cret pw"
