@@ -293,8 +293,11 @@ def create_backup(app: Flask, path: Path, echo: Echo = click.echo) -> dict:
     if partial.exists():
         raise BackupError(f"{partial} exists: an earlier backup was interrupted. Remove it, then try again.")
     kind = database_kind()
+    # Before anything is written: a missing database or tool is a message, not a partial backup.
+    if kind == "sqlite" and not sqlite_path().is_file():
+        raise BackupError(f"There is no database at {sqlite_path()}: check DATABASE_URL.")
     if kind == "postgresql":
-        postgres_tool("pg_dump")  # before anything is written: a missing tool is a message, not a partial backup
+        postgres_tool("pg_dump")
     roots = FileRoots.of(app)
     db.session.remove()  # no transaction of ours holds up the snapshot or the writers
     partial.mkdir(mode=0o700, parents=True)

@@ -49,23 +49,28 @@ def close(app: Flask) -> None:
 
 
 @pytest.fixture
-def instances(tmp_path: Path) -> Iterator[tuple[Flask, Flask]]:
-    """A source instance with the migrated schema and the demo data (CVs uploaded through the service), and an
-    empty target instance."""
+def pair(tmp_path: Path) -> Iterator[tuple[Flask, Flask]]:
+    """Two instances, source and target, each with an empty database and file directories of its own."""
     with (
         empty_database(tmp_path, "backup_source") as source_uri,
         empty_database(tmp_path, "backup_target") as target_uri,
     ):
         source = new_instance(tmp_path, "source", source_uri)
         target = new_instance(tmp_path, "target", target_uri)
-        for args in (["db", "upgrade"], ["seed-demo"]):
-            result = run(source, *args)
-            assert result.exit_code == 0, result.output
         try:
             yield source, target
         finally:
             close(source)
             close(target)
+
+
+@pytest.fixture
+def instances(pair: tuple[Flask, Flask]) -> tuple[Flask, Flask]:
+    """The pair, the source with the migrated schema and the demo data (CVs uploaded through the service)."""
+    for args in (["db", "upgrade"], ["seed-demo"]):
+        result = run(pair[0], *args)
+        assert result.exit_code == 0, result.output
+    return pair
 
 
 def upload_cv(candidate: User, name: str = "My CV") -> CVDocument:
@@ -294,8 +299,8 @@ def test_restore_refuses_a_tampered_file_and_names_it(instances, tmp_path):
     assert stored_files(target) == {}
 
 
-def test_create_refuses_a_path_that_is_not_empty(instances, tmp_path):
-    source, _ = instances
+def test_create_refuses_a_path_that_is_not_empty(pair, tmp_path):
+    source, _ = pair
     path = tmp_path / "backup"
     path.mkdir()
     (path / "notes.txt").write_text("keep me")
@@ -305,13 +310,14 @@ def test_create_refuses_a_path_that_is_not_empty(instances, tmp_path):
     assert [p.name for p in path.iterdir()] == ["notes.txt"]
 
     path.joinpath("notes.txt").unlink()  # an empty directory is fine
+    assert run(source, "db", "upgrade").exit_code == 0
     created = run(source, "backup", "create", str(path))
     assert created.exit_code == 0, created.output
     assert (path / "manifest.json").is_file()
 
 
-def test_interrupted_create_leaves_only_the_partial_directory(instances, tmp_path, monkeypatch):
-    source, target = instances
+def test_interrupted_create_leaves_only_the_partial_directory(pair, tmp_path, monkeypatch):
+    source, target = pair
 
     def disk_full(*args):
         raise OSError(28, "No space left on device")
@@ -352,8 +358,8 @@ postgres_only = pytest.mark.skipif(not ON_POSTGRES, reason="pg_dump and pg_resto
 
 
 @postgres_only
-def test_missing_pg_dump_is_a_clear_message(instances, tmp_path, monkeypatch):
-    source, _ = instances
+def test_missing_pg_dump_is_a_clear_message(pair, tmp_path, monkeypatch):
+    source, _ = pair
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
@@ -364,8 +370,8 @@ def test_missing_pg_dump_is_a_clear_message(instances, tmp_path, monkeypatch):
 
 
 @postgres_only
-def test_pg_dump_older_than_the_server_is_refused(instances, tmp_path, monkeypatch):
-    source, _ = instances
+def test_pg_dump_older_than_the_server_is_refused(pair, tmp_path, monkeypatch):
+    source, _ = pair
     tools = tmp_path / "old-bin"
     tools.mkdir()
     old = tools / "pg_dump"
@@ -378,8 +384,9 @@ def test_pg_dump_older_than_the_server_is_refused(instances, tmp_path, monkeypat
 
 
 @postgres_only
-def test_restore_refuses_a_database_migrated_to_another_revision(instances, tmp_path):
-    source, target = instances
+def test_restore_refuses_a_database_migrated_to_another_revision(pair, tmp_path):
+    source, target = pair
+    assert run(source, "db", "upgrade").exit_code == 0
     assert run(source, "backup", "create", str(tmp_path / "backup")).exit_code == 0
     assert run(target, "db", "upgrade", "f5a6b7c8d9e0").exit_code == 0
     refused = run(target, "backup", "restore", str(tmp_path / "backup"))
