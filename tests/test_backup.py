@@ -318,6 +318,7 @@ def test_create_refuses_a_path_that_is_not_empty(pair, tmp_path):
 
 def test_interrupted_create_leaves_only_the_partial_directory(pair, tmp_path, monkeypatch):
     source, target = pair
+    assert run(source, "db", "upgrade").exit_code == 0
 
     def disk_full(*args):
         raise OSError(28, "No space left on device")
