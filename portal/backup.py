@@ -103,18 +103,25 @@ def sha256_of(path: Path) -> str:
 
 
 def copy_file(source: Path, target: Path) -> dict:
-    """Copy one file (private, 0o600), hashing what was written; returns its manifest entry without the name."""
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    digest = hashlib.sha256()
-    size = 0
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with source.open("rb") as reader, os.fdopen(fd, "wb") as writer:
-        while chunk := reader.read(CHUNK_SIZE):
-            digest.update(chunk)
-            size += len(chunk)
-            writer.write(chunk)
-        writer.flush()
-        os.fsync(writer.fileno())
+    """Copy one file into a new private file (0o600), hashing what was written; returns its manifest entry without
+    the name. Raises FileNotFoundError when `source` is gone (nothing is written then); on any failure the
+    target is removed again."""
+    with source.open("rb") as reader:
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            digest = hashlib.sha256()
+            size = 0
+            with os.fdopen(fd, "wb") as writer:
+                while chunk := reader.read(CHUNK_SIZE):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    writer.write(chunk)
+                writer.flush()
+                os.fsync(writer.fileno())
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
     return {"size": size, "sha256": digest.hexdigest()}
 
 
@@ -423,10 +430,10 @@ def check_target_is_empty(manifest: dict, kind: str, roots: FileRoots) -> None:
     if existing is not None:
         raise BackupError(f"This instance is not empty: {existing[1]} exists. Restore into empty file directories.")
     if kind == "postgresql":
-        tables = target_revision()
-        if tables is not None and tables != manifest["alembic_revision"]:
+        revision = target_revision()
+        if revision is not None and revision != manifest["alembic_revision"]:
             raise BackupError(
-                f"The target database holds the schema of revision {tables}, the backup revision"
+                f"The target database holds the schema of revision {revision}, the backup revision"
                 f" {manifest['alembic_revision']}: restore into a new database (createdb) instead."
             )
 

@@ -261,6 +261,40 @@ def test_file_deleted_after_the_snapshot_is_in_the_backup(instances, tmp_path, m
     assert documents_without_their_file(target) == []
 
 
+def test_cv_deleted_while_files_are_copied_is_neither_restored_nor_reported_missing(instances, tmp_path, monkeypatch):
+    source, target = instances
+    with source.app_context():
+        candidate = db.session.scalars(sa.select(User).where(User.role == "candidate")).first()
+        doomed = upload_cv(candidate, "Deleted during the backup").storage_key
+        db.session.commit()
+    real_files = backup.FileRoots.files
+
+    def deleting_one(roots):
+        for name, path in real_files(roots):
+            if path.name == doomed:  # listed, then deleted (row and file, as the page does) before it is copied
+                with source.app_context():
+                    document = db.session.scalar(sa.select(CVDocument).where(CVDocument.storage_key == doomed))
+                    cv_services.delete_document(document)
+                    db.session.commit()
+                    storage_for(source).delete(doomed)
+            yield name, path
+
+    monkeypatch.setattr(backup.FileRoots, "files", deleting_one)
+    with source.app_context():
+        count = db.session.scalar(sa.select(sa.func.count(CVDocument.id)))
+    created = run(source, "backup", "create", str(tmp_path / "backup"))
+    assert created.exit_code == 0, created.output
+    assert "Warning" not in created.output
+    monkeypatch.undo()
+
+    restored = run(target, "backup", "restore", str(tmp_path / "backup"))
+    assert restored.exit_code == 0, restored.output
+    with target.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(CVDocument.id))) == count - 1
+    assert documents_without_their_file(target) == []
+    assert len(stored_files(target)) == count - 1 and doomed not in stored_files(target)
+
+
 def test_restore_refuses_a_target_that_is_not_empty(instances, tmp_path):
     source, target = instances
     assert run(source, "backup", "create", str(tmp_path / "backup")).exit_code == 0
