@@ -290,8 +290,9 @@ def database_snapshot(kind: str, directory: Path) -> tuple[str, str | None, set[
 def create_backup(app: Flask, path: Path, echo: Echo = click.echo) -> dict:
     """Back up the database and the uploaded files into the new directory `path`; returns the manifest.
 
-    Raises BackupError when `path` exists and is not empty, when PATH.partial is left from an interrupted backup, or
-    when the database cannot be copied. On failure PATH.partial stays behind (never PATH), for the operator to remove.
+    Raises BackupError when `path` exists and is not empty or lies inside the directories backed up, when PATH.partial
+    is left from an interrupted backup, when the database or pg_dump is missing, or when copying fails; a failure once
+    PATH.partial is made leaves it behind (never PATH), for the operator to remove.
     """
     path = path.resolve()
     partial = path.with_name(path.name + ".partial")
@@ -299,13 +300,16 @@ def create_backup(app: Flask, path: Path, echo: Echo = click.echo) -> dict:
         raise BackupError(f"{path} already exists and is not empty: choose a new directory for the backup.")
     if partial.exists():
         raise BackupError(f"{partial} exists: an earlier backup was interrupted. Remove it, then try again.")
+    roots = FileRoots.of(app)
+    for root in (roots.uploads, roots.storage):
+        if root is not None and path.is_relative_to(root):
+            raise BackupError(f"{path} is inside {root}, which is backed up itself: choose a directory outside it.")
     kind = database_kind()
     # Before anything is written: a missing database or tool is a message, not a partial backup.
     if kind == "sqlite" and not sqlite_path().is_file():
         raise BackupError(f"There is no database at {sqlite_path()}: check DATABASE_URL.")
     if kind == "postgresql":
         postgres_tool("pg_dump")
-    roots = FileRoots.of(app)
     db.session.remove()  # no transaction of ours holds up the snapshot or the writers
     partial.mkdir(mode=0o700, parents=True)
     try:

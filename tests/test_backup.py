@@ -343,6 +343,11 @@ def test_create_refuses_a_path_that_is_not_empty(pair, tmp_path):
     assert "already exists and is not empty" in refused.output
     assert [p.name for p in path.iterdir()] == ["notes.txt"]
 
+    inside = Path(source.config["UPLOAD_DIR"]) / "backups" / "tonight"
+    refused = run(source, "backup", "create", str(inside))
+    assert refused.exit_code != 0 and "which is backed up itself: choose a directory outside it" in refused.output
+    assert not inside.parent.exists()
+
     path.joinpath("notes.txt").unlink()  # an empty directory is fine
     assert run(source, "db", "upgrade").exit_code == 0
     created = run(source, "backup", "create", str(path))
