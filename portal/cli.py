@@ -1,4 +1,4 @@
-"""Command-line tools: create-user, seed-demo, worker."""
+"""Command-line tools: create-user, seed-demo, worker, backup."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from portal.auth.models import ROLES, User
 from portal.auth.services import create_user, find_user_by_email, store_second_factor
 from portal.auth.totp import grouped, provisioning_uri
+from portal.backup import backup_commands
 from portal.cvs.demo import seed_cvs
 from portal.db import utcnow
 from portal.errors import DomainError
@@ -77,6 +78,7 @@ def database_is_empty() -> bool:
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(retention_cli)
+    app.cli.add_command(backup_commands)
 
     @app.cli.command("create-user")
     @click.argument("email")
