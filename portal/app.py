@@ -53,6 +53,7 @@ from portal.notifications.preference_views import bp as preferences_bp
 from portal.notifications.services import unread_count
 from portal.notifications.views import bp as notifications_bp
 from portal.pages.views import bp as pages_bp
+from portal.privacy.closing_views import bp as account_closing_bp
 from portal.security import apply_security_headers
 from portal.storage import init_storage
 from portal.text import one_line
@@ -198,6 +199,7 @@ def register_blueprints(app: Flask) -> None:
         waitlist_bp,
         live_bp,
         insights_bp,
+        account_closing_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -83,6 +83,8 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "CV_MAX_VERSIONS": _int("CV_MAX_VERSIONS", 20),
         "REMINDER_OFFSETS_HOURS": os.environ.get("REMINDER_OFFSETS_HOURS", "24,1"),
         "WAITLIST_HOLD_MINUTES": _int("WAITLIST_HOLD_MINUTES", 30),
+        # Days between a closed account and its erasure (reopening by emailing the team is possible until then).
+        "ACCOUNT_ERASURE_GRACE_DAYS": _int("ACCOUNT_ERASURE_GRACE_DAYS", 30),
         # The one public address: links in emails, and the host requests must name. Production sets it explicitly.
         "PUBLIC_URL": os.environ.get("PUBLIC_URL") or (None if production else DEVELOPMENT_PUBLIC_URL),
         "TRUSTED_HOSTS": _names("TRUSTED_HOSTS"),  # more host names besides PUBLIC_URL's; see trusted_hosts()

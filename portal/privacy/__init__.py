@@ -1,0 +1,1 @@
+"""Privacy and the data lifecycle: closing and erasing accounts, data exports."""
