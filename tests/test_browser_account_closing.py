@@ -60,5 +60,5 @@ def test_a_candidate_closes_their_account_and_the_mentor_sees_the_cancellation(a
     notifications.click()
     page.get_by_role("heading", level=1, name="Notifications").wait_for()
     notice = page.locator(".list-group-item").filter(has_text="Sam Jones cancelled the")
-    assert "The participant closed their account." in notice.inner_text()
+    assert "The candidate closed their account." in notice.inner_text()
     assert_accessible(page)

@@ -16,15 +16,16 @@ from portal.audit.services import record
 from portal.auth.models import PasswordReset, User
 from portal.auth.services import request_password_reset
 from portal.cvs.models import CVDocument, CVReview
-from portal.cvs.services import claim_review, request_review, save_feedback, upload_cv
+from portal.cvs.services import claim_review, release_reviews_of, request_review, save_feedback, upload_cv
 from portal.db import utcnow
 from portal.extensions import db
 from portal.feedback.models import SessionFeedback, SessionRating
-from portal.interviews.models import Booking
+from portal.interviews.models import Booking, Slot
+from portal.interviews.services import cancel_booking
 from portal.live.models import LiveRegistration, LiveSession
 from portal.live.reports import live_figures
 from portal.live.services import register
-from portal.mail import OutboxEmail
+from portal.mail import OutboxEmail, OutgoingEmail, queue_email
 from portal.notifications.models import Notification, NotificationPreference
 from portal.privacy import erasure
 from portal.privacy.erasure import close_account, count_erasure_due, erase_due, erase_user, placeholder_email
@@ -526,3 +527,84 @@ def test_two_workers_running_erase_due_share_the_accounts(app, people):
                 )
             ).all()
             assert sorted(erased) == sorted(str(i) for i in ids)
+
+
+def test_a_mentor_closing_their_account_tells_their_candidates(app, people, outbox):
+    with app.app_context():
+        mentor, candidate = get(User, people["mentor"]), get(User, people["candidate"])
+        booked = make_booking(make_slot(mentor, NOW + timedelta(days=2)), candidate).id
+        free = make_slot(mentor, NOW + timedelta(days=4)).id
+    client = as_user(app, "mentor@example.org")
+    with app.app_context():
+        forget_used_codes("mentor@example.org")
+    assert client.post("/account/close", data={"password": PASSWORD, "code": current_code()}).status_code == 302
+    with app.app_context():
+        assert get(Booking, booked).status == "cancelled"
+        assert get(Booking, booked).slot.status == "cancelled" and get(Slot, free).status == "cancelled"
+    assert "Your mentor closed their account." in outbox(EMAIL)[-1].body_text
+
+
+def test_audit_entries_about_an_erased_person_keep_no_words_written_about_them(app, people):
+    with app.app_context():
+        ids = build_history(people)
+        mentor, admin = get(User, people["mentor"]), get(User, people["admin"])
+        candidate = get(User, people["candidate"])
+        second = upload_cv(candidate, "", "second.pdf", io.BytesIO(pdf_with_text(GOOD_CV_LINES)))
+        db.session.commit()
+        review = request_review(candidate, second, "Data scientist", "")
+        claim_review(review, mentor)
+        save_feedback(review, mentor, {"comment_skills": "Weak on statistics, frankly."}, publish=False)
+        release_reviews_of(mentor, admin, "was deactivated")
+        cancel_booking(get(Booking, ids["future"]), admin, "Told us about a family emergency", override=True)
+        db.session.commit()
+        erase_user(candidate, by=admin)
+        db.session.commit()
+        released = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "review.released"))
+        assert released.before["draft"] == {} and released.after["status"] == "requested"
+        cancelled = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "booking.cancelled"))
+        assert cancelled.after["reason"] == "" and cancelled.after["status"] == "cancelled"
+        assert "Former member" in cancelled.summary
+        texts = " ".join(str(row) for row in db.session.execute(sa.select(AuditEvent.before, AuditEvent.after)))
+        assert "statistics" not in texts and "emergency" not in texts
+
+
+def test_nothing_is_queued_to_an_erased_account(app, people):
+    with app.app_context():
+        user = get(User, people["candidate"])
+        erase_user(user, by=get(User, people["admin"]))
+        db.session.commit()
+        assert queue_email(user.email, OutgoingEmail("Hello", "welcome", {"user": user}), user_id=user.id) is None
+        assert not db.session.scalar(sa.select(OutboxEmail.id).where(OutboxEmail.user_id == user.id))
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [(None, 302), ("candidate", 403), ("mentor", 403)],
+)
+def test_only_admins_reopen_or_erase(app, people, who, expected):
+    emails = {"candidate": "jo@example.org", "mentor": "mentor@example.org"}
+    client = as_user(app, emails[who]) if who else app.test_client()
+    target = people["candidate"]
+    assert client.get(f"/admin/users/{target}/erase").status_code == expected
+    assert client.post(f"/admin/users/{target}/erase", data={"email": EMAIL}).status_code == expected
+    assert client.post(f"/admin/users/{target}/reopen").status_code == expected
+    with app.app_context():
+        assert get(User, target).name == NAME and get(User, target).erased_at is None
+
+
+def test_bad_requests_get_their_pages_not_500(app, people):
+    admin = as_user(app, "admin@example.org")
+    assert admin.get("/admin/users/999999/erase").status_code == 404
+    assert admin.post("/admin/users/999999/reopen").status_code == 404
+    assert admin.get("/admin/users/99999999999999999999/erase").status_code == 404
+    reopen_open = admin.post(f"/admin/users/{people['candidate']}/reopen", follow_redirects=True)
+    assert "account is not closed" in reopen_open.get_data(as_text=True)
+    control = admin.post(f"/admin/users/{people['candidate']}/erase", data={"email": "a\u202eb@example.org"})
+    assert control.status_code == 200 and "Remove the control characters" in control.get_data(as_text=True)
+    assert as_user(app, EMAIL).get("/account/closed").status_code == 200
+    assert app.test_client().get("/account/close").status_code == 302
+    candidate = as_user(app, EMAIL)
+    long_code = candidate.post("/account/close", data={"password": PASSWORD, "code": "1" * 500})
+    assert long_code.status_code == 200
+    with app.app_context():
+        assert get(User, people["candidate"]).active

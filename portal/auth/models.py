@@ -13,6 +13,8 @@ from portal.statuses import ROLE_LABELS, Role
 from portal.timeutil import DEFAULT_TIMEZONE
 
 ROLES = tuple(role.value for role in Role)
+# The domain of the placeholder address an erased account keeps (portal.privacy.erasure); reserved, never delivered.
+ERASED_EMAIL_DOMAIN = "invalid.example"
 
 
 class User(db.Model):

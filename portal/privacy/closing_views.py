@@ -96,10 +96,7 @@ def closed():
 
 
 def _person(user_id: int) -> User:
-    person = db.session.get(User, user_id)
-    if person is None:
-        abort(404)
-    return person
+    return db.get_or_404(User, user_id)
 
 
 @bp.route("/admin/users/<int:user_id>/reopen", methods=["POST"])

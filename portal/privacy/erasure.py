@@ -29,7 +29,8 @@ What erasure does with each table that can hold personal data (other columns hol
 - outbox_emails to the person: queued ones deleted (dropped, never sent); sent or failed ones keep their delivery
   metadata, with the address replaced and the subject, bodies, attachment, unsubscribe link and error blanked.
 - audit_events: the name and email replaced in the summary, actor name and before/after values of every entry;
-  "account.erased" records only the user id.
+  in entries about the person's bookings and CV reviews, the free text (a cancellation reason, a released review's
+  draft) blanked; "account.erased" records only the user id.
 - meeting_links (a mentor's own video room, often named after them): deleted.
 - slots, slot_series, live_sessions, insight articles and revisions, page revisions: kept; a mentor's or editor's
   work stays for history under the anonymous name. Free text others typed there (a live session's speakers) is not
@@ -57,7 +58,7 @@ from portal.admin.services import _guard_last_admin, future_bookings, withdraw_f
 from portal.audit.models import AuditEvent
 from portal.audit.services import record
 from portal.auth import services as auth_services
-from portal.auth.models import Invitation, PasswordReset, RecoveryCode, Registration, User
+from portal.auth.models import ERASED_EMAIL_DOMAIN, Invitation, PasswordReset, RecoveryCode, Registration, User
 from portal.cvs.models import CVDocument, CVReview
 from portal.cvs.services import withdraw_review
 from portal.db import claim_next, lock, utcnow
@@ -88,8 +89,8 @@ class AccountClosingRefused(DomainError):
 
 
 def placeholder_email(user_id: int) -> str:
-    """The unique, lower-case, undeliverable address an erased account keeps."""
-    return f"erased-{user_id}@invalid.example"
+    """The unique, lower-case, undeliverable address an erased account keeps (nothing is ever queued to it)."""
+    return f"erased-{user_id}@{ERASED_EMAIL_DOMAIN}"
 
 
 def grace_period() -> timedelta:
@@ -132,11 +133,12 @@ def close_account(user: User, by: User) -> list[Booking]:
         else "This is the only active admin, so the account cannot be closed. Make someone else an admin first.",
     )
     now = utcnow()
-    reason = (
-        "The participant closed their account."
-        if by.id == user.id
-        else "The account of a participant was closed by the career services team."
-    )
+    if by.id != user.id:
+        reason = "The account of a participant was closed by the career services team."
+    elif user.is_mentor:
+        reason = "Your mentor closed their account."
+    else:
+        reason = "The candidate closed their account."
     bookings = withdraw_from_future_sessions(user, by, reason, within=CLOSING)
     left = _leave_waitlists(user)
     seats = _give_up_live_places(user, now)
@@ -405,6 +407,35 @@ MENTION_COLUMNS: tuple[tuple[type, tuple[str, ...]], ...] = (
 )
 
 
+# Keys of audit values that hold free text about the session or review the entry is about (a cancellation reason, a
+# released review's draft): blanked in entries about the erased person's bookings and CV reviews.
+AUDIT_FREE_TEXT_KEYS = ("reason", "draft", "focus_note")
+
+
+def _blank_free_text(values: dict | None) -> dict | None:
+    if not values:
+        return values
+    return {
+        key: ({} if key == "draft" else "") if key in AUDIT_FREE_TEXT_KEYS else item for key, item in values.items()
+    }
+
+
+def _erase_audit_texts(user: User) -> None:
+    """Audit entries about the person's bookings and CV reviews keep what happened, not the words written."""
+    bookings = [str(i) for i in db.session.scalars(sa.select(Booking.id).where(Booking.candidate_id == user.id))]
+    reviews = [str(i) for i in db.session.scalars(sa.select(CVReview.id).where(CVReview.candidate_id == user.id))]
+    about = sa.or_(
+        sa.and_(AuditEvent.target_type == "booking", AuditEvent.target_id.in_(bookings)),
+        sa.and_(AuditEvent.target_type == "cv_review", AuditEvent.target_id.in_(reviews)),
+    )
+    for event in db.session.scalars(sa.select(AuditEvent).where(about)):
+        before, after = _blank_free_text(event.before), _blank_free_text(event.after)
+        if before != event.before:
+            event.before = before
+        if after != event.after:
+            event.after = after
+
+
 def _scrub_mentions(user: User) -> None:
     mentions = _Mentions(user)
     for model, names in MENTION_COLUMNS:
@@ -426,6 +457,7 @@ ERASURE_STEPS: list[Callable[[User], None]] = [
     _erase_texts_about,
     _delete_account_rows,
     _erase_outbox,
+    _erase_audit_texts,
     _scrub_mentions,
 ]
 
