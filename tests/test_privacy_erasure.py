@@ -13,14 +13,16 @@ import sqlalchemy as sa
 from portal.admin.reports import dashboard, stream_csv
 from portal.audit.models import AuditEvent
 from portal.audit.services import record
-from portal.auth.models import PasswordReset, User
+from portal.auth.models import Invitation, PasswordReset, Registration, User
 from portal.auth.services import request_password_reset
 from portal.cvs.models import CVDocument, CVReview
 from portal.cvs.services import claim_review, release_reviews_of, request_review, save_feedback, upload_cv
 from portal.db import utcnow
 from portal.extensions import db
 from portal.feedback.models import SessionFeedback, SessionRating
-from portal.interviews.models import Booking, Slot
+from portal.insights import services as insight_services
+from portal.insights.models import InsightTag, SavedArticle, candidate_interests
+from portal.interviews.models import Booking, MeetingLink, Slot
 from portal.interviews.services import cancel_booking
 from portal.live.models import LiveRegistration, LiveSession
 from portal.live.reports import live_figures
@@ -123,6 +125,23 @@ def build_history(people) -> dict:
     seat = register(make_live_session(NOW + timedelta(days=5)), candidate)
     db.session.add(NotificationPreference(user_id=candidate.id, category="reminders", email_enabled=False))
     request_password_reset(EMAIL)
+    article = insight_services.create_article(admin, insight_services.ArticleText("Hiring now", "", "Body"))
+    insight_services.publish_article(article, admin)
+    tag = InsightTag(kind="sector", name="Fintech", slug="fintech")
+    db.session.add_all([tag, SavedArticle(user_id=candidate.id, article_id=article.id)])
+    db.session.flush()
+    db.session.execute(sa.insert(candidate_interests).values(user_id=candidate.id, tag_id=tag.id))
+    db.session.add(MeetingLink(mentor_id=mentor.id, url="https://meet.example.org/priya-shah"))
+    db.session.add(
+        Registration(
+            email=EMAIL,
+            name=NAME,
+            password_hash="x",
+            token_digest="d" * 64,
+            expires_at=NOW + timedelta(days=1),
+        )
+    )
+    db.session.add(Invitation(email=EMAIL, name=NAME, token_digest="e" * 64, invited_by_id=admin.id, expires_at=NOW))
     record(admin, "user.note", "user", candidate.id, f"Spoke to {NAME} <{EMAIL}>", None, {"who": NAME})
     db.session.commit()
     return {
@@ -372,6 +391,15 @@ def test_an_admin_erases_a_candidate_and_nothing_of_them_is_left(app, people, ou
         assert theirs and all(row.status != "queued" for row in theirs)
         assert all(row.to_address == user.email and row.body_text == "" for row in theirs)
         assert not db.session.scalar(sa.select(PasswordReset.id).where(PasswordReset.user_id == user.id))
+        for table in (SavedArticle.__table__, candidate_interests):
+            assert not db.session.scalar(
+                sa.select(sa.func.count()).select_from(table).where(table.c.user_id == user.id)
+            )
+        assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(Invitation.id))) == 0
+        assert not db.session.scalar(
+            sa.select(NotificationPreference.id).where(NotificationPreference.user_id == user.id)
+        )
         # The audit log keeps the fact, without the person.
         erased = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "account.erased"))
         assert erased.target_id == str(user.id) and erased.summary == f"Account {user.id} erased"
@@ -450,6 +478,7 @@ def test_an_erased_mentor_keeps_their_slots_and_what_they_wrote_under_no_name(ap
         db.session.commit()
         mentor = get(User, mentor_id)
         assert mentor.name == "Former member" and mentor.focus_areas == "" and mentor.totp_secret is None
+        assert get(MeetingLink, mentor_id) is None
         assert get(Booking, ids["past"]).slot.mentor_id == mentor_id
         assert get(CVReview, ids["review"]).comment_summary == f"Strong CV, {NAME}."
         assert get(SessionFeedback, ids["feedback"]).strengths.startswith(NAME)
