@@ -290,7 +290,7 @@ def test_the_last_active_admin_cannot_close_their_account(app, people):
     with app.app_context():
         forget_used_codes("admin@example.org")
     html = admin.post("/account/close", data={"password": PASSWORD, "code": current_code()}).get_data(as_text=True)
-    assert "This is the only active admin account, so it cannot be closed" in html
+    assert "This is the only active admin account, so it cannot be closed or erased" in html
     with app.app_context():
         assert get(User, people["admin"]).active and get(User, people["admin"]).closed_at is None
     erase = admin.post(f"/admin/users/{people['admin']}/erase", data={"email": "admin@example.org"})

@@ -118,8 +118,13 @@ def _lock_admins() -> int:
     return len(db.session.scalars(statement).all())
 
 
+def is_last_active_admin(user: User) -> bool:
+    """Whether the user is the only active admin (the admins' rows stay locked to the end of the transaction)."""
+    return user.is_admin and user.active and _lock_admins() <= 1
+
+
 def _guard_last_admin(user: User, becomes_admin: bool, stays_active: bool) -> None:
-    if user.is_admin and user.active and not (becomes_admin and stays_active) and _lock_admins() <= 1:
+    if not (becomes_admin and stays_active) and is_last_active_admin(user):
         raise DomainError("This is the only active admin. Make someone else an admin first.", field="role")
 
 

@@ -54,7 +54,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from portal import events
-from portal.admin.services import _guard_last_admin, future_bookings, withdraw_from_future_sessions
+from portal.admin.services import future_bookings, is_last_active_admin, withdraw_from_future_sessions
 from portal.audit.models import AuditEvent
 from portal.audit.services import record
 from portal.auth import services as auth_services
@@ -111,13 +111,6 @@ def confirm_identity(user: User, password: str, code: str | None) -> None:
         auth_services.check_second_factor(user, code or "")
 
 
-def _refuse_last_admin(user: User, message: str) -> None:
-    try:
-        _guard_last_admin(user, becomes_admin=user.is_admin, stays_active=False)
-    except DomainError:
-        raise AccountClosingRefused(message) from None
-
-
 def close_account(user: User, by: User) -> list[Booking]:
     """Close the account now (its owner, or an admin erasing it): future bookings cancelled with notices, waitlist
     places and future live-session places given up, unstarted CV review requests withdrawn, every session ended, the
@@ -126,12 +119,10 @@ def close_account(user: User, by: User) -> list[Booking]:
     lock(user)
     if user.closed_at is not None or user.erased_at is not None:
         raise AccountClosingRefused("This account is already closed.")
-    _refuse_last_admin(
-        user,
-        "This is the only active admin account, so it cannot be closed. Make someone else an admin first."
-        if by.id == user.id
-        else "This is the only active admin, so the account cannot be closed. Make someone else an admin first.",
-    )
+    if is_last_active_admin(user):
+        raise AccountClosingRefused(
+            "This is the only active admin account, so it cannot be closed or erased. Make someone else an admin first."
+        )
     now = utcnow()
     if by.id != user.id:
         reason = "The account of a participant was closed by the career services team."
