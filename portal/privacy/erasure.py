@@ -52,6 +52,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from markupsafe import escape
 
 from portal import events
 from portal.admin.services import future_bookings, is_last_active_admin, withdraw_from_future_sessions
@@ -353,6 +354,11 @@ def _erase_outbox(user: User) -> None:
     )
 
 
+def unfold_calendar(text: str) -> str:
+    """iCalendar text with its folded lines joined again (RFC 5545 3.1: a line break followed by one space or tab)."""
+    return re.sub(r"\r?\n[ \t]", "", text)
+
+
 class _Mentions:
     """Finds and replaces a person's name and email address inside other people's texts."""
 
@@ -360,16 +366,20 @@ class _Mentions:
         self.email = user.email.lower()
         self.name = user.name.strip()
         self.replacement_email = placeholder_email(user.id)
-        words = [re.escape(self.email)]
+        self.names = set()
         if self.name and self.name != ERASED_NAME:
-            words.append(r"(?<!\w)" + re.escape(self.name) + r"(?!\w)")
+            in_calendar = self.name.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
+            self.names = {self.name, str(escape(self.name)), in_calendar}
+        words = [re.escape(self.email)]
+        words += [r"(?<!\w)" + re.escape(name) + r"(?!\w)" for name in sorted(self.names, key=len, reverse=True)]
         self.pattern = re.compile("|".join(words), re.IGNORECASE)
 
     def needles(self) -> list[str]:
-        """Lower-case fragments that a text mentioning the person contains (also as JSON escapes them)."""
+        """Lower-case fragments that a text mentioning the person contains: as typed, as HTML escapes it (an email's
+        HTML part) and as JSON escapes it (audit values)."""
         found = {self.email}
-        if self.name and self.name != ERASED_NAME:
-            found |= {self.name.lower(), json.dumps(self.name.lower())[1:-1]}
+        for name in self.names:
+            found |= {name.lower(), json.dumps(name.lower())[1:-1]}
         return sorted(found)
 
     def _swap(self, match: re.Match) -> str:
@@ -377,6 +387,10 @@ class _Mentions:
 
     def replace(self, value: Any) -> Any:
         if isinstance(value, str):
+            if value.startswith("BEGIN:VCALENDAR"):  # a name may be split across a folded line
+                unfolded = unfold_calendar(value)
+                cleaned = self.pattern.sub(self._swap, unfolded)
+                return cleaned if cleaned != unfolded else value
             return self.pattern.sub(self._swap, value)
         if isinstance(value, dict):
             return {key: self.replace(item) for key, item in value.items()}
