@@ -33,7 +33,7 @@ from portal.mail import OutboxEmail, OutgoingEmail, queue_email
 from portal.notifications.models import Notification, NotificationPreference
 from portal.privacy import erasure
 from portal.privacy.erasure import close_account, count_erasure_due, erase_due, erase_user, placeholder_email
-from portal.storage import storage_for
+from portal.storage import StorageError, storage_for
 from portal.waitlist.models import WaitlistEntry
 from tests.conftest import ON_POSTGRES, forget_used_codes
 from tests.conftest import logged_in as as_user
@@ -668,3 +668,32 @@ def test_a_calendar_invitation_to_someone_else_loses_the_name_even_across_folded
         assert traces_left() == []
         row = db.session.scalar(sa.select(OutboxEmail).where(OutboxEmail.message_id == "<calendar@example.org>"))
         assert "with Former member" in row.attachment_text and row.to_address == "mentor@example.org"
+
+
+def test_when_the_file_store_fails_nothing_is_erased_and_the_admin_is_told(app, people, monkeypatch):
+    with app.app_context():
+        build_history(people)
+        storage = storage_for(app)
+
+    def unreachable(self, key):
+        raise StorageError("the object store did not answer")
+
+    monkeypatch.setattr(type(storage), "delete", unreachable)
+    admin = as_user(app, "admin@example.org")
+    refused = admin.post(f"/admin/users/{people['candidate']}/erase", data={"email": EMAIL})
+    assert refused.status_code == 200
+    assert "The CV file store could not be reached, so nothing was erased." in refused.get_data(as_text=True)
+    with app.app_context():
+        user = get(User, people["candidate"])
+        assert user.erased_at is None and user.closed_at is None and user.name == NAME
+        # The retention run leaves a failing account for the next run and goes on with the others.
+        other = make_user(name="Olive Other")
+        for person in (user, other):
+            close_account(person, person)
+        db.session.commit()
+        user_id, other_id = user.id, other.id
+        later = NOW + timedelta(days=400)
+        assert erase_due(later) == [other_id]  # Olive has no CV: her erasure needs no file store
+        assert get(User, user_id).erased_at is None and count_erasure_due(later) == 1
+        monkeypatch.undo()
+        assert erase_due(later) == [user_id] and count_erasure_due(later) == 0

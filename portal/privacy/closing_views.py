@@ -16,6 +16,7 @@ from portal.forms import EmptyForm, PlainText
 from portal.privacy import erasure
 from portal.rules import CONTACT
 from portal.security import MAX_PASSWORD_LENGTH, role_required
+from portal.storage import StorageError
 from portal.views import flash_refusal, show_error
 
 bp = Blueprint("account_closing", __name__)
@@ -132,6 +133,12 @@ def erase(user_id: int):
                 db.session.commit()
             except DomainError as error:
                 show_error(form, error)
+            except StorageError:
+                db.session.rollback()
+                current_app.logger.exception("erasure stopped: the file store failed for user %s", user_id)
+                form.form_errors.append(
+                    "The CV file store could not be reached, so nothing was erased. Try again in a few minutes."
+                )
             else:
                 flash(f"Account {user_id} has been erased.", "success")
                 return redirect(url_for("admin.user", user_id=user_id))
