@@ -54,6 +54,7 @@ from portal.notifications.preference_views import bp as preferences_bp
 from portal.notifications.services import unread_count
 from portal.notifications.views import bp as notifications_bp
 from portal.pages.views import bp as pages_bp
+from portal.privacy.closing_views import bp as account_closing_bp
 from portal.privacy.notice_views import bp as privacy_notice_bp
 from portal.privacy.views import bp as privacy_bp
 from portal.retention.views import bp as retention_bp
@@ -206,6 +207,7 @@ def register_blueprints(app: Flask) -> None:
         privacy_notice_bp,
         privacy_bp,
         retention_bp,
+        account_closing_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -60,6 +60,7 @@ RETENTION_PERIODS: dict[str, int] = {
     "RETENTION_AUDIT_YEARS": 6,  # audit log entries
     "RETENTION_NOTIFICATIONS_MONTHS": 12,  # in-app notifications
     "EXPORT_RETENTION_DAYS": 7,  # a data export is downloadable this long, then deleted
+    "ACCOUNT_ERASURE_GRACE_DAYS": 30,  # a closed account is erased this long after closing (reopening possible until)
 }
 # Outside production the portal also answers on this machine's own names (the dev server, the tests' client).
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1")

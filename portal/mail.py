@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import current_app, render_template
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal.auth.models import ERASED_EMAIL_DOMAIN
 from portal.db import UTCDateTime, claim_next, status_check, utcnow
 from portal.extensions import db
 from portal.notifications.preferences import CATEGORIES, email_wanted, unsubscribe_url
@@ -78,9 +79,10 @@ def queue_email(to_address: str, email: OutgoingEmail, user_id: int | None = Non
     attachment's filename are cleaned here, the one place header values come from: names people typed cannot add a
     header line or turn text around.
 
-    Returns None, and writes nothing, when the user has turned this category of email off.
+    Returns None, and writes nothing, when the user has turned this category of email off or the address is an
+    erased account's placeholder.
     """
-    if not email_wanted(user_id, email.category):
+    if to_address.endswith("@" + ERASED_EMAIL_DOMAIN) or not email_wanted(user_id, email.category):
         return None
     unsubscribe = unsubscribe_url(user_id, email.category) if user_id and email.category in CATEGORIES else None
     subject = one_line(email.subject)[:SUBJECT_MAX_LENGTH]

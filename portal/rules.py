@@ -147,16 +147,23 @@ def within_cutoff(slot: Any, policy: Any, now: datetime) -> bool:
 
 
 def change_refusal(
-    user: Any, booking: Any, policy: Any, now: datetime, action: str = "cancelled", override: bool = False
+    user: Any,
+    booking: Any,
+    policy: Any,
+    now: datetime,
+    action: str = "cancelled",
+    override: bool = False,
+    cutoff_waived: bool = False,
 ) -> str | None:
     """Why `user` cannot cancel (or reschedule, `action`) the booking now, or None. Candidates until the policy's
-    cutoff; admins any time before the start, past the cutoff only when they say they override it."""
+    cutoff (unless `cutoff_waived`: they are closing their account); admins any time before the start, past the
+    cutoff only when they say they override it."""
     if booking.status != BookingStatus.BOOKED:
         label = booking.status_label.lower()
         return f"This session is {label}, so it cannot be {action}."
     if booking.slot.starts_at <= now:
         return f"This session has already started, so it cannot be {action}."
-    if cutoff_passed(booking, policy, now) and not (override and is_admin(user)):
+    if cutoff_passed(booking, policy, now) and not cutoff_waived and not (override and is_admin(user)):
         return (
             f"Sessions can be {action} online until {policy.cancel_cutoff_hours} hours before they start. "
             f"Contact your mentor, {booking.slot.mentor.name}, or the career services team at {CONTACT}."

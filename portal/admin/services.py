@@ -118,8 +118,13 @@ def _lock_admins() -> int:
     return len(db.session.scalars(statement).all())
 
 
+def is_last_active_admin(user: User) -> bool:
+    """Whether the user is the only active admin (the admins' rows stay locked to the end of the transaction)."""
+    return user.is_admin and user.active and _lock_admins() <= 1
+
+
 def _guard_last_admin(user: User, becomes_admin: bool, stays_active: bool) -> None:
-    if user.is_admin and user.active and not (becomes_admin and stays_active) and _lock_admins() <= 1:
+    if not (becomes_admin and stays_active) and is_last_active_admin(user):
         raise DomainError("This is the only active admin. Make someone else an admin first.", field="role")
 
 
@@ -178,6 +183,24 @@ def future_bookings(user: User) -> list[Booking]:
     )
 
 
+def withdraw_from_future_sessions(user: User, by: User, reason: str, within: str) -> list[Booking]:
+    """Cancel the user's future bookings (the other side is told, with `reason`) and, for a mentor, withdraw their
+    open future slots; returns the cancelled bookings. The caller (`within`) records its own audit entry. A
+    candidate cancelling for themselves (closing their account) is not held to the cancellation cutoff."""
+    bookings = future_bookings(user)
+    for booking in bookings:
+        if booking.candidate_id == user.id:
+            cancel_booking(booking, by, reason, override=True, within=within, leaving=by.id == user.id)
+        else:
+            cancel_slot(booking.slot, reason, by, within=within)
+    if user.is_mentor:
+        for slot in db.session.scalars(
+            sa.select(Slot).where(Slot.mentor_id == user.id, Slot.status == SlotStatus.OPEN, Slot.starts_at > utcnow())
+        ).all():
+            remove_slot(slot, by, within=within)
+    return bookings
+
+
 def deactivate(user: User, by: User) -> int:
     """End every session of the user at once and cancel their future bookings (with notices) and, for a mentor,
     withdraw their open slots (waitlist offers on them go back in line); returns how many bookings were cancelled.
@@ -186,18 +209,9 @@ def deactivate(user: User, by: User) -> int:
     if not user.active:
         raise DomainError(f"{user.name} is already deactivated.")
     _guard_last_admin(user, becomes_admin=user.is_admin, stays_active=False)
-    bookings = future_bookings(user)
-    reason = "The account of a participant was closed by the career services team."
-    for booking in bookings:
-        if booking.candidate_id == user.id:
-            cancel_booking(booking, by, reason, override=True, within=DEACTIVATION)
-        else:
-            cancel_slot(booking.slot, reason, by, within=DEACTIVATION)
-    if user.is_mentor:
-        for slot in db.session.scalars(
-            sa.select(Slot).where(Slot.mentor_id == user.id, Slot.status == SlotStatus.OPEN, Slot.starts_at > utcnow())
-        ).all():
-            remove_slot(slot, by, within=DEACTIVATION)
+    bookings = withdraw_from_future_sessions(
+        user, by, "The account of a participant was closed by the career services team.", within=DEACTIVATION
+    )
     user.active = False
     user.end_all_sessions()
     record(

@@ -13,6 +13,8 @@ from portal.statuses import ROLE_LABELS, Role
 from portal.timeutil import DEFAULT_TIMEZONE
 
 ROLES = tuple(role.value for role in Role)
+# The domain of the placeholder address an erased account keeps (portal.privacy.erasure); reserved, never delivered.
+ERASED_EMAIL_DOMAIN = "invalid.example"
 
 
 class User(db.Model):
@@ -44,6 +46,11 @@ class User(db.Model):
     totp_secret: Mapped[str | None] = mapped_column(sa.String(255))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # Closing and erasure (portal.privacy.erasure): when the account was closed, when it is due to be erased, and when
+    # its personal data was removed (set only once every erasure step has run).
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    erase_after: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
 

@@ -387,13 +387,19 @@ def _changeable(booking: Booking, by: User) -> BookingPolicy:
 
 
 def cancel_booking(
-    booking: Booking, by: User, reason: str = "", override: bool = False, within: str | None = None
+    booking: Booking,
+    by: User,
+    reason: str = "",
+    override: bool = False,
+    within: str | None = None,
+    leaving: bool = False,
 ) -> None:
     """Cancel a booking (candidates until the cutoff; admins any time before the start, a late one is recorded as
-    such). `within` names a larger action that records its own audit entry (an account being closed)."""
+    such). `within` names a larger action that records its own audit entry (an account being closed); `leaving`:
+    the candidate is closing their account, so the cutoff does not hold them (the lateness is still recorded)."""
     policy = _changeable(booking, by)
     now = utcnow()
-    refusal = rules.change_refusal(by, booking, policy, now, "cancelled", override)
+    refusal = rules.change_refusal(by, booking, policy, now, "cancelled", override, cutoff_waived=leaving)
     if refusal:
         raise PolicyViolation(refusal)
     late = rules.cutoff_passed(booking, policy, now)

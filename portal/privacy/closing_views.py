@@ -1,0 +1,146 @@
+"""Closing one's own account (password and second factor again), the page after it, and the admin's reopen and
+erase-now actions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, session, url_for
+from flask_login import current_user, login_required, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from portal.auth.models import User
+from portal.errors import DomainError
+from portal.extensions import db, limiter
+from portal.forms import EmptyForm, PlainText
+from portal.privacy import erasure
+from portal.rules import CONTACT
+from portal.security import MAX_PASSWORD_LENGTH, role_required
+from portal.storage import StorageError
+from portal.views import flash_refusal, show_error
+
+bp = Blueprint("account_closing", __name__)
+
+
+class CloseAccountForm(FlaskForm):
+    """The password again and, where two-factor sign-in is on, a code."""
+
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired("Enter your password."), Length(max=MAX_PASSWORD_LENGTH * 4)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    code = StringField(
+        "Security code",
+        validators=[Optional(), Length(max=40, message="Enter a 6-digit code or a recovery code."), PlainText()],
+        description="The 6-digit code your authenticator app shows now, or one of your recovery codes.",
+        render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "off"},
+    )
+
+
+class EraseForm(FlaskForm):
+    """An admin types the person's email address to confirm an erasure."""
+
+    email = StringField(
+        "Type the person's email address to confirm",
+        validators=[DataRequired("Type the email address shown above."), Length(max=254), PlainText()],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "off"},
+    )
+
+
+def _signed_in_account() -> str:
+    return f"close:{current_user.get_id().partition(':')[0]}" if current_user.is_authenticated else "close:"
+
+
+def _attempt_failed(response) -> bool:
+    return bool(g.get("close_failed"))
+
+
+@bp.route("/account/close", methods=["GET", "POST"])
+@login_required
+@limiter.limit(
+    lambda: current_app.config["LOGIN_CODE_RATE_LIMIT"],
+    key_func=_signed_in_account,
+    methods=["POST"],
+    deduct_when=_attempt_failed,
+)
+def close():
+    """Explain what closing does, ask for the password (and code) again, then close and log out."""
+    user = current_user._get_current_object()
+    form = CloseAccountForm()
+    if form.validate_on_submit():
+        try:
+            erasure.confirm_identity(user, form.password.data, form.code.data)
+        except DomainError as error:
+            g.close_failed = True
+            current_app.logger.warning("account closing: wrong password or code for user %s", user.id)
+            show_error(form, error)
+        else:
+            try:
+                erasure.close_account(user, user)
+                db.session.commit()
+            except DomainError as error:
+                show_error(form, error)
+            else:
+                current_app.logger.info("account closed by its owner: user %s", user.id)
+                logout_user()
+                session.clear()
+                return redirect(url_for("account_closing.closed"))
+    return render_template("privacy/close.html", form=form, **erasure.closing_summary(user), contact=CONTACT)
+
+
+@bp.route("/account/closed")
+def closed():
+    return render_template(
+        "privacy/closed.html", grace_days=current_app.config["ACCOUNT_ERASURE_GRACE_DAYS"], contact=CONTACT
+    )
+
+
+def _person(user_id: int) -> User:
+    return db.get_or_404(User, user_id)
+
+
+@bp.route("/admin/users/<int:user_id>/reopen", methods=["POST"])
+@role_required("admin")
+def reopen(user_id: int):
+    person = _person(user_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        erasure.reopen_account(person, current_user)
+        db.session.commit()
+        flash(f"{person.name}'s account is open again: they can log in.", "success")
+    except DomainError as error:
+        flash_refusal(error)
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.route("/admin/users/<int:user_id>/erase", methods=["GET", "POST"])
+@role_required("admin")
+def erase(user_id: int):
+    """Erase a person's data now, after the admin types their email address."""
+    person = _person(user_id)
+    if person.erased_at is not None:
+        flash("This account has already been erased.", "info")
+        return redirect(url_for("admin.user", user_id=user_id))
+    form = EraseForm()
+    if form.validate_on_submit():
+        if form.email.data.strip().lower() != person.email:
+            form.email.errors = [*form.email.errors, "This is not the person's email address. Type it as shown above."]
+        else:
+            try:
+                erasure.erase_user(person, by=current_user._get_current_object())
+                db.session.commit()
+            except DomainError as error:
+                show_error(form, error)
+            except StorageError:
+                db.session.rollback()
+                current_app.logger.exception("erasure stopped: the file store failed for user %s", user_id)
+                form.form_errors.append(
+                    "The CV file store could not be reached, so nothing was erased. Try again in a few minutes."
+                )
+            else:
+                flash(f"Account {user_id} has been erased.", "success")
+                return redirect(url_for("admin.user", user_id=user_id))
+    bookings = [] if person.closed_at else erasure.future_bookings(person)
+    return render_template("admin/erase.html", person=person, form=form, bookings=bookings)
