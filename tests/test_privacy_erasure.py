@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -697,3 +698,28 @@ def test_when_the_file_store_fails_nothing_is_erased_and_the_admin_is_told(app, 
         assert get(User, user_id).erased_at is None and count_erasure_due(later) == 1
         monkeypatch.undo()
         assert erase_due(later) == [user_id] and count_erasure_due(later) == 0
+
+
+def test_the_retention_run_erases_closed_accounts_past_their_grace_period_and_no_other(app, people):
+    with app.app_context():
+        admin = get(User, people["admin"])
+        early, late = make_user(name="Early Bird"), make_user(name="Late Owl")
+        for user in (early, late):
+            close_account(user, admin)
+        early.erase_after = NOW - timedelta(seconds=1)
+        late.erase_after = NOW + timedelta(seconds=1)
+        db.session.commit()
+        early_id, late_id = early.id, late.id
+
+    dry = app.test_cli_runner().invoke(args=["retention", "run", "--dry-run"])
+    assert re.search(r"^Closed accounts +kept 30 days after the account is closed: would remove 1$", dry.output, re.M)
+    with app.app_context():
+        assert get(User, early_id).name == "Early Bird"
+
+    result = app.test_cli_runner().invoke(args=["retention", "run"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^Closed accounts +kept 30 days after the account is closed: removed 1$", result.output, re.M)
+    with app.app_context():
+        assert get(User, early_id).erased_at is not None and get(User, early_id).name == "Former member"
+        assert get(User, late_id).erased_at is None and get(User, late_id).name == "Late Owl"
+        assert get(User, people["candidate"]).name == NAME  # never closed: untouched

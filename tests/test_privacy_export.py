@@ -616,3 +616,24 @@ def test_exports_are_kept_apart_from_the_cvs_in_an_object_store(app, people, s3_
         db.session.commit()
     names = [item["Key"] for item in s3_test_client(s3_endpoint).list_objects_v2(Bucket=s3_bucket)["Contents"]]
     assert len(names) == 1 and not names[0].startswith("cvs/exports/")
+
+
+def test_the_retention_run_deletes_the_exports_whose_time_is_up_and_no_other(app, people):
+    with time_machine.travel(NOW - timedelta(days=7), tick=False):
+        ready_export_of(app, people, "candidate")
+        ready_export_of(app, people, "other")
+    with app.app_context():
+        sam, jo = db.session.scalars(sa.select(DataExport).order_by(DataExport.id)).all()
+        sam.expires_at = NOW - timedelta(seconds=1)
+        jo.expires_at = NOW + timedelta(seconds=1)
+        kept_key = jo.storage_key
+        db.session.commit()
+    with time_machine.travel(NOW, tick=False):
+        dry = app.test_cli_runner().invoke(args=["retention", "run", "--dry-run"])
+        assert re.search(r"^Data exports +kept 7 days after the file is ready: would remove 1$", dry.output, re.M)
+        assert len(stored_exports(app)) == 2
+        result = app.test_cli_runner().invoke(args=["retention", "run"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^Data exports +kept 7 days after the file is ready: removed 1$", result.output, re.M)
+    assert [row.subject_id for row in export_rows(app)] == [people["other"]]
+    assert [path.name for path in stored_exports(app)] == [kept_key]

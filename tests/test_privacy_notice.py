@@ -232,3 +232,15 @@ def test_accounts_that_existed_before_versions_are_asked_once(tmp_path):
             assert db.session.execute(sa.text("SELECT privacy_ack_due FROM users")).scalar() in (True, 1)
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "settings", [{"RETENTION_CV_MONTHS": 18, "ACCOUNT_ERASURE_GRACE_DAYS": 14, "EXPORT_RETENTION_DAYS": 5}]
+)
+def test_the_notice_states_the_periods_this_portal_is_configured_with(client, settings):
+    page = client.get("/privacy").get_data(as_text=True)
+    assert "CV files</strong> and the text read from them: 18 months after your last activity" in page
+    assert "erased 14 days after you close it" in page and "For 14 days you can change your mind" in page
+    assert "only you can download it, for 5 days" in page
+    assert "90 days after they were sent" in page and "6 years" in page and "12 months" in page
+    assert "{" not in page.split("<main", 1)[1].split("</main>", 1)[0]

@@ -162,6 +162,8 @@ def test_the_policy_describes_each_period_and_a_category_registers_once(ctx):
         "outbox_emails": "90 days after they were sent (or failed for good)",
         "audit_log": "6 years after the action",
         "notifications": "12 months after they were sent",
+        "data_exports": "7 days after the file is ready",
+        "closed_accounts": "30 days after the account is closed",
     }
     with pytest.raises(ValueError, match="already registered"):
         services.register(services.CV_FILES)
@@ -464,7 +466,9 @@ def test_a_dry_run_prints_what_it_would_remove_and_changes_nothing(app, clock, c
     assert lines[1].endswith("kept 90 days after they were sent (or failed for good): would remove 2")
     assert lines[2].endswith("kept 6 years after the action: would remove 1")
     assert lines[3].endswith("kept 12 months after they were sent: would remove 1")
-    assert lines[4] == "Total: would remove 6 (dry run: nothing was changed)"
+    assert re.search(r"^Data exports +kept 7 days after the file is ready: would remove 0$", lines[4])
+    assert re.search(r"^Closed accounts +kept 30 days after the account is closed: would remove 0$", lines[5])
+    assert lines[6] == "Total: would remove 6 (dry run: nothing was changed)"
     assert table_sizes(app) == before
     assert all(file_exists(app, key) for key in keys)
     with app.app_context():
@@ -487,7 +491,14 @@ def test_a_run_removes_prints_and_records_what_it_removed(app, clock, cvs):
     with app.app_context():
         run = db.session.scalar(sa.select(RetentionRun))
         assert run.triggered_by == Trigger.COMMAND and run.finished_at is not None
-        assert run.counts == {"cv_files": 2, "outbox_emails": 2, "audit_log": 1, "notifications": 1}
+        assert run.counts == {
+            "cv_files": 2,
+            "outbox_emails": 2,
+            "audit_log": 1,
+            "notifications": 1,
+            "data_exports": 0,
+            "closed_accounts": 0,
+        }
         assert run.errors == {}
     again = app.test_cli_runner().invoke(args=["retention", "run", "--dry-run"])
     assert again.output.splitlines()[-1] == "Total: would remove 0 (dry run: nothing was changed)"
@@ -558,10 +569,17 @@ def test_the_worker_runs_retention_once_a_day(app, clock, started_ago, finished,
     runs = worker_runs(app)
     if runs_now:
         assert len(runs) == 2 and runs[-1].finished_at is not None
-        assert runs[-1].counts == {"cv_files": 0, "outbox_emails": 2, "audit_log": 1, "notifications": 1}
+        assert runs[-1].counts == {
+            "cv_files": 0,
+            "outbox_emails": 2,
+            "audit_log": 1,
+            "notifications": 1,
+            "data_exports": 0,
+            "closed_accounts": 0,
+        }
         assert (
-            "retention: CV files 0, Sent and failed emails 2, Audit log entries 1, In-app notifications 1; 4 in all"
-            in (result.output)
+            "retention: CV files 0, Sent and failed emails 2, Audit log entries 1, In-app notifications 1,"
+            " Data exports 0, Closed accounts 0; 4 in all" in result.output
         )
         assert table_sizes(app)["notifications"] == 1
     else:
@@ -658,6 +676,8 @@ def test_an_admin_sees_the_policy_the_preview_and_the_runs_and_can_run_it_now(ap
         " RETENTION_OUTBOX_DAYS (environment) 2",
         "Audit log entries 6 years after the action RETENTION_AUDIT_YEARS (environment) 1",
         "In-app notifications 12 months after they were sent RETENTION_NOTIFICATIONS_MONTHS (environment) 1",
+        "Data exports 7 days after the file is ready EXPORT_RETENTION_DAYS (environment) 0",
+        "Closed accounts 30 days after the account is closed ACCOUNT_ERASURE_GRACE_DAYS (environment) 0",
     ]
     assert "The worker (daily)" in page and "In-app notifications: 0 removed" in page
     assert 'href="/admin/retention/?page=2"' in page
@@ -671,7 +691,7 @@ def test_an_admin_sees_the_policy_the_preview_and_the_runs_and_can_run_it_now(ap
     assert "Admin: Alex Admin" in last and "6 in all." in last
     assert "CV files: 2 removed" in last and "Audit log entries: 1 removed" in last
     policy = page.split('id="policy-title"')[1].split('id="last-title"')[0]
-    assert re.findall(r'<td data-label="Would remove now">(\d+)</td></tr>', policy) == ["0", "0", "0", "0"]
+    assert re.findall(r'<td data-label="Would remove now">(\d+)</td></tr>', policy) == ["0"] * 6
     with app.app_context():
         entries = list(db.session.scalars(sa.select(AuditEvent)))
         assert [(entry.action, entry.actor_name) for entry in entries] == [("retention.run", "Alex Admin")]
