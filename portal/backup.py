@@ -42,6 +42,13 @@ POSTGRES_FILE = "database.dump"
 STORAGE_DIR = "files/storage"  # the files of portal.storage (CVs), by key
 UPLOADS_DIR = "files/uploads"  # anything else under UPLOAD_DIR (exports, for example)
 REFERENCE_COLUMN = "storage_key"  # a column of this name holds the key of a stored file
+# Tables whose stored files live in a folder of the storage root, and the conditions (on columns they may have) under
+# which a row's file exists: a CV version whose file was removed (retention, erasure) has none, an export only once
+# it is ready.
+STORED_FILES: dict[str, tuple[str, dict[str, str]]] = {
+    "cv_documents": ("", {"file_removed_at": "file_removed_at IS NULL"}),
+    "data_exports": ("exports", {"status": "status = 'ready'"}),
+}
 CHUNK_SIZE = 1024 * 1024
 Echo = Callable[[str], None]
 
@@ -137,10 +144,23 @@ def quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def references_query(table: str) -> str:
-    """The keys of stored files that `table` refers to (table names come from the database's own catalogue)."""
+def references_query(table: str, columns: set[str]) -> str:
+    """The stored files that `table` refers to, as `folder/key` (or `key` in the root); table and column names come
+    from the database's own catalogue."""
     column = quoted(REFERENCE_COLUMN)
-    return f"SELECT {column} FROM {quoted(table)} WHERE {column} IS NOT NULL"  # noqa: S608 - quoted identifiers
+    folder, conditions = STORED_FILES.get(table, ("", {}))
+    where = " AND ".join([f"{column} IS NOT NULL", *(sql for name, sql in conditions.items() if name in columns)])
+    selected = f"'{folder}/' || {column}" if folder else column
+    return f"SELECT {selected} FROM {quoted(table)} WHERE {where}"  # noqa: S608 - quoted identifiers, fixed text
+
+
+def stored_path(root: Path, reference: str) -> Path:
+    """Where the file a reference names lives under the storage root; raises ValueError for anything that is not
+    a known folder and a plain key."""
+    folder, _, key = reference.rpartition("/")
+    if folder not in {place for place, _ in STORED_FILES.values()}:
+        raise ValueError(f"Not a storage folder: {folder!r}")
+    return root / folder / checked_key(key) if folder else root / checked_key(key)
 
 
 # The database: SQLite ----------------------------------------------------------------------------------------------
@@ -177,7 +197,7 @@ def sqlite_facts(path: Path) -> tuple[str | None, set[str], bool]:
         for table in tables:
             columns = [row[1] for row in connection.execute(f"PRAGMA table_info({quoted(table)})")]
             if REFERENCE_COLUMN in columns:
-                keys.update(row[0] for row in connection.execute(references_query(table)))
+                keys.update(row[0] for row in connection.execute(references_query(table, set(columns))))
         has_users = "users" in tables and connection.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
     return revision, keys, has_users
 
@@ -261,15 +281,14 @@ def postgres_facts(connection: sa.Connection) -> tuple[str | None, set[str]]:
     if "alembic_version" in tables:
         revision = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
     keys: set[str] = set()
-    referring = connection.execute(
-        sa.text(
-            "SELECT table_name FROM information_schema.columns"
-            " WHERE table_schema = current_schema() AND column_name = :column"
-        ),
-        {"column": REFERENCE_COLUMN},
-    ).scalars()
-    for table in referring:
-        keys.update(connection.exec_driver_sql(references_query(table)).scalars())
+    columns: dict[str, set[str]] = {}
+    for table, column in connection.execute(
+        sa.text("SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()")
+    ):
+        columns.setdefault(table, set()).add(column)
+    for table, names in columns.items():
+        if REFERENCE_COLUMN in names:
+            keys.update(connection.exec_driver_sql(references_query(table, names)).scalars())
     return revision, keys
 
 
@@ -340,7 +359,7 @@ def write_backup(kind: str, roots: FileRoots, partial: Path) -> dict:
             if name in copied:
                 continue
             try:
-                copied[name] = copy_file(roots.storage / checked_key(key), partial / name)
+                copied[name] = copy_file(stored_path(roots.storage, key), partial / name)
             except (FileNotFoundError, ValueError):  # ValueError: not a key at all, so no file either
                 missing.append(key)
     manifest = {

@@ -466,3 +466,35 @@ def test_the_database_password_is_passed_in_the_environment_not_on_the_command_l
         "sslmode": "require",
     }
     assert environment["PGPASSWORD"] == "s3cret pw"
+
+
+def test_erased_cvs_are_not_reported_missing_and_a_ready_export_is_backed_up(instances, tmp_path):
+    from portal.privacy import exports
+    from portal.privacy.erasure import erase_user
+    from portal.privacy.models import DataExport
+
+    source, target = instances
+    with source.app_context():
+        admin = db.session.scalar(sa.select(User).where(User.role == "admin"))
+        candidates = db.session.scalars(sa.select(User).where(User.role == "candidate").order_by(User.id)).all()
+        upload_cv(candidates[0])
+        db.session.commit()
+        assert erase_user(candidates[0], by=admin) is True
+        exports.request_export(candidates[1], candidates[1])
+        db.session.commit()
+        assert exports.build_due_exports() == 1
+        ready = db.session.scalar(sa.select(DataExport))
+        zip_path = exports.export_storage(source).root / ready.storage_key
+        zip_bytes = zip_path.read_bytes()
+
+    made = run(source, "backup", "create", str(tmp_path / "backup"))
+    assert made.exit_code == 0, made.output
+    assert "missing" not in made.output
+    manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
+    assert manifest["missing_files"] == []
+
+    restored = run(target, "backup", "restore", str(tmp_path / "backup"))
+    assert restored.exit_code == 0, restored.output
+    with target.app_context():
+        export = db.session.scalar(sa.select(DataExport))
+        assert (exports.export_storage(target).root / export.storage_key).read_bytes() == zip_bytes

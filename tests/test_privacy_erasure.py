@@ -651,9 +651,11 @@ def test_a_calendar_invitation_to_someone_else_loses_the_name_even_across_folded
     folded = calendar.to_ical().decode()
     assert NAME not in folded  # icalendar folded a line through the name
     with app.app_context():
+        make_booking(make_slot(get(User, people["mentor"]), NOW + timedelta(days=2)), get(User, people["candidate"]))
         db.session.add(
             OutboxEmail(
                 to_address="mentor@example.org",
+                user_id=people["mentor"],
                 subject=f"Session cancelled: {NAME}",
                 body_text=f"{NAME} cancelled.",
                 message_id="<calendar@example.org>",
@@ -723,3 +725,67 @@ def test_the_retention_run_erases_closed_accounts_past_their_grace_period_and_no
         assert get(User, early_id).erased_at is not None and get(User, early_id).name == "Former member"
         assert get(User, late_id).erased_at is None and get(User, late_id).name == "Late Owl"
         assert get(User, people["candidate"]).name == NAME  # never closed: untouched
+
+
+def test_erasing_someone_leaves_a_namesake_and_ordinary_words_in_other_texts_alone(app, people):
+    """A name is not unique: only texts linked to the erased person lose it; their email address goes everywhere."""
+    with app.app_context():
+        admin, mentor = get(User, people["admin"]), get(User, people["mentor"])
+        namesake = make_user(email="jo.lee2@example.org", name="Jo Lee")  # shares a name with people["other"]
+        python = make_user(email="py@example.org", name="Python")  # a name that is also a word
+        booking = make_booking(make_slot(mentor, NOW + timedelta(days=3)), get(User, people["other"]))
+        texts = {
+            "namesake": "Jo Lee booked a session with you.",
+            "word": "Technical: Python and ML fundamentals is on Monday.",
+            "email": "A message from jo.lee2@example.org about nothing.",
+        }
+        for message in texts.values():
+            db.session.add(Notification(user_id=mentor.id, message=message, link=f"/mentor/sessions/{booking.id}"))
+        db.session.commit()
+        for person in (namesake, python):
+            assert erase_user(person, by=admin) is True
+            db.session.commit()
+        kept = set(db.session.scalars(sa.select(Notification.message).where(Notification.user_id == mentor.id)))
+        assert texts["namesake"] in kept and texts["word"] in kept
+        assert f"A message from {placeholder_email(namesake.id)} about nothing." in kept
+        assert get(User, people["other"]).name == "Jo Lee"
+
+
+def test_an_erased_account_shows_its_removed_cvs_and_can_be_neither_changed_nor_exported(app, people):
+    with app.app_context():
+        build_history(people)
+        assert erase_user(get(User, people["candidate"]), by=get(User, people["admin"])) is True
+        db.session.commit()
+        documents = db.session.scalars(sa.select(CVDocument).where(CVDocument.candidate_id == people["candidate"]))
+        assert all(document.file_removed_at is not None for document in documents)
+    admin = as_user(app, "admin@example.org")
+    url = f"/admin/users/{people['candidate']}"
+    page = admin.get(url).get_data(as_text=True)
+    assert "Erased" in page and "file removed" in page and "/download" not in page
+    assert "Change role" not in page and "Export this person&#39;s data" not in page and "Reactivate" not in page
+    refused = admin.post(f"{url}/role", data={"role": "admin"}, follow_redirects=True).get_data(as_text=True)
+    assert "This account has been erased: its role cannot change." in refused
+    refused = admin.post(f"{url}/data-exports", follow_redirects=True).get_data(as_text=True)
+    assert "This account has been erased: there is no personal data left to export." in refused
+    refused = admin.post(f"{url}/reactivate", follow_redirects=True).get_data(as_text=True)
+    assert "reopen it instead" in refused
+    with app.app_context():
+        user = get(User, people["candidate"])
+        assert user.role == "candidate" and not user.active
+
+
+def test_a_reopened_account_is_asked_about_a_notice_published_while_it_was_closed(app, people):
+    from portal.privacy import notice
+
+    closer = as_user(app, EMAIL)
+    page = closer.get("/account/close").get_data(as_text=True)
+    assert 'href="/account/data"' in page and "Download it first" in page
+    closer.post("/account/close", data={"password": PASSWORD})
+    with app.app_context():
+        notice.publish_version("Retention periods changed.", get(User, people["admin"]), None)
+        db.session.commit()
+        assert not get(User, people["candidate"]).privacy_ack_due  # closed: not asked
+    as_user(app, "admin@example.org").post(f"/admin/users/{people['candidate']}/reopen")
+    with app.app_context():
+        assert get(User, people["candidate"]).privacy_ack_due
+    assert "We have updated our privacy notice" in as_user(app, EMAIL).get("/").get_data(as_text=True)

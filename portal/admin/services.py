@@ -22,6 +22,7 @@ from portal.interviews.availability import cancel_slot, remove_slot
 from portal.interviews.meeting import announce_changes, meeting_of, sessions_to_come, type_meeting
 from portal.interviews.models import Booking, BookingPolicy, InterviewType, Slot
 from portal.interviews.services import POLICY_DEFAULTS, cancel_booking, get_policy
+from portal.privacy import notice
 from portal.security import new_token
 from portal.statuses import BookingStatus, FeedbackStatus, SlotStatus
 
@@ -132,6 +133,8 @@ def change_role(user: User, role: str, by: User) -> None:
     if role not in ROLES:
         raise DomainError("Choose a role from the list.", field="role")
     lock(user)  # serialise with the user's own actions that depend on their role (publishing a CV review)
+    if user.erased_at is not None:
+        raise DomainError("This account has been erased: its role cannot change.", field="role")
     if role == user.role:
         raise DomainError(f"{user.name} is already a {role}.", field="role")
     _guard_last_admin(user, becomes_admin=role == "admin", stays_active=True)
@@ -230,7 +233,10 @@ def deactivate(user: User, by: User) -> int:
 def reactivate(user: User, by: User) -> None:
     if user.active:
         raise DomainError(f"{user.name} is already active.")
+    if user.erased_at is not None or user.closed_at is not None:
+        raise DomainError("This account was closed by its owner: reopen it instead (erased accounts stay closed).")
     user.active = True
+    notice.ask_again_if_behind(user)
     record(by, "user.reactivated", "user", user.id, f"{user.name} reactivated", {"active": False}, {"active": True})
 
 

@@ -70,11 +70,12 @@ from portal.errors import DomainError
 from portal.extensions import db
 from portal.feedback.models import FeedbackRevision, SessionFeedback, SessionRating
 from portal.insights.models import SavedArticle, candidate_interests
-from portal.interviews.models import Booking, MeetingLink
+from portal.interviews.models import Booking, MeetingLink, Slot
 from portal.live.models import LiveRegistration, LiveSession
 from portal.live.services import cancel_registration
 from portal.mail import OutboxEmail, OutgoingEmail, queue_email
 from portal.notifications.models import Notification, NotificationPreference
+from portal.privacy import notice
 from portal.privacy.exports import delete_exports_for
 from portal.retention.services import Category, register
 from portal.rules import CONTACT
@@ -231,6 +232,7 @@ def reopen_account(user: User, by: User) -> None:
     user.closed_at = None
     user.erase_after = None
     user.active = True
+    notice.ask_again_if_behind(user)
     record(
         by,
         "account.reopened",
@@ -262,6 +264,7 @@ def _erase_cv_files(user: User) -> None:
             sha256="",
             page_count=None,
             word_count=0,
+            file_removed_at=sa.func.coalesce(CVDocument.file_removed_at, utcnow()),
         )
         .execution_options(synchronize_session=False)
     )
@@ -367,12 +370,12 @@ def unfold_calendar(text: str) -> str:
 class _Mentions:
     """Finds and replaces a person's name and email address inside other people's texts."""
 
-    def __init__(self, user: User) -> None:
+    def __init__(self, user: User, with_name: bool = True) -> None:
         self.email = user.email.lower()
         self.name = user.name.strip()
         self.replacement_email = placeholder_email(user.id)
         self.names = set()
-        if self.name and self.name != ERASED_NAME:
+        if with_name and self.name and self.name != ERASED_NAME:
             in_calendar = self.name.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
             self.names = {self.name, str(escape(self.name)), in_calendar}
         words = [re.escape(self.email)]
@@ -446,12 +449,56 @@ def _erase_audit_texts(user: User) -> None:
             event.after = after
 
 
+def _linked(user: User) -> dict[type, sa.ColumnElement[bool] | None]:
+    """Where another person's text may name this person: notifications and emails to the people they shared a
+    session or a CV review with, audit entries by them or about them, their sessions, slots, CVs and reviews. A name
+    is not unique (two people may share it, and a name may be an ordinary word), so it is replaced only there; the
+    email address, which is unique, is replaced everywhere. For an admin, who acts on anyone's behalf, every
+    notification and email is searched (None: no limit)."""
+
+    def ids_as_text(column, *where) -> sa.Select:
+        return sa.select(sa.cast(column, sa.String)).where(*where)
+
+    def about(kind: str, ids: sa.Select) -> sa.ColumnElement[bool]:
+        return sa.and_(AuditEvent.target_type == kind, AuditEvent.target_id.in_(ids))
+
+    their_sessions = sa.or_(
+        Booking.candidate_id == user.id, Booking.slot_id.in_(sa.select(Slot.id).where(Slot.mentor_id == user.id))
+    )
+    their_reviews = sa.or_(CVReview.candidate_id == user.id, CVReview.reviewer_id == user.id)
+    counterparts = sa.union(
+        sa.select(Booking.candidate_id).join(Slot, Booking.slot_id == Slot.id).where(Slot.mentor_id == user.id),
+        sa.select(Slot.mentor_id).join(Booking, Booking.slot_id == Slot.id).where(Booking.candidate_id == user.id),
+        sa.select(CVReview.reviewer_id).where(CVReview.candidate_id == user.id, CVReview.reviewer_id.is_not(None)),
+        sa.select(CVReview.candidate_id).where(CVReview.reviewer_id == user.id),
+    )
+    return {
+        Notification: None if user.is_admin else Notification.user_id.in_(counterparts),
+        OutboxEmail: None if user.is_admin else OutboxEmail.user_id.in_(counterparts),
+        AuditEvent: sa.or_(
+            AuditEvent.actor_id == user.id,
+            sa.and_(AuditEvent.target_type == "user", AuditEvent.target_id == str(user.id)),
+            about("booking", ids_as_text(Booking.id, their_sessions)),
+            about("slot", ids_as_text(Slot.id, Slot.mentor_id == user.id)),
+            about("cv_review", ids_as_text(CVReview.id, their_reviews)),
+            about("cv", ids_as_text(CVDocument.id, CVDocument.candidate_id == user.id)),
+        ),
+        Booking: their_sessions,
+    }
+
+
 def _scrub_mentions(user: User) -> None:
-    mentions = _Mentions(user)
+    by_name, by_email = _Mentions(user), _Mentions(user, with_name=False)
+    linked = _linked(user)
     for model, names in MENTION_COLUMNS:
         columns = [getattr(model, name) for name in names]
-        rows = db.session.scalars(sa.select(model).where(sa.or_(*(mentions.condition(c) for c in columns)))).all()
-        for row in rows:
+        named = sa.or_(*(by_name.condition(column) for column in columns))
+        if linked[model] is not None:
+            named = sa.and_(linked[model], named)
+        in_scope = set(db.session.scalars(sa.select(model.id).where(named)))
+        mailed = sa.or_(*(by_email.condition(column) for column in columns))
+        for row in db.session.scalars(sa.select(model).where(sa.or_(model.id.in_(in_scope), mailed))).all():
+            mentions = by_name if row.id in in_scope else by_email
             for name in names:
                 value = getattr(row, name)
                 cleaned = mentions.replace(value)

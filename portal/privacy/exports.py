@@ -87,6 +87,8 @@ def request_export(subject: User, by: User) -> DataExport:
     if by.id != subject.id and not by.is_admin:
         raise ExportRefused("Only admins export another person's data.")
     lock(subject)  # requests for one person queue up here, so each one sees the others' rows
+    if subject.erased_at is not None:
+        raise ExportRefused("This account has been erased: there is no personal data left to export.")
     if db.session.scalar(
         sa.select(sa.func.count(DataExport.id)).where(
             DataExport.subject_id == subject.id, DataExport.status.in_(IN_PROGRESS)

@@ -54,6 +54,12 @@ def record_acceptance(user: User, how: str, version: str | None = None, at: date
     db.session.add(PrivacyConsent(user_id=user.id, notice_version=version, how=how, created_at=at))
 
 
+def ask_again_if_behind(user: User) -> None:
+    """For an account coming back (reopened, reactivated): versions published while it was inactive flagged nobody
+    there, so ask now if the version it accepted is not the current one."""
+    user.privacy_ack_due = user.privacy_notice_version != current_version()
+
+
 def acknowledge(user: User, version: str) -> None:
     """`user` has read `version`, the one they were shown.
 

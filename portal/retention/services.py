@@ -159,48 +159,61 @@ def count_cv_files(now: datetime) -> int:
     return count_where(CVDocument, _cv_files_past(now))
 
 
+def candidates_past(now: datetime, after_id: int, limit: int) -> list[int]:
+    """The next `limit` candidates (by id, after `after_id`) with a CV file past the period at `now`."""
+    return list(
+        db.session.scalars(
+            sa.select(CVDocument.candidate_id)
+            .where(_cv_files_past(now), CVDocument.candidate_id > after_id)
+            .group_by(CVDocument.candidate_id)
+            .order_by(CVDocument.candidate_id)
+            .limit(limit)
+        )
+    )
+
+
 def purge_cv_files(now: datetime) -> int:
     """Remove the stored file and the extracted text and links of every CV version of a candidate inactive for longer
     than the period; the version stays, marked `file_removed_at`, so that its reviews and bookings still show it.
 
-    The file goes first, then the row is marked in a short transaction of its own: a run stopped in between leaves a
-    row whose file is gone (its download page says the file is missing) and the next run marks it, as deleting is
-    idempotent. Marking first would instead leave, after a failed delete, a file nothing points to, kept forever.
-    A file the store refuses to delete is logged and its version left for the next run."""
+    One candidate at a time: their account row is locked and their inactivity checked again under the lock, so a
+    candidate who signs in (which writes that row) while the run goes on either waits for it or keeps their files.
+    Then the files go, and the rows are marked in the same short transaction: a run stopped in between leaves a row
+    whose file is gone (its download page says the file is missing) and the next run marks it, as deleting is
+    idempotent. A file the store refuses to delete is logged and its version left for the next run."""
     storage = storage_for(current_app)
     size = batch_size()
     removed = 0
     after_id = 0
     while True:
-        rows = db.session.execute(
-            sa.select(CVDocument.id, CVDocument.storage_key)
-            .where(_cv_files_past(now), CVDocument.id > after_id)
-            .order_by(CVDocument.id)
-            .limit(size)
-        ).all()
-        db.session.commit()  # no transaction (and on SQLite no write lock) is held while the store works
-        if not rows:
-            return removed
-        after_id = rows[-1].id
-        deleted = []
-        for document_id, key in rows:
-            try:
-                storage.delete(key)
-            except (StorageError, OSError, ValueError):
-                current_app.logger.exception("retention: the file of CV %s could not be deleted", document_id)
-            else:
-                deleted.append(document_id)
-        if deleted:
-            marked = db.session.execute(
-                sa.update(CVDocument)
-                .where(CVDocument.id.in_(deleted), CVDocument.file_removed_at.is_(None))
-                .values(file_removed_at=now, extracted_text="", links="")
-                .execution_options(synchronize_session=False)
-            ).rowcount
+        candidates = candidates_past(now, after_id, size)
+        db.session.commit()
+        for candidate_id in candidates:
+            db.session.execute(sa.select(User.id).where(User.id == candidate_id).with_for_update())
+            rows = db.session.execute(
+                sa.select(CVDocument.id, CVDocument.storage_key).where(
+                    CVDocument.candidate_id == candidate_id, _cv_files_past(now)
+                )
+            ).all()
+            deleted = []
+            for document_id, key in rows:
+                try:
+                    storage.delete(key)
+                except (StorageError, OSError, ValueError):
+                    current_app.logger.exception("retention: the file of CV %s could not be deleted", document_id)
+                else:
+                    deleted.append(document_id)
+            if deleted:
+                removed += db.session.execute(
+                    sa.update(CVDocument)
+                    .where(CVDocument.id.in_(deleted), CVDocument.file_removed_at.is_(None))
+                    .values(file_removed_at=now, extracted_text="", links="")
+                    .execution_options(synchronize_session=False)
+                ).rowcount
             db.session.commit()
-            removed += marked
-        if len(rows) < size:
+        if len(candidates) < size:
             return removed
+        after_id = candidates[-1]
 
 
 # Outbox emails, audit entries, notifications ------------------------------------------------------------------
