@@ -159,8 +159,13 @@ def test_an_acknowledgement_and_a_new_version_at_the_same_moment_never_lose_the_
         with db.engine.connect() as connection:
             while time.monotonic() < deadline:
                 waiting = connection.execute(
-                    sa.text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                    sa.text(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
                 ).scalar()
+                # pg_stat_activity is read once per transaction: end it, so the next look sees the server anew.
+                connection.rollback()
                 if waiting:
                     return
                 time.sleep(0.02)
