@@ -394,44 +394,56 @@ def test_with_s3_storage_only_the_database_is_backed_up_and_it_says_so(tmp_path,
     assert manifest["files"] == []
 
 
-postgres_only = pytest.mark.skipif(not ON_POSTGRES, reason="pg_dump and pg_restore serve PostgreSQL only")
-
-
-@postgres_only
-def test_missing_pg_dump_is_a_clear_message(pair, tmp_path, monkeypatch):
+def test_pg_dump_is_needed_for_postgresql_only_and_its_absence_is_a_clear_message(pair, tmp_path, monkeypatch):
+    """PostgreSQL is dumped by pg_dump, which must be on PATH; SQLite is copied by Python's own sqlite3 module."""
     source, _ = pair
+    assert run(source, "db", "upgrade").exit_code == 0
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
-    refused = run(source, "backup", "create", str(tmp_path / "backup"))
-    assert refused.exit_code != 0
-    assert "pg_dump was not found on PATH" in refused.output
-    assert not (tmp_path / "backup").exists() and not (tmp_path / "backup.partial").exists()
+    result = run(source, "backup", "create", str(tmp_path / "backup"))
+    if ON_POSTGRES:
+        assert result.exit_code != 0
+        assert "pg_dump was not found on PATH" in result.output
+        assert not (tmp_path / "backup").exists() and not (tmp_path / "backup.partial").exists()
+    else:
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / "backup" / backup.SQLITE_FILE).is_file()
 
 
-@postgres_only
-def test_pg_dump_older_than_the_server_is_refused(pair, tmp_path, monkeypatch):
+def test_a_pg_dump_older_than_the_server_is_refused_and_never_used_for_sqlite(pair, tmp_path, monkeypatch):
     source, _ = pair
+    assert run(source, "db", "upgrade").exit_code == 0
     tools = tmp_path / "old-bin"
     tools.mkdir()
     old = tools / "pg_dump"
     old.write_text("#!/bin/sh\necho 'pg_dump (PostgreSQL) 9.6.24'\n")
     old.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ['PATH']}")
-    refused = run(source, "backup", "create", str(tmp_path / "backup"))
-    assert refused.exit_code != 0
-    assert "pg_dump is version 9 but the server runs PostgreSQL" in refused.output
+    result = run(source, "backup", "create", str(tmp_path / "backup"))
+    if ON_POSTGRES:
+        assert result.exit_code != 0
+        assert "pg_dump is version 9 but the server runs PostgreSQL" in result.output
+    else:
+        assert result.exit_code == 0, result.output
+        assert json.loads((tmp_path / "backup" / "manifest.json").read_text())["database"]["kind"] == "sqlite"
 
 
-@postgres_only
-def test_restore_refuses_a_database_migrated_to_another_revision(pair, tmp_path):
+def test_a_target_migrated_to_another_revision_is_refused_on_postgresql_and_replaced_whole_on_sqlite(pair, tmp_path):
+    """pg_restore --clean can only drop and recreate the schema it dumped; SQLite's backup API replaces the whole
+    file, schema included."""
     source, target = pair
     assert run(source, "db", "upgrade").exit_code == 0
     assert run(source, "backup", "create", str(tmp_path / "backup")).exit_code == 0
     assert run(target, "db", "upgrade", "f5a6b7c8d9e0").exit_code == 0
-    refused = run(target, "backup", "restore", str(tmp_path / "backup"))
-    assert refused.exit_code != 0
-    assert "holds the schema of revision f5a6b7c8d9e0" in refused.output
+    result = run(target, "backup", "restore", str(tmp_path / "backup"))
+    if ON_POSTGRES:
+        assert result.exit_code != 0
+        assert "holds the schema of revision f5a6b7c8d9e0" in result.output
+    else:
+        assert result.exit_code == 0, result.output
+        assert "the newest this code knows: ready" in result.output
+        assert table_rows(target) == table_rows(source)
 
 
 def test_restore_of_an_older_schema_says_to_run_db_upgrade(tmp_path):

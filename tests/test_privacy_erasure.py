@@ -36,7 +36,7 @@ from portal.privacy import erasure
 from portal.privacy.erasure import close_account, count_erasure_due, erase_due, erase_user, placeholder_email
 from portal.storage import StorageError, storage_for
 from portal.waitlist.models import WaitlistEntry
-from tests.conftest import ON_POSTGRES, forget_used_codes
+from tests.conftest import forget_used_codes
 from tests.conftest import logged_in as as_user
 from tests.cv_samples import GOOD_CV_LINES, pdf_with_text
 from tests.factories import PASSWORD, TOTP_SECRET, current_code, make_booking, make_slot, make_user
@@ -513,7 +513,6 @@ def in_own_session(app, function):
     return run
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="real concurrency needs PostgreSQL")
 def test_two_erasures_of_one_person_at_once_erase_once(app, people):
     for round_number in range(8):
         with app.app_context():
@@ -538,7 +537,6 @@ def test_two_erasures_of_one_person_at_once_erase_once(app, people):
             assert count == 1
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="real concurrency needs PostgreSQL")
 def test_two_workers_running_erase_due_share_the_accounts(app, people):
     for _ in range(4):
         with app.app_context():

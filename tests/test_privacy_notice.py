@@ -147,14 +147,24 @@ def test_accepting_an_invitation_records_the_notice_version(app, outbox):
     assert consents(app, "mia@example.org") == [(SHIPPED, "invitation")]
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="SQLite runs one writing transaction at a time (BEGIN IMMEDIATE)")
 def test_an_acknowledgement_and_a_new_version_at_the_same_moment_never_lose_the_new_version(app, people):
-    """Both orders, with the second transaction really waiting on the first's lock."""
+    """Both orders, with the second transaction reaching the first's lock while it is held: on PostgreSQL the row
+    lock (seen waiting in pg_stat_activity), on SQLite the write lock that BEGIN IMMEDIATE asks for."""
     with app.app_context():
         cara_id = db.session.scalar(sa.select(User.id).where(User.email == "cara@example.org"))
         admin_id = db.session.scalar(sa.select(User.id).where(User.email == "admin@example.org"))
+    asked_for_write_lock = threading.Event()
+    test_thread = threading.get_ident()
+
+    def note_write_lock(conn, cursor, statement, *args) -> None:
+        if statement == "BEGIN IMMEDIATE" and threading.get_ident() != test_thread:
+            asked_for_write_lock.set()
 
     def waiting_on_a_lock() -> None:
+        if not ON_POSTGRES:
+            assert asked_for_write_lock.wait(10), "the second transaction never asked for the write lock"
+            asked_for_write_lock.clear()
+            return
         deadline = time.monotonic() + 10
         with db.engine.connect() as connection:
             while time.monotonic() < deadline:
@@ -192,6 +202,7 @@ def test_an_acknowledgement_and_a_new_version_at_the_same_moment_never_lose_the_
         return lambda: notice.publish_version(summary, db.session.get(User, admin_id), None)
 
     with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", note_write_lock)
         # 1. The acknowledgement holds the row; the publication waits, then asks again.
         notice.acknowledge(db.session.get(User, cara_id), SHIPPED)
         thread, outcome = in_thread(publish_now("Published while Cara acknowledged."))
