@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -157,6 +157,13 @@ class StorageLocation:
     path: Path | None = None
     bucket: str = ""
     prefix: str = ""
+
+    def child(self, name: str) -> StorageLocation:
+        """A folder (or key prefix) of its own inside this location."""
+        if self.kind == "s3":
+            return replace(self, prefix=f"{self.prefix}/{name}".strip("/"))
+        assert self.path is not None
+        return replace(self, path=self.path / name)
 
 
 def storage_location(config: dict[str, Any]) -> StorageLocation:

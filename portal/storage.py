@@ -351,15 +351,18 @@ def init_storage(app: Flask) -> None:
     storage_location(app.config)
 
 
-def storage_for(app: Flask) -> Storage:
-    """The app's file store, built once and kept for the app's lifetime (one S3 client per app, not per request).
+def storage_for(app: Flask, area: str | None = None) -> Storage:
+    """The app's file store, built once and kept for the app's lifetime (one S3 client per app, not per request);
+    with `area`, a store of its own in that folder (or key prefix) of the location, such as the data exports'.
 
     Raises RuntimeError when the local directory is inside the static folder, where files would be served to anyone.
     """
-    storage = app.extensions.get(EXTENSION_KEY)
+    key = EXTENSION_KEY if area is None else f"{EXTENSION_KEY}:{area}"
+    storage = app.extensions.get(key)
     if storage is None:
         with _build_lock:
-            storage = app.extensions.get(EXTENSION_KEY)
+            storage = app.extensions.get(key)
             if storage is None:
-                storage = app.extensions[EXTENSION_KEY] = build_storage(app)
+                location = storage_location(app.config)
+                storage = app.extensions[key] = build_storage(app, location.child(area) if area else location)
     return storage

@@ -11,10 +11,8 @@ the lease is over.
 from __future__ import annotations
 
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -24,7 +22,6 @@ from sqlalchemy.orm import aliased
 
 from portal.audit.services import record
 from portal.auth.models import User
-from portal.config import storage_location
 from portal.db import claim_next, lock, utcnow
 from portal.errors import DomainError
 from portal.extensions import db
@@ -33,12 +30,11 @@ from portal.mail import OutgoingEmail, queue_email
 from portal.privacy.contents import write_export
 from portal.privacy.models import IN_PROGRESS, DataExport, ExportStatus
 from portal.retention.services import Category, register
-from portal.storage import Storage, StoredFile, build_storage, new_key
+from portal.storage import Storage, StoredFile, new_key, storage_for
 
 LEASE = timedelta(minutes=10)  # a build not finished by then is taken up again by the next run
 MAX_ATTEMPTS = 3  # builds started (a stopped worker's included) before the export is marked failed
-STORAGE_EXTENSION_KEY = "portal.privacy.storage"
-_storage_lock = threading.Lock()
+EXPORTS_AREA = "exports"
 
 
 class ExportRefused(DomainError):
@@ -51,30 +47,18 @@ class ExportRefused(DomainError):
 def export_storage(app: Flask) -> Storage:
     """The store for export zips: an `exports` folder (or key prefix) inside the uploads' location, kept apart from
     the CV files so that nothing else ever lists or serves them."""
-    storage = app.extensions.get(STORAGE_EXTENSION_KEY)
-    if storage is None:
-        with _storage_lock:
-            storage = app.extensions.get(STORAGE_EXTENSION_KEY)
-            if storage is None:
-                location = storage_location(app.config)
-                if location.kind == "s3":
-                    location = replace(location, prefix=f"{location.prefix}/exports".strip("/"))
-                else:
-                    assert location.path is not None
-                    location = replace(location, path=location.path / "exports")
-                storage = app.extensions[STORAGE_EXTENSION_KEY] = build_storage(app, location)
-    return storage
+    return storage_for(app, EXPORTS_AREA)
 
 
 def retention() -> timedelta:
-    return timedelta(days=int(current_app.config.get("EXPORT_RETENTION_DAYS", 7)))
+    return timedelta(days=current_app.config["EXPORT_RETENTION_DAYS"])
 
 
 # Requests -----------------------------------------------------------------------------------------------------
 
 
 def requests_per_day() -> int:
-    return int(current_app.config.get("EXPORT_REQUESTS_PER_DAY", 3))
+    return current_app.config["EXPORT_REQUESTS_PER_DAY"]
 
 
 def request_export(subject: User, by: User) -> DataExport:
