@@ -260,3 +260,27 @@ def test_the_notice_states_the_periods_this_portal_is_configured_with(client, se
     assert "only you can download it, for 5 days" in page
     assert "90 days after they were sent" in page and "6 years" in page and "12 months" in page
     assert "{" not in page.split("<main", 1)[1].split("</main>", 1)[0]
+
+
+def test_two_admins_publishing_a_version_at_the_same_moment_publish_one_and_tell_the_other(app, people):
+    from tests.test_races import run_together
+
+    with app.app_context():
+        make_user("admin", email="second-admin@example.org")
+    admins = [logged_in(app, "admin@example.org"), logged_in(app, "second-admin@example.org")]
+    for round_number in range(4):
+        responses = run_together(
+            [
+                lambda client=client, text=f"Round {round_number}, admin {n}.": publish(client, summary=text)
+                for n, client in enumerate(admins)
+            ]
+        )
+        assert all(response.status_code in (200, 302) for response in responses)
+        told = [r for r in responses if r.status_code == 200]
+        assert all("Another admin published a version" in r.get_data(as_text=True) for r in told)
+    with app.app_context():
+        labels = list(db.session.scalars(sa.select(notice.PrivacyNoticeVersion.label)))
+        published = db.session.scalar(
+            sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "privacy.notice_published")
+        )
+    assert len(labels) == len(set(labels)) == published >= 4

@@ -15,11 +15,12 @@ import sqlalchemy as sa
 
 from portal.audit.services import record
 from portal.auth.models import User
-from portal.db import utcnow
+from portal.db import lock, utcnow
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.pages.services import page_meta
 from portal.privacy.models import PrivacyConsent, PrivacyNoticeVersion
+from portal.text import one_line
 from portal.timeutil import DEFAULT_TIMEZONE, to_local
 
 
@@ -45,12 +46,13 @@ def versions_after(label: str | None) -> list[PrivacyNoticeVersion]:
 
 def record_acceptance(user: User, how: str, version: str | None = None, at: datetime | None = None) -> None:
     """`user` accepted `version` (the current one unless given) at `at` (now unless given)."""
-    version = version or current_version()
+    current = current_version()
+    version = version or current
     at = at or utcnow()
     if user.privacy_accepted_at is None:
         user.privacy_accepted_at = at
     user.privacy_notice_version = version
-    user.privacy_ack_due = version != current_version()
+    user.privacy_ack_due = version != current
     db.session.add(PrivacyConsent(user_id=user.id, notice_version=version, how=how, created_at=at))
 
 
@@ -66,22 +68,18 @@ def acknowledge(user: User, version: str) -> None:
     The user's row is locked first: a version being published at the same moment either waits for this to commit
     and then asks again, or has already flagged the row, and the newest version, read after the lock, is not
     `version` any more, so the acknowledgement is refused and the page shows the newer one."""
-    db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
+    lock(user)
     if version != current_version():
         raise DomainError("The privacy notice has changed again since this page was opened. Read the newest version.")
-    db.session.execute(
-        sa.update(User)
-        .where(User.id == user.id)
-        .values(privacy_notice_version=version, privacy_ack_due=False)
-        .execution_options(synchronize_session=False)
-    )
+    user.privacy_notice_version = version
+    user.privacy_ack_due = False
     db.session.add(PrivacyConsent(user_id=user.id, notice_version=version, how="acknowledged"))
-    db.session.expire(user, ["privacy_notice_version", "privacy_ack_due"])
 
 
 def publish_version(summary: str, by: User, page_revision_id: int | None) -> PrivacyNoticeVersion:
-    """Make the notice as just saved a new version that everyone is asked to acknowledge."""
-    summary = " ".join((summary or "").split())
+    """Make the notice as just saved a new version that everyone is asked to acknowledge. Two admins publishing at
+    the same moment may pick the same label: the unique label lets one through and tells the other."""
+    summary = one_line(summary or "")
     if not summary:
         raise DomainError("Say in a sentence what changed: people see it when they next sign in.", field="summary")
     base = to_local(utcnow(), DEFAULT_TIMEZONE).date().isoformat()
@@ -92,17 +90,23 @@ def publish_version(summary: str, by: User, page_revision_id: int | None) -> Pri
     while label in taken or label == shipped_version():
         label, number = f"{base}.{number}", number + 1
     version = PrivacyNoticeVersion(
-        label=label, summary=summary[:300], page_revision_id=page_revision_id, published_by_id=by.id
+        label=label, summary=summary, page_revision_id=page_revision_id, published_by_id=by.id
     )
-    db.session.add(version)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(version)
+    except sa.exc.IntegrityError as error:
+        raise DomainError(
+            "Another admin published a version of the notice at the same moment. Reload the page to see it.",
+            field="summary",
+        ) from error
     asked = db.session.execute(
         sa.update(User)
         .where(User.active.is_(True))
         .values(privacy_ack_due=True)
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.expire_all()
+    db.session.expire(by, ["privacy_ack_due"])
     record(
         by,
         "privacy.notice_published",
