@@ -156,7 +156,7 @@ def change_refusal(
     cutoff_waived: bool = False,
 ) -> str | None:
     """Why `user` cannot cancel (or reschedule, `action`) the booking now, or None. Candidates until the policy's
-    cutoff (unless `cutoff_waived`: they are closing their account); admins any time before the start, past the
+    cutoff (unless `cutoff_waived`: the whole account is leaving); admins any time before the start, past the
     cutoff only when they say they override it."""
     if booking.status != BookingStatus.BOOKED:
         label = booking.status_label.lower()

@@ -21,6 +21,7 @@ from portal.auth.services import request_password_reset
 from portal.cvs.models import CVDocument, CVReview
 from portal.cvs.services import claim_review, release_reviews_of, request_review, save_feedback, upload_cv
 from portal.db import utcnow
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.feedback.models import SessionFeedback, SessionRating
 from portal.insights import services as insight_services
@@ -787,3 +788,41 @@ def test_a_reopened_account_is_asked_about_a_notice_published_while_it_was_close
     with app.app_context():
         assert get(User, people["candidate"]).privacy_ack_due
     assert "We have updated our privacy notice" in as_user(app, EMAIL).get("/").get_data(as_text=True)
+
+
+def test_an_erasure_and_a_reactivation_at_the_same_moment_never_leave_an_erased_account_active(app, people):
+    from portal.admin import services as admin_services
+
+    for round_number in range(6):
+        with app.app_context():
+            admin = get(User, people["admin"])
+            user = make_user(name=f"Both Ways {round_number}")
+            admin_services.deactivate(user, admin)
+            db.session.commit()
+            user_id = user.id
+
+        def erase_it(user_id=user_id):
+            return erase_user(get(User, user_id), by=get(User, people["admin"]))
+
+        def reactivate_it(user_id=user_id):
+            admin_services.reactivate(get(User, user_id), get(User, people["admin"]))
+
+        def committed(work):
+            def run():
+                try:
+                    work()
+                    db.session.commit()
+                    return "done"
+                except DomainError as error:
+                    db.session.rollback()
+                    return error.message
+
+            return run
+
+        outcomes = run_together(
+            [in_own_session(app, committed(erase_it)), in_own_session(app, committed(reactivate_it))]
+        )
+        with app.app_context():
+            user = get(User, user_id)
+            assert user.erased_at is not None and not user.active, outcomes
+            assert outcomes[0] == "done"

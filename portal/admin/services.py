@@ -188,12 +188,12 @@ def future_bookings(user: User) -> list[Booking]:
 
 def withdraw_from_future_sessions(user: User, by: User, reason: str, within: str) -> list[Booking]:
     """Cancel the user's future bookings (the other side is told, with `reason`) and, for a mentor, withdraw their
-    open future slots; returns the cancelled bookings. The caller (`within`) records its own audit entry. A
-    candidate cancelling for themselves (closing their account) is not held to the cancellation cutoff."""
+    open future slots; returns the cancelled bookings. The caller (`within`) records its own audit entry; the
+    cancellation cutoff does not hold an account that leaves."""
     bookings = future_bookings(user)
     for booking in bookings:
         if booking.candidate_id == user.id:
-            cancel_booking(booking, by, reason, override=True, within=within, leaving=by.id == user.id)
+            cancel_booking(booking, by, reason, within=within)
         else:
             cancel_slot(booking.slot, reason, by, within=within)
     if user.is_mentor:
@@ -231,9 +231,10 @@ def deactivate(user: User, by: User) -> int:
 
 
 def reactivate(user: User, by: User) -> None:
+    lock(user)  # an erasure or a closing at the same moment is seen here, not overwritten
     if user.active:
         raise DomainError(f"{user.name} is already active.")
-    if user.erased_at is not None or user.closed_at is not None:
+    if user.closed_at is not None:  # erasure closes the account first
         raise DomainError("This account was closed by its owner: reopen it instead (erased accounts stay closed).")
     user.active = True
     notice.ask_again_if_behind(user)

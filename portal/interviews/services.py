@@ -387,19 +387,14 @@ def _changeable(booking: Booking, by: User) -> BookingPolicy:
 
 
 def cancel_booking(
-    booking: Booking,
-    by: User,
-    reason: str = "",
-    override: bool = False,
-    within: str | None = None,
-    leaving: bool = False,
+    booking: Booking, by: User, reason: str = "", override: bool = False, within: str | None = None
 ) -> None:
     """Cancel a booking (candidates until the cutoff; admins any time before the start, a late one is recorded as
-    such). `within` names a larger action that records its own audit entry (an account being closed); `leaving`:
-    the candidate is closing their account, so the cutoff does not hold them (the lateness is still recorded)."""
+    such). `within` names a larger action on the whole account that records its own audit entry (a deactivation,
+    an account being closed): the cutoff does not hold it (the lateness is still recorded)."""
     policy = _changeable(booking, by)
     now = utcnow()
-    refusal = rules.change_refusal(by, booking, policy, now, "cancelled", override, cutoff_waived=leaving)
+    refusal = rules.change_refusal(by, booking, policy, now, "cancelled", override, cutoff_waived=within is not None)
     if refusal:
         raise PolicyViolation(refusal)
     late = rules.cutoff_passed(booking, policy, now)
