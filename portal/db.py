@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -36,6 +38,32 @@ def transaction_writes() -> bool:
     Requests mark themselves (see `mark_read_only_requests`); the worker, the command line and tests may write.
     """
     return not (has_app_context() and g.get("read_only_request", False))
+
+
+@contextmanager
+def reading(session: sa.orm.Session, snapshot: bool = False) -> Iterator[None]:
+    """What follows only reads, whoever runs it (a worker, a command): on SQLite a plain BEGIN, so no write lock is
+    taken; with `snapshot`, every statement sees one consistent view (REPEATABLE READ on PostgreSQL; SQLite's WAL
+    snapshot already is one). The transaction ends with the block."""
+    before = g.get("read_only_request")
+    g.read_only_request = True
+    try:
+        if snapshot and session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        yield
+    finally:
+        session.rollback()
+        if before is None:
+            g.pop("read_only_request", None)
+        else:
+            g.read_only_request = before
+
+
+def write_from_here(session: sa.orm.Session) -> None:
+    """The rest of this request may write (a GET that records what it did): its read-only transaction ends, and the
+    next one takes the write lock."""
+    session.rollback()
+    g.read_only_request = False
 
 
 def mark_read_only_requests(app) -> None:

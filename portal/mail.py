@@ -33,6 +33,8 @@ class OutboxEmail(db.Model):
     __table_args__ = (
         status_check(EmailStatus),
         sa.Index("ix_outbox_emails_due", "status", "next_attempt_at"),
+        sa.Index("ix_outbox_emails_sent", "status", "sent_at"),  # the retention run goes by age
+        sa.Index("ix_outbox_emails_failed", "status", "failed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -720,3 +720,33 @@ def test_the_run_button_needs_the_form_token(app, clock, people):
     app.config["WTF_CSRF_ENABLED"] = True
     assert admin.post("/admin/retention/run").status_code == 400
     assert worker_runs(app) == []
+
+
+def test_the_retention_page_sends_as_many_queries_for_2_runs_as_for_20_started_by_different_admins(app, count_queries):
+    with app.app_context():
+        make_user("admin", email="admin@example.org")
+    admin = logged_in(app, "admin@example.org")
+
+    def add_runs(count: int) -> None:
+        with app.app_context():
+            for _ in range(count):
+                starter = make_user("admin")
+                db.session.add(
+                    RetentionRun(
+                        started_at=utcnow(),
+                        finished_at=utcnow(),
+                        triggered_by=Trigger.ADMIN,
+                        triggered_by_id=starter.id,
+                    )
+                )
+            db.session.commit()
+
+    def statements() -> int:
+        with count_queries() as sent:
+            assert admin.get("/admin/retention/").status_code == 200
+        return len(sent)
+
+    add_runs(2)
+    few = statements()
+    add_runs(18)
+    assert statements() == few

@@ -43,9 +43,16 @@ def upgrade():
     op.add_column('outbox_emails', sa.Column('failed_at', portal.db.UTCDateTime(timezone=True), nullable=True))
     # An email that failed before this revision: its last planned attempt is the best record of when.
     op.execute("UPDATE outbox_emails SET failed_at = next_attempt_at WHERE status = 'failed'")
+    # What the retention run looks up by age: sent and failed emails, notifications.
+    op.create_index('ix_outbox_emails_sent', 'outbox_emails', ['status', 'sent_at'], unique=False)
+    op.create_index('ix_outbox_emails_failed', 'outbox_emails', ['status', 'failed_at'], unique=False)
+    op.create_index('ix_notifications_created', 'notifications', ['created_at'], unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_notifications_created', table_name='notifications')
+    op.drop_index('ix_outbox_emails_failed', table_name='outbox_emails')
+    op.drop_index('ix_outbox_emails_sent', table_name='outbox_emails')
     op.drop_column('outbox_emails', 'failed_at')
     op.drop_column('cv_documents', 'file_removed_at')
     op.drop_index('ix_retention_runs_started', table_name='retention_runs')

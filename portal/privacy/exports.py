@@ -11,18 +11,16 @@ the lease is over.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g
+from flask import Flask, current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from portal.audit.services import record
 from portal.auth.models import User
-from portal.db import claim_next, lock, utcnow
+from portal.db import claim_next, lock, reading, utcnow
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.links import public_url
@@ -234,28 +232,10 @@ def _claim_next() -> tuple[int, int] | None:
         return claim
 
 
-@contextmanager
-def _one_snapshot() -> Iterator[None]:
-    """Read everything that follows from one consistent view of the database, without taking the write lock:
-    REPEATABLE READ on PostgreSQL; on SQLite a plain (deferred) transaction, which reads one snapshot with WAL."""
-    marked = g.get("read_only_request")
-    g.read_only_request = True
-    try:
-        if db.session.get_bind().dialect.name == "postgresql":
-            db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        yield
-    finally:
-        db.session.rollback()
-        if marked is None:
-            g.pop("read_only_request", None)
-        else:
-            g.read_only_request = marked
-
-
 def _build_and_store(export_id: int) -> StoredFile:
     storage = export_storage(current_app._get_current_object())
     with tempfile.TemporaryFile(prefix=".export-") as temp:
-        with _one_snapshot():
+        with reading(db.session, snapshot=True):  # one consistent view, no write lock
             export = db.session.get(DataExport, export_id)
             if export is None:
                 raise LookupError(f"data export {export_id} was deleted while it was being built")

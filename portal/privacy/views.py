@@ -3,11 +3,11 @@ asked for them while they last."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
 
 from portal.auth.models import User
-from portal.db import utcnow
+from portal.db import utcnow, write_from_here
 from portal.errors import DomainError, render_error
 from portal.extensions import db
 from portal.forms import EmptyForm
@@ -113,8 +113,7 @@ def download(export_id: int):
 
 def _note_download(export_id: int) -> None:
     """Record the download in a transaction of its own that may write: this GET read under a read-only one."""
-    db.session.rollback()
-    g.read_only_request = False
+    write_from_here(db.session)
     export = db.session.get(DataExport, export_id)
     if export is not None:
         exports.record_download(export, current_user)

@@ -19,7 +19,7 @@ from portal.audit.models import RETENTION_PURGE, AuditEvent
 from portal.audit.services import record
 from portal.auth.models import User
 from portal.cvs.models import CVDocument, CVReview
-from portal.db import utcnow
+from portal.db import reading, utcnow
 from portal.extensions import db
 from portal.interviews.models import Booking, Slot
 from portal.mail import OutboxEmail
@@ -369,7 +369,9 @@ def run_retention(now: datetime, trigger: Trigger, actor: User | None = None) ->
 def run_retention_if_due(now: datetime) -> RetentionRun | None:
     """The worker's daily run: carried out when no run started in the last 24 hours, else None. The decision and the
     run's row are one transaction under a lock, so of two workers deciding at once only one runs it."""
-    run = _start(now, Trigger.WORKER, None, only_if_due=True)
+    with reading(db.session):  # most passes of the worker: a look without the lock
+        due = is_due(now)
+    run = _start(now, Trigger.WORKER, None, only_if_due=True) if due else None
     return _carry_out(run, now, None) if run is not None else None
 
 
@@ -397,7 +399,12 @@ def summary(run: RetentionRun) -> str:
 
 
 def runs_query() -> sa.Select:
-    return sa.select(RetentionRun).order_by(RetentionRun.started_at.desc(), RetentionRun.id.desc())
+    """The runs, newest first, with the admin who started each (one query for the page, not one per run)."""
+    return (
+        sa.select(RetentionRun)
+        .options(sa.orm.selectinload(RetentionRun.triggered_by_user))
+        .order_by(RetentionRun.started_at.desc(), RetentionRun.id.desc())
+    )
 
 
 def last_run() -> RetentionRun | None:

@@ -25,7 +25,7 @@ def admins_only():
 @bp.route("/")
 def index():
     runs = paginate(services.runs_query(), RUNS_PER_PAGE)
-    last = services.last_run()
+    last = runs.items[0] if runs.page == 1 and runs.items else services.last_run()
     return render_template(
         "admin/retention.html",
         policy=list(zip(services.categories(), services.preview(utcnow()), strict=True)),
