@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import flash, request
+from flask import flash, g, request
+from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from portal.errors import Conflict, DomainError, NotFound, PermissionDenied
@@ -55,3 +56,13 @@ def date_arg(name: str, problems: list[str], label: str) -> date | None:
         problems.append(f"{label} must be between {FIRST_YEAR} and {LAST_YEAR}.")
         return None
     return parsed
+
+
+def attempt_failed(response) -> bool:
+    """For rate limits that count failed attempts only: the view marks a failure with `g.login_failed = True`."""
+    return bool(g.get("login_failed"))
+
+
+def signed_in_account(prefix: str):
+    """A rate-limit key function: the signed-in account's id after `prefix` (codes and passwords asked again)."""
+    return lambda: prefix + (current_user.get_id().partition(":")[0] if current_user.is_authenticated else "")

@@ -684,7 +684,9 @@ def test_when_the_file_store_fails_nothing_is_erased_and_the_admin_is_told(app, 
     admin = as_user(app, "admin@example.org")
     refused = admin.post(f"/admin/users/{people['candidate']}/erase", data={"email": EMAIL})
     assert refused.status_code == 200
-    assert "The CV file store could not be reached, so nothing was erased." in refused.get_data(as_text=True)
+    assert "The CV file store could not be reached, so the erasure stopped: the account is not erased" in (
+        refused.get_data(as_text=True)
+    )
     with app.app_context():
         user = get(User, people["candidate"])
         assert user.erased_at is None and user.closed_at is None and user.name == NAME

@@ -20,8 +20,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
+SCHEDULED_ACTOR = "Retention"  # who acted when no person did: the daily retention run
+
+
 def record(
-    actor: User,
+    actor: User | None,
     action: str,
     target_type: str,
     target_id: Any,
@@ -29,10 +32,11 @@ def record(
     before: dict | None = None,
     after: dict | None = None,
 ) -> AuditEvent:
-    """Add an audit row to the current transaction (it commits or rolls back with the action)."""
+    """Add an audit row to the current transaction (it commits or rolls back with the action); `actor` None: the
+    scheduled retention run acted."""
     event = AuditEvent(
-        actor_id=actor.id,
-        actor_name=actor.name,
+        actor_id=actor.id if actor is not None else None,
+        actor_name=actor.name if actor is not None else SCHEDULED_ACTOR,
         action=action,
         target_type=target_type,
         target_id=None if target_id is None else str(target_id),

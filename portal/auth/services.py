@@ -335,7 +335,8 @@ def recovery_codes_left(user: User) -> int:
     )
 
 
-def _check_password_again(user: User, password: str) -> None:
+def check_password_again(user: User, password: str) -> None:
+    """Before a change that needs the account's owner: the password again, or DomainError on the password field."""
     if not verify_password(user.password_hash, password):
         raise DomainError("Your password is not correct.", field="password")
 
@@ -344,7 +345,7 @@ def regenerate_recovery_codes(user: User, password: str) -> list[str]:
     """New recovery codes after the password is given again (the old ones stop working); returns them."""
     if not user.has_second_factor:
         raise DomainError("Two-factor sign-in is off: there are no recovery codes to replace.")
-    _check_password_again(user, password)
+    check_password_again(user, password)
     current_app.logger.info("recovery codes replaced: user %s", user.id)
     return _replace_recovery_codes(user)
 
@@ -353,7 +354,7 @@ def turn_off_second_factor(user: User, password: str) -> None:
     """Candidates only, after the password is given again: the secret and recovery codes are deleted."""
     if not rules.can_turn_off_second_factor(user):
         raise PermissionDenied("Your role needs two-factor sign-in: it cannot be turned off.")
-    _check_password_again(user, password)
+    check_password_again(user, password)
     user.forget_second_factor()
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     current_app.logger.info("second factor turned off: user %s", user.id)

@@ -27,7 +27,7 @@ from portal.errors import DomainError
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm
 from portal.security import is_safe_next
-from portal.views import show_error
+from portal.views import attempt_failed, show_error, signed_in_account
 
 bp = Blueprint("auth", __name__)
 
@@ -50,11 +50,6 @@ def _form_email_and_address() -> str:
 
 def _limit(setting: str):
     return lambda: current_app.config[setting]
-
-
-def _attempt_failed(response) -> bool:
-    """Only failed attempts count towards the limits that use this (the view sets the flag)."""
-    return bool(g.get("login_failed"))
 
 
 def start_session(user, remember: bool = False) -> None:
@@ -131,7 +126,7 @@ def _slowed_down(template: str, seconds: int, **context):
     _limit("LOGIN_ACCOUNT_ADDRESS_RATE_LIMIT"),
     key_func=_form_email_and_address,
     methods=["POST"],
-    deduct_when=_attempt_failed,
+    deduct_when=attempt_failed,
 )
 def login():
     if current_user.is_authenticated:
@@ -190,7 +185,7 @@ def _second_step_account() -> str:
 @bp.route("/login/code", methods=["GET", "POST"])
 @limiter.limit(_limit("LOGIN_RATE_LIMIT"), methods=["POST"])
 @limiter.limit(
-    _limit("LOGIN_CODE_RATE_LIMIT"), key_func=_second_step_account, methods=["POST"], deduct_when=_attempt_failed
+    _limit("LOGIN_CODE_RATE_LIMIT"), key_func=_second_step_account, methods=["POST"], deduct_when=attempt_failed
 )
 def login_code():
     """The second step: a code from the authenticator app (each works once) or a recovery code (used up)."""
@@ -325,14 +320,10 @@ def _enrolment_secret(user) -> str:
     return secret
 
 
-def _signed_in_account() -> str:
-    return f"code:{current_user.get_id().partition(':')[0]}" if current_user.is_authenticated else "code:"
-
-
 @bp.route("/account/two-factor/setup", methods=["GET", "POST"])
 @login_required
 @limiter.limit(
-    _limit("LOGIN_CODE_RATE_LIMIT"), key_func=_signed_in_account, methods=["POST"], deduct_when=_attempt_failed
+    _limit("LOGIN_CODE_RATE_LIMIT"), key_func=signed_in_account("code:"), methods=["POST"], deduct_when=attempt_failed
 )
 def second_factor_setup():
     user = current_user._get_current_object()

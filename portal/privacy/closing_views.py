@@ -6,30 +6,27 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, session, url_for
 from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from portal.admin.services import future_bookings
+from portal.auth.forms import PasswordAgainForm
 from portal.auth.models import User
 from portal.errors import DomainError
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm, PlainText
 from portal.privacy import erasure
 from portal.rules import CONTACT
-from portal.security import MAX_PASSWORD_LENGTH, role_required
+from portal.security import role_required
 from portal.storage import StorageError
-from portal.views import flash_refusal, show_error
+from portal.views import attempt_failed, flash_refusal, show_error, signed_in_account
 
 bp = Blueprint("account_closing", __name__)
 
 
-class CloseAccountForm(FlaskForm):
+class CloseAccountForm(PasswordAgainForm):
     """The password again and, where two-factor sign-in is on, a code."""
 
-    password = PasswordField(
-        "Your password",
-        validators=[DataRequired("Enter your password."), Length(max=MAX_PASSWORD_LENGTH * 4)],
-        render_kw={"autocomplete": "current-password"},
-    )
     code = StringField(
         "Security code",
         validators=[Optional(), Length(max=40, message="Enter a 6-digit code or a recovery code."), PlainText()],
@@ -48,21 +45,13 @@ class EraseForm(FlaskForm):
     )
 
 
-def _signed_in_account() -> str:
-    return f"close:{current_user.get_id().partition(':')[0]}" if current_user.is_authenticated else "close:"
-
-
-def _attempt_failed(response) -> bool:
-    return bool(g.get("close_failed"))
-
-
 @bp.route("/account/close", methods=["GET", "POST"])
 @login_required
 @limiter.limit(
     lambda: current_app.config["LOGIN_CODE_RATE_LIMIT"],
-    key_func=_signed_in_account,
+    key_func=signed_in_account("close:"),
     methods=["POST"],
-    deduct_when=_attempt_failed,
+    deduct_when=attempt_failed,
 )
 def close():
     """Explain what closing does, ask for the password (and code) again, then close and log out."""
@@ -72,7 +61,7 @@ def close():
         try:
             erasure.confirm_identity(user, form.password.data, form.code.data)
         except DomainError as error:
-            g.close_failed = True
+            g.login_failed = True
             current_app.logger.warning("account closing: wrong password or code for user %s", user.id)
             show_error(form, error)
         else:
@@ -96,14 +85,10 @@ def closed():
     )
 
 
-def _person(user_id: int) -> User:
-    return db.get_or_404(User, user_id)
-
-
 @bp.route("/admin/users/<int:user_id>/reopen", methods=["POST"])
 @role_required("admin")
 def reopen(user_id: int):
-    person = _person(user_id)
+    person = db.get_or_404(User, user_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
@@ -119,7 +104,7 @@ def reopen(user_id: int):
 @role_required("admin")
 def erase(user_id: int):
     """Erase a person's data now, after the admin types their email address."""
-    person = _person(user_id)
+    person = db.get_or_404(User, user_id)
     if person.erased_at is not None:
         flash("This account has already been erased.", "info")
         return redirect(url_for("admin.user", user_id=user_id))
@@ -137,10 +122,11 @@ def erase(user_id: int):
                 db.session.rollback()
                 current_app.logger.exception("erasure stopped: the file store failed for user %s", user_id)
                 form.form_errors.append(
-                    "The CV file store could not be reached, so nothing was erased. Try again in a few minutes."
+                    "The CV file store could not be reached, so the erasure stopped: the account is not erased (some"
+                    " CV files may already be gone). Try again in a few minutes."
                 )
             else:
                 flash(f"Account {user_id} has been erased.", "success")
                 return redirect(url_for("admin.user", user_id=user_id))
-    bookings = [] if person.closed_at else erasure.future_bookings(person)
+    bookings = [] if person.closed_at else future_bookings(person)
     return render_template("admin/erase.html", person=person, form=form, bookings=bookings)

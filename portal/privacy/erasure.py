@@ -42,7 +42,7 @@ What erasure does with each table that can hold personal data (other columns hol
 
 Each step is safe to repeat; the whole erasure runs in the caller's transaction and `erased_at` is set last, so an
 interrupted erasure (the transaction rolled back after some files were deleted) is completed by the next call.
-More steps (another package's data) are added to `ERASURE_STEPS`.
+A new kind of personal data gets its step in `ERASURE_STEPS`.
 """
 
 from __future__ import annotations
@@ -79,7 +79,6 @@ from portal.privacy import notice
 from portal.privacy.exports import delete_exports_for
 from portal.retention.services import Category, register
 from portal.rules import CONTACT
-from portal.security import verify_password
 from portal.statuses import EmailStatus, EntryStatus, LiveSessionStatus, ReviewStatus, SeatStatus
 from portal.storage import storage_for
 from portal.timeutil import DEFAULT_TIMEZONE, format_local
@@ -110,8 +109,7 @@ def grace_period() -> timedelta:
 def confirm_identity(user: User, password: str, code: str | None) -> None:
     """The password again and, when two-factor sign-in is on, a current app code or an unused recovery code (used up
     now). Raises DomainError on the field that is wrong; the password is checked first."""
-    if not verify_password(user.password_hash, password or ""):
-        raise DomainError("Your password is not correct.", field="password")
+    auth_services.check_password_again(user, password or "")
     if user.has_second_factor:
         if not (code or "").strip():
             raise DomainError("Enter the code from your authenticator app, or a recovery code.", field="code")
@@ -508,7 +506,6 @@ def _scrub_mentions(user: User) -> None:
 
 
 # The steps of an erasure, in order; each takes the user (name and email still as they were) and is safe to repeat.
-# Other packages append theirs (e.g. deleting the person's data exports).
 ERASURE_STEPS: list[Callable[[User], None]] = [
     _erase_cv_files,
     _erase_texts_about,
@@ -550,15 +547,7 @@ def erase_user(user: User, by: User | None = None) -> bool:
     _anonymise_account(user)
     user.erased_at = utcnow()
     user.erase_after = None
-    event = AuditEvent(
-        actor_id=by.id if by is not None else None,
-        actor_name=by.name if by is not None else "Retention",
-        action="account.erased",
-        target_type="user",
-        target_id=str(user_id),
-        summary=f"Account {user_id} erased",
-    )
-    db.session.add(event)
+    record(by, "account.erased", "user", user_id, f"Account {user_id} erased")
     db.session.flush()
     current_app.logger.info("account erased: user %s", user_id)
     return True
@@ -597,7 +586,7 @@ def erase_due(now: datetime) -> list[int]:
             erased.append(user_id)
 
 
-CLOSED_ACCOUNTS = register(
+register(
     Category(
         key="closed_accounts",
         label="Closed accounts",
