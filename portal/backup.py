@@ -31,9 +31,12 @@ from flask.cli import AppGroup
 from psycopg.conninfo import make_conninfo
 
 from portal.config import StorageLocation, storage_location
+from portal.cvs.models import CVDocument
 from portal.db import utcnow
 from portal.extensions import db, migrate
-from portal.storage import TEMP_PREFIX, checked_key
+from portal.privacy.exports import EXPORTS_AREA
+from portal.privacy.models import DataExport, ExportStatus
+from portal.storage import TEMP_PREFIX, checked_key, copy_and_hash
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
@@ -46,10 +49,9 @@ REFERENCE_COLUMN = "storage_key"  # a column of this name holds the key of a sto
 # which a row's file exists: a CV version whose file was removed (retention, erasure) has none, an export only once
 # it is ready.
 STORED_FILES: dict[str, tuple[str, dict[str, str]]] = {
-    "cv_documents": ("", {"file_removed_at": "file_removed_at IS NULL"}),
-    "data_exports": ("exports", {"status": "status = 'ready'"}),
+    CVDocument.__tablename__: ("", {"file_removed_at": "file_removed_at IS NULL"}),
+    DataExport.__tablename__: (EXPORTS_AREA, {"status": f"status = '{ExportStatus.READY}'"}),
 }
-CHUNK_SIZE = 1024 * 1024
 Echo = Callable[[str], None]
 
 
@@ -102,11 +104,8 @@ class FileRoots:
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as stream:
-        while chunk := stream.read(CHUNK_SIZE):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def copy_file(source: Path, target: Path) -> dict:
@@ -117,19 +116,14 @@ def copy_file(source: Path, target: Path) -> dict:
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            digest = hashlib.sha256()
-            size = 0
             with os.fdopen(fd, "wb") as writer:
-                while chunk := reader.read(CHUNK_SIZE):
-                    digest.update(chunk)
-                    size += len(chunk)
-                    writer.write(chunk)
+                size, sha256, _ = copy_and_hash(reader, writer, None)
                 writer.flush()
                 os.fsync(writer.fileno())
         except BaseException:
             target.unlink(missing_ok=True)
             raise
-    return {"size": size, "sha256": digest.hexdigest()}
+    return {"size": size, "sha256": sha256}
 
 
 def database_kind() -> str:
@@ -160,7 +154,7 @@ def stored_path(root: Path, reference: str) -> Path:
     folder, _, key = reference.rpartition("/")
     if folder not in {place for place, _ in STORED_FILES.values()}:
         raise ValueError(f"Not a storage folder: {folder!r}")
-    return root / folder / checked_key(key) if folder else root / checked_key(key)
+    return root / folder / checked_key(key)
 
 
 # The database: SQLite ----------------------------------------------------------------------------------------------

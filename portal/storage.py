@@ -141,7 +141,7 @@ class LocalStorage(Storage):
         fd, temp_name = tempfile.mkstemp(dir=self.root, prefix=TEMP_PREFIX)
         try:
             with os.fdopen(fd, "wb") as temp:
-                size, sha256, _ = _copy_and_hash(stream, temp, max_bytes)
+                size, sha256, _ = copy_and_hash(stream, temp, max_bytes)
                 temp.flush()
                 os.fsync(temp.fileno())
             os.replace(temp_name, target)
@@ -213,7 +213,7 @@ class S3Storage(Storage):
         # Staged first, so a stream that fails or runs over the limit never reaches the store, and the store
         # can check the body against its MD5 (Content-MD5 works on every S3-compatible store).
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES, prefix=TEMP_PREFIX) as staged:
-            size, sha256, md5 = _copy_and_hash(stream, staged, max_bytes)
+            size, sha256, md5 = copy_and_hash(stream, staged, max_bytes)
             staged.seek(0)
             try:
                 self.client.put_object(
@@ -287,7 +287,7 @@ def _reading(key: str, name: str) -> Iterator[None]:
         raise StorageError(f"The object store could not read {name}: {error}") from error
 
 
-def _copy_and_hash(stream: BinaryIO, target, max_bytes: int | None) -> tuple[int, str, bytes]:
+def copy_and_hash(stream: BinaryIO, target, max_bytes: int | None) -> tuple[int, str, bytes]:
     """Copy `stream` into `target`; returns (size, sha256 hex, md5 digest). Raises StorageError over `max_bytes`."""
     sha256 = hashlib.sha256()
     md5 = hashlib.md5(usedforsecurity=False)

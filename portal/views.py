@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import flash, g, request
+from flask import flash, g, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from portal.errors import Conflict, DomainError, NotFound, PermissionDenied
 from portal.extensions import db
 from portal.forms import FIRST_YEAR, LAST_YEAR, optional_id
+from portal.security import is_safe_next
 
 
 def show_error(form: FlaskForm, error: DomainError) -> None:
@@ -66,3 +67,10 @@ def attempt_failed(response) -> bool:
 def signed_in_account(prefix: str):
     """A rate-limit key function: the signed-in account's id after `prefix` (codes and passwords asked again)."""
     return lambda: prefix + (current_user.get_id().partition(":")[0] if current_user.is_authenticated else "")
+
+
+def next_or_home() -> str:
+    """Where to go after a step the person was sent to: the query string's `next` when it is a page of this site,
+    else their home."""
+    target = request.args.get("next")
+    return target if is_safe_next(target) else url_for("pages.home")

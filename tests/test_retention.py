@@ -369,12 +369,18 @@ def test_a_candidate_who_signs_in_while_the_run_goes_on_keeps_their_files(app, c
 
 
 def test_last_activity_is_the_latest_of_sign_in_upload_review_request_and_booked_session(app, ctx, cvs):
-    by_email = {user.email: user for user in db.session.scalars(sa.select(User))}
-    assert services.last_activity(by_email["gone@example.org"]) == CV_CUTOFF - DAY
-    assert services.last_activity(by_email["recent-login@example.org"]) == months_before(NOW, 23)
-    assert services.last_activity(by_email["uploader@example.org"]) == NOW - 30 * DAY
-    assert services.last_activity(by_email["booked@example.org"]) == NOW + 7 * DAY
-    assert services.last_activity(by_email["asker@example.org"]) == CV_CUTOFF + DAY
+    """Each candidate counts as inactive from just after their last activity, and not at that instant."""
+    last = {
+        "gone@example.org": CV_CUTOFF - DAY,
+        "recent-login@example.org": months_before(NOW, 23),
+        "uploader@example.org": NOW - 30 * DAY,
+        "booked@example.org": NOW + 7 * DAY,
+        "asker@example.org": CV_CUTOFF + DAY,
+    }
+    ids = {email: db.session.scalar(sa.select(User.id).where(User.email == email)) for email in last}
+    for email, instant in last.items():
+        assert ids[email] not in set(db.session.scalars(services.inactive_since(instant))), email
+        assert ids[email] in set(db.session.scalars(services.inactive_since(instant + timedelta(seconds=1)))), email
 
 
 def test_a_removed_cv_file_is_explained_on_every_page_that_shows_it(app, clock, cvs):

@@ -27,7 +27,7 @@ from portal.errors import DomainError
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm
 from portal.security import is_safe_next
-from portal.views import attempt_failed, show_error, signed_in_account
+from portal.views import attempt_failed, next_or_home, show_error, signed_in_account
 
 bp = Blueprint("auth", __name__)
 
@@ -59,11 +59,6 @@ def start_session(user, remember: bool = False) -> None:
     login_user(user, remember=remember)
     throttle.remember_device(user.email)
     current_app.logger.info("login: user %s", user.id)
-
-
-def _after_login_target() -> str:
-    target = request.args.get("next")
-    return target if is_safe_next(target) else url_for("pages.home")
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -130,7 +125,7 @@ def _slowed_down(template: str, seconds: int, **context):
 )
 def login():
     if current_user.is_authenticated:
-        return redirect(_after_login_target())
+        return redirect(next_or_home())
     form = LoginForm()
     if form.validate_on_submit():
         wait = throttle.seconds_to_wait(form.email.data)
@@ -156,7 +151,7 @@ def login():
                 }
                 return redirect(url_for("auth.login_code", next=_safe_next()))
             start_session(user, remember=form.remember.data)
-            return redirect(_after_login_target())
+            return redirect(next_or_home())
     return render_template("auth/login.html", form=form)
 
 
@@ -190,7 +185,7 @@ def _second_step_account() -> str:
 def login_code():
     """The second step: a code from the authenticator app (each works once) or a recovery code (used up)."""
     if current_user.is_authenticated:
-        return redirect(_after_login_target())
+        return redirect(next_or_home())
     user = _user_at_second_step()
     if user is None:
         session.pop(SECOND_STEP, None)
@@ -216,7 +211,7 @@ def login_code():
                     "the app again from your account page.",
                     "warning",
                 )
-            return redirect(_after_login_target())
+            return redirect(next_or_home())
     return render_template("auth/login_code.html", form=form)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
@@ -11,7 +11,7 @@ from portal.errors import DomainError
 from portal.extensions import db
 from portal.forms import PlainText
 from portal.privacy import notice
-from portal.security import is_safe_next
+from portal.views import next_or_home
 
 bp = Blueprint("privacy_notice", __name__, url_prefix="/privacy")
 
@@ -34,8 +34,7 @@ def updated():
             flash(error.message, "warning")
             return redirect(url_for("privacy_notice.updated"))
         flash("Thank you: you have acknowledged the current privacy notice.", "success")
-        target = request.args.get("next")
-        return redirect(target if target and is_safe_next(target) else url_for("pages.home"))
+        return redirect(next_or_home())
     current = notice.current_version()
     form.version.data = current
     return render_template(

@@ -134,22 +134,6 @@ def inactive_since(cutoff: datetime) -> sa.Select:
     )
 
 
-def last_activity(user: User) -> datetime:
-    """The instant of `user`'s last activity, as inactive_since defines it."""
-    instants = [
-        user.created_at,
-        user.last_login_at,
-        db.session.scalar(sa.select(sa.func.max(CVDocument.created_at)).where(CVDocument.candidate_id == user.id)),
-        db.session.scalar(sa.select(sa.func.max(CVReview.created_at)).where(CVReview.candidate_id == user.id)),
-        db.session.scalar(
-            sa.select(sa.func.max(Slot.starts_at))
-            .join(Booking, Booking.slot_id == Slot.id)
-            .where(Booking.candidate_id == user.id)
-        ),
-    ]
-    return max(instant for instant in instants if instant is not None)
-
-
 def _cv_files_past(now: datetime) -> sa.ColumnElement[bool]:
     cutoff = CV_FILES.cutoff(now)
     return sa.and_(CVDocument.file_removed_at.is_(None), CVDocument.candidate_id.in_(inactive_since(cutoff)))
@@ -322,9 +306,7 @@ def _start(now: datetime, trigger: Trigger, actor: User | None, only_if_due: boo
     if only_if_due and not is_due(now):
         db.session.rollback()
         return None
-    run = RetentionRun(
-        started_at=now, triggered_by=trigger, triggered_by_id=actor.id if actor else None, counts={}, errors={}
-    )
+    run = RetentionRun(started_at=now, triggered_by=trigger, triggered_by_id=actor.id if actor else None)
     db.session.add(run)
     db.session.commit()
     return run
