@@ -1,4 +1,4 @@
-"""Command-line tools: create-user, seed-demo, worker, backup."""
+"""Command-line tools: create-user, seed-demo, worker, backup, retention."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -78,6 +79,4 @@ def months_before(instant: datetime, months: int) -> datetime:
     index = instant.year * 12 + instant.month - 1 - months
     year, month = divmod(index, 12)
     month += 1
-    next_month_first = datetime(year + month // 12, month % 12 + 1, 1)
-    last_day = (next_month_first - timedelta(days=1)).day
-    return instant.replace(year=year, month=month, day=min(instant.day, last_day))
+    return instant.replace(year=year, month=month, day=min(instant.day, calendar.monthrange(year, month)[1]))
