@@ -34,7 +34,7 @@ from portal.privacy.exports import (
     export_storage,
     purge_expired_exports,
 )
-from portal.privacy.models import DataExport
+from portal.privacy.models import DataExport, ExportStatus
 from portal.storage import new_key
 from portal.waitlist.models import WaitlistEntry
 from tests.conftest import ON_POSTGRES, s3_settings, s3_test_client
@@ -637,3 +637,25 @@ def test_the_retention_run_deletes_the_exports_whose_time_is_up_and_no_other(app
     assert re.search(r"^Data exports +kept 7 days after the file is ready: removed 1$", result.output, re.M)
     assert [row.subject_id for row in export_rows(app)] == [people["other"]]
     assert [path.name for path in stored_exports(app)] == [kept_key]
+
+
+def test_a_persons_exports_are_listed_twenty_to_a_page(app, people):
+    with app.app_context():
+        for _ in range(21):
+            db.session.add(
+                DataExport(
+                    subject_id=people["candidate"],
+                    requested_by_id=people["candidate"],
+                    status=ExportStatus.FAILED,
+                    storage_key=new_key(),
+                )
+            )
+        db.session.commit()
+    client = as_user(app, "sam@example.org")
+    first = client.get("/account/data").get_data(as_text=True)
+    assert first.count("Something went wrong; ask again") == 20 and 'href="/account/data?page=2"' in first
+    assert client.get("/account/data?page=2").get_data(as_text=True).count("Something went wrong; ask again") == 1
+    admin = as_user(app, "alex@example.org")
+    page = admin.get(f"/admin/users/{people['candidate']}/data-exports").get_data(as_text=True)
+    assert page.count("Something went wrong; ask again") == 20
+    assert f'href="/admin/users/{people["candidate"]}/data-exports?page=2"' in page

@@ -123,30 +123,24 @@ def _in_progress_message(subject: User, by: User) -> str:
     return f"An export of the data of {subject.name} is already being prepared. Ask again when it is ready."
 
 
-def own_exports(user: User, limit: int = 20) -> list[DataExport]:
+def own_exports_query(user: User) -> sa.Select:
     """The exports a person asked for of their own data, newest first."""
-    return list(
-        db.session.scalars(
-            sa.select(DataExport)
-            .where(DataExport.subject_id == user.id, DataExport.requested_by_id == user.id)
-            .order_by(DataExport.created_at.desc(), DataExport.id.desc())
-            .limit(limit)
-        )
+    return (
+        sa.select(DataExport)
+        .where(DataExport.subject_id == user.id, DataExport.requested_by_id == user.id)
+        .order_by(DataExport.created_at.desc(), DataExport.id.desc())
     )
 
 
-def exports_about(subject: User, limit: int = 20) -> list[DataExport]:
-    """Every export of a person's data (theirs and admins'), newest first, for the admin page."""
+def exports_about_query(subject: User) -> sa.Select:
+    """Every export of a person's data (theirs and admins'), newest first, with who asked, for the admin page."""
     requester = aliased(User)
-    return list(
-        db.session.scalars(
-            sa.select(DataExport)
-            .outerjoin(requester, DataExport.requested_by)
-            .options(sa.orm.contains_eager(DataExport.requested_by.of_type(requester)))
-            .where(DataExport.subject_id == subject.id)
-            .order_by(DataExport.created_at.desc(), DataExport.id.desc())
-            .limit(limit)
-        )
+    return (
+        sa.select(DataExport)
+        .outerjoin(requester, DataExport.requested_by)
+        .options(sa.orm.contains_eager(DataExport.requested_by.of_type(requester)))
+        .where(DataExport.subject_id == subject.id)
+        .order_by(DataExport.created_at.desc(), DataExport.id.desc())
     )
 
 

@@ -11,6 +11,7 @@ from portal.db import utcnow, write_from_here
 from portal.errors import DomainError, render_error
 from portal.extensions import db
 from portal.forms import EmptyForm
+from portal.pagination import paginate
 from portal.privacy import exports
 from portal.privacy.models import DataExport, ExportStatus
 from portal.security import role_required
@@ -20,6 +21,7 @@ from portal.views import flash_refusal
 bp = Blueprint("privacy", __name__)
 
 ZIP_TYPE = "application/zip"
+EXPORTS_PER_PAGE = 20
 GONE_MESSAGE = "This file is no longer available. Ask for a new copy of the data."
 
 
@@ -28,7 +30,7 @@ GONE_MESSAGE = "This file is no longer available. Ask for a new copy of the data
 def mine():
     return render_template(
         "privacy/mine.html",
-        exports=exports.own_exports(current_user),
+        pagination=paginate(exports.own_exports_query(current_user), EXPORTS_PER_PAGE),
         now=utcnow(),
         per_day=exports.requests_per_day(),
         retention_days=exports.retention().days,
@@ -57,7 +59,7 @@ def admin_exports(user_id: int):
     return render_template(
         "privacy/admin_exports.html",
         person=person,
-        exports=exports.exports_about(person),
+        pagination=paginate(exports.exports_about_query(person), EXPORTS_PER_PAGE),
         now=utcnow(),
         retention_days=exports.retention().days,
     )
