@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import flash, g, request, url_for
+from flask import Response, flash, g, redirect, request, send_file, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -12,6 +12,7 @@ from portal.errors import Conflict, DomainError, NotFound, PermissionDenied
 from portal.extensions import db
 from portal.forms import FIRST_YEAR, LAST_YEAR, optional_id
 from portal.security import is_safe_next
+from portal.storage import FileMissing, Storage, attachment_disposition
 
 
 def show_error(form: FlaskForm, error: DomainError) -> None:
@@ -74,3 +75,22 @@ def next_or_home() -> str:
     else their home."""
     target = request.args.get("next")
     return target if is_safe_next(target) else url_for("pages.home")
+
+
+def stored_file_response(storage: Storage, key: str, name: str, media_type: str) -> Response | None:
+    """A private download of a stored file named `name`: a short-lived address at the object store (which sends it
+    with the same name and type), or the file itself, as an attachment, never sniffed; never cached either way.
+    None when the store has no file under `key`."""
+    try:
+        url = storage.download_url(key, name, media_type)
+        stream = None if url else storage.open(key)
+    except FileMissing:
+        return None
+    if url:
+        response = redirect(url)
+    else:
+        response = send_file(stream, mimetype=media_type, max_age=0, conditional=False, etag=False)
+        response.headers["Content-Disposition"] = attachment_disposition(name)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

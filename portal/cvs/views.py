@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from portal import rules
@@ -22,9 +22,9 @@ from portal.forms import EmptyForm, choices
 from portal.pagination import paginate
 from portal.security import role_required
 from portal.statuses import OPEN_REVIEW, REVIEW_STATUS_LABELS, ReviewStatus
-from portal.storage import FileMissing, StorageError, storage_for
+from portal.storage import StorageError, storage_for
 from portal.timeutil import format_local
-from portal.views import flash_refusal, show_error
+from portal.views import flash_refusal, show_error, stored_file_response
 
 bp = Blueprint("cvs", __name__, url_prefix="/cvs")
 reviews_bp = Blueprint("reviews", __name__, url_prefix="/reviews")
@@ -122,29 +122,12 @@ def download(document_id: int):
     if document.file_removed:
         date = format_local(document.file_removed_at, current_user.timezone, date_only=True)
         return render_error(410, FILE_REMOVED_MESSAGE.format(date=date))
-    storage = storage_for(current_app)
-    try:
-        url = storage.download_url(document.storage_key, document.original_filename, document.media_type)
-        stream = None if url else storage.open(document.storage_key)
-    except FileMissing:
+    response = stored_file_response(
+        storage_for(current_app), document.storage_key, document.original_filename, document.media_type
+    )
+    if response is None:
         current_app.logger.error("CV %s: no stored file under its key", document.id)
         return render_error(404, FILE_MISSING_MESSAGE)
-    if url:
-        # A short-lived presigned address: the object store sends the file with the same name, type and no-store.
-        response = redirect(url)
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
-    response = send_file(
-        stream,
-        mimetype=document.media_type,
-        as_attachment=True,
-        download_name=document.original_filename,
-        max_age=0,
-        conditional=False,
-        etag=False,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -3,7 +3,7 @@ asked for them while they last."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from portal.auth.models import User
@@ -15,8 +15,7 @@ from portal.pagination import paginate
 from portal.privacy import exports
 from portal.privacy.models import DataExport, ExportStatus
 from portal.security import role_required
-from portal.storage import FileMissing, attachment_disposition
-from portal.views import flash_refusal
+from portal.views import flash_refusal, stored_file_response
 
 bp = Blueprint("privacy", __name__)
 
@@ -94,22 +93,13 @@ def download(export_id: int):
         abort(404)
     if not export.is_downloadable(utcnow()):
         return render_error(404, GONE_MESSAGE if export.status == ExportStatus.READY else "This file is not ready yet.")
-    storage = exports.export_storage(current_app._get_current_object())
-    try:
-        url = storage.download_url(export.storage_key, export.download_name, ZIP_TYPE)
-        stream = None if url else storage.open(export.storage_key)
-    except FileMissing:
+    response = stored_file_response(
+        exports.export_storage(current_app._get_current_object()), export.storage_key, export.download_name, ZIP_TYPE
+    )
+    if response is None:
         current_app.logger.error("data export %s: no stored file under its key", export.id)
         return render_error(404, GONE_MESSAGE)
-    name = export.download_name
     _note_download(export.id)
-    if url:
-        response = redirect(url)
-    else:
-        response = send_file(stream, mimetype=ZIP_TYPE, max_age=0, conditional=False, etag=False)
-        response.headers["Content-Disposition"] = attachment_disposition(name)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
