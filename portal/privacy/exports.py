@@ -26,7 +26,7 @@ from portal.extensions import db
 from portal.links import public_url
 from portal.mail import OutgoingEmail, queue_email
 from portal.privacy.contents import write_export
-from portal.privacy.models import IN_PROGRESS, DataExport, ExportStatus
+from portal.privacy.models import DataExport, ExportStatus
 from portal.retention.services import Category, register
 from portal.storage import Storage, StoredFile, new_key, storage_for
 
@@ -71,12 +71,6 @@ def request_export(subject: User, by: User) -> DataExport:
     lock(subject)  # requests for one person queue up here, so each one sees the others' rows
     if subject.erased_at is not None:
         raise ExportRefused("This account has been erased: there is no personal data left to export.")
-    if db.session.scalar(
-        sa.select(sa.func.count(DataExport.id)).where(
-            DataExport.subject_id == subject.id, DataExport.status.in_(IN_PROGRESS)
-        )
-    ):
-        raise ExportRefused(_in_progress_message(subject, by))
     now = utcnow()
     if by.id == subject.id:
         limit = requests_per_day()
@@ -276,18 +270,18 @@ def _finish(export_id: int, attempt: int, stored: StoredFile) -> bool:
     return True
 
 
+def _export_page(export: DataExport) -> str:
+    """The page the file is downloaded from: the person's own, or the admin's page of the person."""
+    if export.is_self_service:
+        return public_url("privacy.mine")
+    return public_url("privacy.admin_exports", user_id=export.subject_id)
+
+
 def ready_email(export: DataExport) -> OutgoingEmail:
     """ "Your data is ready": no personal data in the subject, a link to the page the file is downloaded from."""
-    if export.is_self_service:
-        return OutgoingEmail(
-            subject="Your data export is ready",
-            template="data_export_ready",
-            context={"export": export, "own": True, "url": public_url("privacy.mine")},
-        )
+    subject = "Your data export is ready" if export.is_self_service else "The data export you asked for is ready"
     return OutgoingEmail(
-        subject="The data export you asked for is ready",
-        template="data_export_ready",
-        context={"export": export, "own": False, "url": public_url("privacy.admin_exports", user_id=export.subject_id)},
+        subject=subject, template="data_export_ready", context={"export": export, "url": _export_page(export)}
     )
 
 
@@ -296,13 +290,7 @@ def failed_email(export: DataExport) -> OutgoingEmail:
     return OutgoingEmail(
         subject="We could not prepare your data export",
         template="data_export_failed",
-        context={
-            "export": export,
-            "own": export.is_self_service,
-            "url": public_url("privacy.mine")
-            if export.is_self_service
-            else public_url("privacy.admin_exports", user_id=export.subject_id),
-        },
+        context={"export": export, "url": _export_page(export)},
     )
 
 
