@@ -37,11 +37,13 @@ def current_version() -> str:
 def versions_after(label: str | None) -> list[PrivacyNoticeVersion]:
     """The published versions newer than `label` (all of them when the person accepted the shipped or no version),
     newest first: what changed since they last read the notice."""
-    query = sa.select(PrivacyNoticeVersion).order_by(PrivacyNoticeVersion.id.desc()).limit(10)
-    known = db.session.scalar(sa.select(PrivacyNoticeVersion.id).where(PrivacyNoticeVersion.label == label))
-    if known is not None:
-        query = query.where(PrivacyNoticeVersion.id > known)
-    return list(db.session.scalars(query))
+    known = sa.select(PrivacyNoticeVersion.id).where(PrivacyNoticeVersion.label == label)
+    newer = sa.or_(PrivacyNoticeVersion.id > known.scalar_subquery(), ~known.exists())
+    return list(
+        db.session.scalars(
+            sa.select(PrivacyNoticeVersion).where(newer).order_by(PrivacyNoticeVersion.id.desc()).limit(10)
+        )
+    )
 
 
 def record_acceptance(user: User, how: str, version: str | None = None, at: datetime | None = None) -> None:
