@@ -180,13 +180,24 @@ def close_account(user: User, by: User) -> list[Booking]:
     return bookings
 
 
+def _open_waitlist_entries(user: User) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        WaitlistEntry.candidate_id == user.id, WaitlistEntry.status.in_((EntryStatus.WAITING, EntryStatus.OFFERED))
+    )
+
+
+def _future_live_places(user: User, now: datetime) -> sa.ColumnElement[bool]:
+    """The person's seats and waitlist places at live sessions still to come (join LiveRegistration.session)."""
+    return sa.and_(
+        LiveRegistration.candidate_id == user.id,
+        LiveRegistration.status.in_((SeatStatus.REGISTERED, SeatStatus.WAITLISTED)),
+        LiveSession.status == LiveSessionStatus.SCHEDULED,
+        LiveSession.starts_at > now,
+    )
+
+
 def _leave_waitlists(user: User) -> list[int]:
-    entries = db.session.scalars(
-        sa.select(WaitlistEntry).where(
-            WaitlistEntry.candidate_id == user.id,
-            WaitlistEntry.status.in_((EntryStatus.WAITING, EntryStatus.OFFERED)),
-        )
-    ).all()
+    entries = db.session.scalars(sa.select(WaitlistEntry).where(_open_waitlist_entries(user))).all()
     for entry in entries:
         leave(entry, user)
     return [entry.id for entry in entries]
@@ -196,12 +207,7 @@ def _give_up_live_places(user: User, now: datetime) -> list[int]:
     registrations = db.session.scalars(
         sa.select(LiveRegistration)
         .join(LiveRegistration.session)
-        .where(
-            LiveRegistration.candidate_id == user.id,
-            LiveRegistration.status.in_((SeatStatus.REGISTERED, SeatStatus.WAITLISTED)),
-            LiveSession.status == LiveSessionStatus.SCHEDULED,
-            LiveSession.starts_at > now,
-        )
+        .where(_future_live_places(user, now))
         .order_by(LiveRegistration.id)
     ).all()
     for registration in registrations:
@@ -431,13 +437,17 @@ def _blank_free_text(values: dict | None) -> dict | None:
     }
 
 
+def _audit_about(kind: str, id_column, *where) -> sa.ColumnElement[bool]:
+    """Audit entries about the rows of `kind` whose `id_column` matches `where` (audit target ids are text)."""
+    ids = sa.select(sa.cast(id_column, sa.String)).where(*where)
+    return sa.and_(AuditEvent.target_type == kind, AuditEvent.target_id.in_(ids))
+
+
 def _erase_audit_texts(user: User) -> None:
     """Audit entries about the person's bookings and CV reviews keep what happened, not the words written."""
-    bookings = [str(i) for i in db.session.scalars(sa.select(Booking.id).where(Booking.candidate_id == user.id))]
-    reviews = [str(i) for i in db.session.scalars(sa.select(CVReview.id).where(CVReview.candidate_id == user.id))]
     about = sa.or_(
-        sa.and_(AuditEvent.target_type == "booking", AuditEvent.target_id.in_(bookings)),
-        sa.and_(AuditEvent.target_type == "cv_review", AuditEvent.target_id.in_(reviews)),
+        _audit_about("booking", Booking.id, Booking.candidate_id == user.id),
+        _audit_about("cv_review", CVReview.id, CVReview.candidate_id == user.id),
     )
     for event in db.session.scalars(sa.select(AuditEvent).where(about)):
         before, after = _blank_free_text(event.before), _blank_free_text(event.after)
@@ -453,12 +463,6 @@ def _linked(user: User) -> dict[type, sa.ColumnElement[bool] | None]:
     is not unique (two people may share it, and a name may be an ordinary word), so it is replaced only there; the
     email address, which is unique, is replaced everywhere. For an admin, who acts on anyone's behalf, every
     notification and email is searched (None: no limit)."""
-
-    def ids_as_text(column, *where) -> sa.Select:
-        return sa.select(sa.cast(column, sa.String)).where(*where)
-
-    def about(kind: str, ids: sa.Select) -> sa.ColumnElement[bool]:
-        return sa.and_(AuditEvent.target_type == kind, AuditEvent.target_id.in_(ids))
 
     their_sessions = sa.or_(
         Booking.candidate_id == user.id, Booking.slot_id.in_(sa.select(Slot.id).where(Slot.mentor_id == user.id))
@@ -476,10 +480,10 @@ def _linked(user: User) -> dict[type, sa.ColumnElement[bool] | None]:
         AuditEvent: sa.or_(
             AuditEvent.actor_id == user.id,
             sa.and_(AuditEvent.target_type == "user", AuditEvent.target_id == str(user.id)),
-            about("booking", ids_as_text(Booking.id, their_sessions)),
-            about("slot", ids_as_text(Slot.id, Slot.mentor_id == user.id)),
-            about("cv_review", ids_as_text(CVReview.id, their_reviews)),
-            about("cv", ids_as_text(CVDocument.id, CVDocument.candidate_id == user.id)),
+            _audit_about("booking", Booking.id, their_sessions),
+            _audit_about("slot", Slot.id, Slot.mentor_id == user.id),
+            _audit_about("cv_review", CVReview.id, their_reviews),
+            _audit_about("cv", CVDocument.id, CVDocument.candidate_id == user.id),
         ),
         Booking: their_sessions,
     }
@@ -493,10 +497,10 @@ def _scrub_mentions(user: User) -> None:
         named = sa.or_(*(by_name.condition(column) for column in columns))
         if linked[model] is not None:
             named = sa.and_(linked[model], named)
-        in_scope = set(db.session.scalars(sa.select(model.id).where(named)))
         mailed = sa.or_(*(by_email.condition(column) for column in columns))
-        for row in db.session.scalars(sa.select(model).where(sa.or_(model.id.in_(in_scope), mailed))).all():
-            mentions = by_name if row.id in in_scope else by_email
+        found = db.session.execute(sa.select(model, named.label("named")).where(sa.or_(named, mailed))).all()
+        for row, in_scope in found:
+            mentions = by_name if in_scope else by_email
             for name in names:
                 value = getattr(row, name)
                 cleaned = mentions.replace(value)
@@ -604,24 +608,12 @@ def closing_summary(user: User) -> dict[str, Any]:
     now = utcnow()
     return {
         "bookings": future_bookings(user),
-        "waitlist": db.session.scalar(
-            sa.select(sa.func.count(WaitlistEntry.id)).where(
-                WaitlistEntry.candidate_id == user.id,
-                WaitlistEntry.status.in_((EntryStatus.WAITING, EntryStatus.OFFERED)),
-            )
-        )
-        or 0,
+        "waitlist": db.session.scalar(sa.select(sa.func.count(WaitlistEntry.id)).where(_open_waitlist_entries(user))),
         "live": db.session.scalar(
             sa.select(sa.func.count(LiveRegistration.id))
             .join(LiveRegistration.session)
-            .where(
-                LiveRegistration.candidate_id == user.id,
-                LiveRegistration.status.in_((SeatStatus.REGISTERED, SeatStatus.WAITLISTED)),
-                LiveSession.status == LiveSessionStatus.SCHEDULED,
-                LiveSession.starts_at > now,
-            )
-        )
-        or 0,
+            .where(_future_live_places(user, now))
+        ),
         "grace_days": current_app.config["ACCOUNT_ERASURE_GRACE_DAYS"],
         "erase_on": now + grace_period(),
     }
