@@ -36,7 +36,9 @@ class PageForm(FlaskForm):
     body = TextAreaField(
         "Content (Markdown)",
         validators=[DataRequired("The page cannot be empty."), MultilineText()],
-        description="## for headings, - for lists, **bold**, [text](https://link). No HTML.",
+        description="## for headings, - for lists, **bold**, [text](https://link). No HTML. {RETENTION_CV_MONTHS},"
+        " {RETENTION_OUTBOX_DAYS}, {RETENTION_AUDIT_YEARS}, {RETENTION_NOTIFICATIONS_MONTHS},"
+        " {EXPORT_RETENTION_DAYS} and {ACCOUNT_ERASURE_GRACE_DAYS} show the periods this portal is configured with.",
         render_kw={"rows": 24},
     )
     preview = SubmitField("Preview")
@@ -45,15 +47,6 @@ class PageForm(FlaskForm):
 
 class PrivacyPageForm(PageForm):
     """The privacy notice: a material change becomes a new version that everyone is asked to acknowledge."""
-
-    body = TextAreaField(
-        "Content (Markdown)",
-        validators=[DataRequired("The page cannot be empty."), MultilineText()],
-        description="## for headings, - for lists, **bold**, [text](https://link). No HTML. {RETENTION_CV_MONTHS},"
-        " {RETENTION_OUTBOX_DAYS}, {RETENTION_AUDIT_YEARS}, {RETENTION_NOTIFICATIONS_MONTHS},"
-        " {EXPORT_RETENTION_DAYS} and {ACCOUNT_ERASURE_GRACE_DAYS} show the periods this portal is configured with.",
-        render_kw={"rows": 24},
-    )
 
     new_version = BooleanField(
         "This is a new version: ask everyone to read it and acknowledge it",
