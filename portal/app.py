@@ -242,6 +242,11 @@ def register_template_helpers(app: Flask) -> None:
 
     app.add_template_filter(countdown)
 
+    @app.template_filter("kilobytes")
+    def kilobytes(size: int) -> str:
+        """A file size as people read it in a list: whole kilobytes, rounded up ("74 KB")."""
+        return f"{-(-size // 1024)} KB"
+
     @app.template_global()
     def time_tag(instant, with_date: bool = True, date_only: bool = False) -> Markup:
         """A <time> element: the instant for machines, the viewer's local time (and date, or the date only) for

@@ -48,9 +48,14 @@ class AuditLogReadOnly(RuntimeError):
 def _refuse_bulk_deletes(state: sa.orm.ORMExecuteState) -> None:
     """`delete(AuditEvent)` through any session is refused unless it carries the RETENTION_PURGE option (a statement
     on the bare table, as the tests use to empty the database, is not the ORM's and not checked)."""
+    if not state.is_delete:  # every ORM statement passes here: the common case leaves at once
+        return
     mapper = state.bind_mapper
-    audit = mapper is not None and issubclass(mapper.class_, AuditEvent)
-    if state.is_delete and audit and not state.execution_options.get(RETENTION_PURGE):
+    if (
+        mapper is not None
+        and issubclass(mapper.class_, AuditEvent)
+        and not state.execution_options.get(RETENTION_PURGE)
+    ):
         raise AuditLogReadOnly("Audit entries are deleted only by the retention policy.")
 
 

@@ -169,7 +169,7 @@ def authenticate(email: str, password: str) -> User:
         raise InvalidCredentials(INVALID_LOGIN)
     if not verify_password(user.password_hash, password):
         raise InvalidCredentials(INVALID_LOGIN)
-    if not user.active and user.closed_at is not None:
+    if user.closed_at is not None:  # a closed account is always inactive
         raise InvalidCredentials("This account has been closed. To reopen it, email the career services team.")
     if not user.active:
         raise InvalidCredentials("This account has been deactivated. Contact the career services team.")
