@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?= -n auto
+# Where `make run` serves; outside production the links in emails and calendar files follow it (PUBLIC_URL's default).
+SERVE := HOST=$(HOST) PORT=$(PORT)
 export FLASK_APP := wsgi.py
 
 .PHONY: run test lint worker bench clean
@@ -22,12 +24,12 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.installed
 	$(BIN)/flask db upgrade
-	$(BIN)/flask seed-demo --if-empty
+	$(SERVE) $(BIN)/flask seed-demo --if-empty
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl+C to stop)"
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	$(SERVE) $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 worker: $(VENV)/.installed
-	$(BIN)/flask worker
+	$(SERVE) $(BIN)/flask worker
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -52,7 +52,18 @@ def _development_secret_key(instance_path: Path) -> str:
     return key
 
 
-DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"
+def development_public_url() -> str:
+    """Outside production, links follow where `make run` serves (HOST and PORT, 127.0.0.1:5000 by default); a
+    server listening on every address is reached from this machine as 127.0.0.1."""
+    host = os.environ.get("HOST", "").strip() or "127.0.0.1"
+    if host in ("0.0.0.0", "::", "[::]"):  # noqa: S104 - not a binding: where to reach a server bound so
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address in a URL
+    port = os.environ.get("PORT", "").strip()
+    return f"http://{host}:{port if port.isdigit() and 0 < int(port) < 65536 else 5000}"
+
+
 # Retention periods (portal.retention) and their defaults; each must be a positive whole number.
 RETENTION_PERIODS: dict[str, int] = {
     "RETENTION_CV_MONTHS": 24,  # CV files, after the candidate's last activity
@@ -96,7 +107,7 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         # How long data is kept (see check_retention_periods): read as text here, checked and made numbers at start-up.
         **{name: os.environ.get(name) or default for name, default in RETENTION_PERIODS.items()},
         # The one public address: links in emails, and the host requests must name. Production sets it explicitly.
-        "PUBLIC_URL": os.environ.get("PUBLIC_URL") or (None if production else DEVELOPMENT_PUBLIC_URL),
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL") or (None if production else development_public_url()),
         "TRUSTED_HOSTS": _names("TRUSTED_HOSTS"),  # more host names besides PUBLIC_URL's; see trusted_hosts()
         "MEETING_BASE_URL": os.environ.get("MEETING_BASE_URL", "https://meet.jit.si"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),

@@ -18,6 +18,7 @@ from portal.extensions import db
 from portal.feedback import services as feedback_services
 from portal.feedback.models import SessionFeedback
 from portal.feedback.rubric import CRITERIA_BY_KEY, Criterion
+from portal.interviews.meeting import mentor_links
 from portal.interviews.models import Booking, InterviewType, Slot
 from portal.mail import OutboxEmail
 from portal.statuses import (
@@ -183,6 +184,7 @@ class MentorHome:
     reviewing: int
     feedback_due: int
     feedback_oldest: list[Booking]
+    meeting_links: dict[int, str | None]  # the mentor's own meeting link, looked up once for the whole agenda
 
 
 def mentor_home(mentor: User, now: datetime) -> MentorHome:
@@ -224,7 +226,14 @@ def mentor_home(mentor: User, now: datetime) -> MentorHome:
     feedback_due = db.session.scalar(sa.select(sa.func.count()).select_from(due.order_by(None).subquery()))
     feedback_oldest = db.session.scalars(due.limit(SHOWN)).unique().all()
     return MentorHome(
-        agenda, today, queue_waiting or 0, list(queue_oldest), reviewing or 0, feedback_due or 0, list(feedback_oldest)
+        agenda,
+        today,
+        queue_waiting or 0,
+        list(queue_oldest),
+        reviewing or 0,
+        feedback_due or 0,
+        list(feedback_oldest),
+        mentor_links({mentor.id}) if week else {},
     )
 
 

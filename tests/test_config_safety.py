@@ -157,3 +157,56 @@ def test_a_forged_host_is_refused_before_the_csrf_check_or_any_page_runs(app, cl
     response = client.post("/password/forgot", data={"email": "sam@example.org"}, base_url="http://evil.example")
     assert response.status_code == 400 and response.get_data(as_text=True) == "Bad request: unknown host."
     assert outbox() == []
+
+
+# Development: links follow where `make run` serves -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "expected"),
+    [
+        (None, None, "http://127.0.0.1:5000"),
+        ("127.0.0.1", "8123", "http://127.0.0.1:8123"),
+        ("localhost", "8000", "http://localhost:8000"),
+        ("0.0.0.0", "8000", "http://127.0.0.1:8000"),  # noqa: S104
+        ("::1", "8000", "http://[::1]:8000"),
+        ("127.0.0.1", "not-a-port", "http://127.0.0.1:5000"),
+    ],
+)
+def test_the_development_public_url_follows_host_and_port(monkeypatch, tmp_path, host, port, expected):
+    monkeypatch.delenv("PORTAL_ENV", raising=False)
+    monkeypatch.delenv("PUBLIC_URL", raising=False)
+    for name, value in (("HOST", host), ("PORT", port)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    from portal.config import settings_from_env
+
+    assert settings_from_env(tmp_path)["PUBLIC_URL"] == expected
+
+
+def test_an_explicit_public_url_wins_over_host_and_port(monkeypatch, tmp_path):
+    monkeypatch.delenv("PORTAL_ENV", raising=False)
+    monkeypatch.setenv("PUBLIC_URL", "https://careers.example.org")
+    monkeypatch.setenv("PORT", "8123")
+    from portal.config import settings_from_env
+
+    assert settings_from_env(tmp_path)["PUBLIC_URL"] == "https://careers.example.org"
+
+
+def test_make_run_and_make_worker_pass_their_port_to_the_portal():
+    """`make run PORT=8123` (or `PORT=8123 make run`) serves there and builds email and calendar links for there."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    for target in ("run", "worker"):
+        plan = subprocess.run(
+            ["make", "-n", "-C", str(root), target, "PORT=8123", "HOST=localhost"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        flask_lines = [line for line in plan.splitlines() if "/flask " in line and "db upgrade" not in line]
+        assert flask_lines and all("HOST=localhost PORT=8123 " in line for line in flask_lines), plan

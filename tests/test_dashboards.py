@@ -230,3 +230,106 @@ def test_signed_in_people_keep_the_guide_and_faq_in_the_navigation(app, people):
 )
 def test_the_countdown_rounds_as_a_person_would(delta, said):
     assert countdown(delta) == said
+
+
+# Joining from the dashboard -----------------------------------------------------------------------------------
+
+
+def test_the_candidate_home_gives_the_video_link_in_full_and_join_now_from_the_join_window(app, people, clock):
+    with app.app_context():
+        mentor = db.session.get(User, people["mentor"])
+        candidate = db.session.get(User, people["candidate"])
+        booking = make_booking(make_slot(mentor, NOW + timedelta(hours=2)), candidate)
+        room = booking.meeting_room
+    client = as_user(app, "sam@example.org")
+    page = text(client.get("/"))
+    link = f"{app.config['MEETING_BASE_URL'].rstrip('/')}/{room}"
+    assert f"Video call: {link}" in page
+    assert "join-link" not in client.get("/").get_data(as_text=True)
+    assert "“Join now” appears here 15 minutes before the start." in page
+
+    clock.move_to(NOW + timedelta(hours=1, minutes=46))  # 14 minutes before the start
+    body = client.get("/").get_data(as_text=True)
+    assert re.search(rf'<a class="btn btn-success btn-lg join-link" href="{re.escape(link)}"', body)
+    assert "appears here 15 minutes before" not in body
+
+
+def test_the_candidate_home_gives_the_number_the_mentor_will_call_or_asks_for_it(app, people):
+    with app.app_context():
+        mentor = db.session.get(User, people["mentor"])
+        candidate = db.session.get(User, people["candidate"])
+        booking = make_booking(make_slot(mentor, NOW + timedelta(days=1), meeting_mode="phone"), candidate)
+        booking_id = booking.id
+    client = as_user(app, "sam@example.org")
+    page = text(client.get("/"))
+    assert "Phone call: Priya Shah needs your number. Add it" in page
+    assert f'href="/interviews/bookings/{booking_id}#how-to-join-title"' in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        db.session.get(type(booking), booking_id).phone = "+44 20 7946 0958"
+        db.session.commit()
+    assert "Phone call: Priya Shah will call you on +44 20 7946 0958" in text(client.get("/"))
+
+
+def test_the_candidate_home_gives_the_place_of_an_in_person_session(app, people):
+    with app.app_context():
+        mentor = db.session.get(User, people["mentor"])
+        candidate = db.session.get(User, people["candidate"])
+        slot = make_slot(mentor, NOW + timedelta(days=1), meeting_mode="in_person", place="Room 4.02, 1 Kings Cross")
+        make_booking(slot, candidate)
+    assert "In person: Room 4.02, 1 Kings Cross" in text(as_user(app, "sam@example.org").get("/"))
+
+
+def test_the_mentor_agenda_says_how_each_session_happens_with_links_numbers_and_places(app, people, clock):
+    with app.app_context():
+        mentor = db.session.get(User, people["mentor"])
+        sam = db.session.get(User, people["candidate"])
+        jo = db.session.get(User, people["jo"])
+        video = make_booking(make_slot(mentor, NOW + timedelta(hours=3)), sam)
+        phone = make_booking(make_slot(mentor, NOW + timedelta(hours=5), meeting_mode="phone"), jo)
+        phone.phone = "07700 900123"
+        waiting = make_booking(make_slot(mentor, NOW + timedelta(days=1), meeting_mode="phone"), sam)
+        make_booking(make_slot(mentor, NOW + timedelta(days=2), meeting_mode="in_person", place="Studio B"), jo)
+        db.session.commit()
+        room, waiting_id = video.meeting_room, waiting.id
+    client = as_user(app, "priya@example.org")
+    response = client.get("/")
+    page, body = text(response), response.get_data(as_text=True)
+    link = f"{app.config['MEETING_BASE_URL'].rstrip('/')}/{room}"
+    assert f"Video call: {link}" in page
+    assert "Phone call: call Jo Lee on 07700 900123" in page and 'href="tel:07700900123"' in body
+    assert "Phone call: Sam Taylor has not given a number yet" in page
+    assert "In person: Studio B" in page
+    assert f"/interviews/bookings/{waiting_id}" in body
+    assert "Join now" not in page
+
+    clock.move_to(NOW + timedelta(hours=2, minutes=50))
+    assert f'href="{link}" target="_blank" rel="noopener">Join now' in client.get("/").get_data(as_text=True)
+
+
+def test_the_mentor_agenda_uses_the_mentors_own_link_looked_up_once(app, people, count_queries):
+    """The agenda costs the same number of statements with one video session or five, link or no link."""
+    from portal.interviews.models import MeetingLink
+
+    client = as_user(app, "priya@example.org")
+
+    def statements_for_home() -> int:
+        with count_queries() as statements:
+            assert client.get("/").status_code == 200
+        return len(statements)
+
+    with app.app_context():
+        mentor = db.session.get(User, people["mentor"])
+        sam = db.session.get(User, people["candidate"])
+        make_booking(make_slot(mentor, NOW + timedelta(hours=2)), sam)
+    one = statements_for_home()
+    with app.app_context():
+        mentor = db.session.get(User, people["mentor"])
+        sam = db.session.get(User, people["candidate"])
+        for hours in (4, 6, 8, 10):
+            make_booking(make_slot(mentor, NOW + timedelta(hours=hours)), sam)
+    assert statements_for_home() == one
+    with app.app_context():
+        db.session.add(MeetingLink(mentor_id=people["mentor"], url="https://zoom.us/j/1234567890"))
+        db.session.commit()
+    assert text(client.get("/")).count("Video call: https://zoom.us/j/1234567890") == 5
+    assert statements_for_home() == one

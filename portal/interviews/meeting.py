@@ -82,15 +82,23 @@ def mentor_link(mentor_id: int) -> str | None:
     return row.url if row is not None else None
 
 
-def meeting_of(booking: Booking, with_link: bool = True) -> Meeting:
+def mentor_links(mentor_ids: set[int]) -> dict[int, str | None]:
+    """The own meeting links of several mentors in one query (None for a mentor without one), for lists."""
+    statement = sa.select(MeetingLink.mentor_id, MeetingLink.url).where(MeetingLink.mentor_id.in_(mentor_ids))
+    found = {mentor_id: url for mentor_id, url in db.session.execute(statement)}
+    return {mentor_id: found.get(mentor_id) for mentor_id in mentor_ids}
+
+
+def meeting_of(booking: Booking, with_link: bool = True, links: dict[int, str | None] | None = None) -> Meeting:
     """How the booked session happens, as things stand now. `with_link=False` leaves a video call's address out
-    (no query for the mentor's link: for lists that only say how)."""
+    (no query for the mentor's link: for lists that only say how); `links` (from mentor_links) saves the query
+    for each session of a list."""
     slot = booking.slot
     mode = slot.effective_mode
     if mode == MeetingMode.VIDEO:
         if not with_link:
             return Meeting(mode)
-        own = mentor_link(slot.mentor_id)
+        own = links[slot.mentor_id] if links is not None and slot.mentor_id in links else mentor_link(slot.mentor_id)
         return Meeting(mode, url=own or room_url(booking.meeting_room), own_link=own is not None)
     if mode == MeetingMode.PHONE:
         return Meeting(mode, phone=booking.phone or None)

@@ -34,11 +34,14 @@ SLOTS_PER_PAGE = 30
 
 
 @bp.app_template_global()
-def meeting_for(booking: Booking, with_link: bool = True) -> meeting.Meeting:
+def meeting_for(
+    booking: Booking, with_link: bool = True, links: dict[int, str | None] | None = None
+) -> meeting.Meeting:
     """How a session happens, for the signed-in person: the link, number or place only for its participants and
-    admins while it is booked (see rules.can_see_meeting), else just the way of meeting."""
+    admins while it is booked (see rules.can_see_meeting), else just the way of meeting. A list passes the mentors'
+    `links` (meeting.mentor_links) so that each session costs no query."""
     if rules.can_see_meeting(current_user, booking):
-        return meeting.meeting_of(booking, with_link)
+        return meeting.meeting_of(booking, with_link, links)
     return meeting.Meeting(booking.slot.effective_mode, full=False)
 
 
@@ -49,11 +52,11 @@ def meeting_of_slot(slot: Slot) -> meeting.Meeting:
 
 
 @bp.app_template_global()
-def join_url(booking: Booking, now: datetime) -> str | None:
+def join_url(booking: Booking, now: datetime, links: dict[int, str | None] | None = None) -> str | None:
     """The address behind "Join now" when the signed-in person may join the session at `now`, else None."""
     if not rules.can_join(current_user, booking, now):
         return None
-    return meeting.meeting_of(booking).url
+    return meeting.meeting_of(booking, links=links).url
 
 
 @bp.app_template_global()
