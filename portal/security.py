@@ -95,6 +95,18 @@ def role_required(*roles: str) -> Callable[[F], F]:
     return decorator
 
 
+def no_store(view: F) -> F:
+    """Marks a view whose pages carry a form with a password or a code: every answer it gives (the form, the form
+    again after a refusal, an error page) is sent with `Cache-Control: no-store`, signed in or not."""
+    view.no_store = True  # type: ignore[attr-defined]
+    return view
+
+
+def _view_is_no_store() -> bool:
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return bool(getattr(view, "no_store", False))
+
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -108,7 +120,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def apply_security_headers(response: Response) -> Response:
-    """Headers every response carries; pages behind login are never cached."""
+    """Headers every response carries; pages behind login, and pages of views marked `no_store`, are never cached."""
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -117,6 +129,7 @@ def apply_security_headers(response: Response) -> Response:
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if request.endpoint != "static" and current_user.is_authenticated and "Cache-Control" not in headers:
+    signed_in_page = request.endpoint != "static" and current_user.is_authenticated and "Cache-Control" not in headers
+    if signed_in_page or _view_is_no_store():
         headers["Cache-Control"] = "no-store"
     return response

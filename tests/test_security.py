@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from portal import create_app
+from portal.auth.models import Invitation, PasswordReset
 from portal.config import ConfigError
 from portal.cvs.models import CVDocument
+from portal.db import utcnow
 from portal.extensions import db
+from portal.security import new_token
 from tests.conftest import pass_second_step
+from tests.factories import PASSWORD
 
 # (url, roles allowed); every other signed-in role gets 403, anonymous goes to login.
 PROTECTED_URLS = [
@@ -111,6 +116,93 @@ def test_pages_behind_login_are_not_cached(make, client, auth):
     auth.login("sam@example.org")
     assert client.get("/account").headers["Cache-Control"] == "no-store"
     assert client.get("/").headers["Cache-Control"] == "no-store"
+
+
+def _anonymous(url: str, bad: dict):
+    def open_page(app, make):
+        return app.test_client(), url, bad
+
+    return open_page
+
+
+def _signed_in(url: str, bad: dict, **user):
+    def open_page(app, make):
+        person = make.user(**user)
+        client = app.test_client()
+        assert (
+            pass_second_step(
+                client, client.post("/login", data={"email": person.email, "password": PASSWORD}), person.email
+            ).status_code
+            == 302
+        )
+        return client, url, bad
+
+    return open_page
+
+
+def _login_code(app, make):
+    mentor = make.user("mentor")
+    client = app.test_client()
+    assert client.post("/login", data={"email": mentor.email, "password": PASSWORD}).status_code == 302
+    return client, "/login/code", {"code": "000000"}
+
+
+def _with_token(path: str, model, columns):
+    """A page reached through an emailed link (`path` + its token): the link's row is made here, `columns(admin)`."""
+
+    def open_page(app, make):
+        admin = make.user("admin")
+        token, digest = new_token()
+        with app.app_context():
+            db.session.add(model(token_digest=digest, expires_at=utcnow() + timedelta(hours=1), **columns(admin)))
+            db.session.commit()
+        return app.test_client(), path + token, {"password": "short", "confirm": "short", "timezone": "Europe/London"}
+
+    return open_page
+
+
+# Every page whose form carries a password or a security code (endpoint: how to open it and a POST it refuses).
+PASSWORD_AND_CODE_PAGES = {
+    "auth.login": _anonymous("/login", {"email": "nobody@example.org", "password": "wrong password"}),
+    "auth.login_code": _login_code,
+    "auth.register": _anonymous(
+        "/register", {"email": "new@example.org", "name": "New", "password": "short", "confirm": "short"}
+    ),
+    "auth.accept_invitation": _with_token(
+        "/invitation/",
+        Invitation,
+        lambda admin: {"email": "invited@example.org", "name": "Invited", "invited_by_id": admin.id},
+    ),
+    "auth.reset_password": _with_token("/password/reset/", PasswordReset, lambda admin: {"user_id": admin.id}),
+    "auth.change_password": _signed_in(
+        "/account/password", {"current_password": "wrong password", "password": "x" * 12, "confirm": "x" * 12}
+    ),
+    "auth.second_factor_setup": _signed_in("/account/two-factor/setup", {"code": "000000"}),
+    "auth.recovery_codes": _signed_in(
+        "/account/two-factor/recovery-codes", {"password": "wrong password"}, second_factor=True
+    ),
+    "auth.turn_off_second_factor": _signed_in(
+        "/account/two-factor/turn-off", {"password": "wrong password"}, second_factor=True
+    ),
+    "account_closing.close": _signed_in("/account/close", {"password": "wrong password"}),
+}
+
+
+@pytest.mark.parametrize("endpoint", PASSWORD_AND_CODE_PAGES)
+def test_pages_with_a_password_or_a_code_are_never_cached(app, make, endpoint):
+    client, url, bad = PASSWORD_AND_CODE_PAGES[endpoint](app, make)
+    page = client.get(url)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and ('type="password"' in html or 'autocomplete="one-time-code"' in html)
+    assert page.headers["Cache-Control"] == "no-store"
+    refused = client.post(url, data=bad)
+    assert refused.status_code == 200 and "There is a problem" in refused.get_data(as_text=True)
+    assert refused.headers["Cache-Control"] == "no-store"
+
+
+def test_every_view_marked_no_store_is_tested(app):
+    marked = {endpoint for endpoint, view in app.view_functions.items() if getattr(view, "no_store", False)}
+    assert marked == set(PASSWORD_AND_CODE_PAGES)
 
 
 def test_pages_contain_no_inline_script(make, client, auth):

@@ -26,7 +26,7 @@ from portal.auth.forms import (
 from portal.errors import DomainError
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm
-from portal.security import is_safe_next
+from portal.security import is_safe_next, no_store
 from portal.views import attempt_failed, next_or_home, show_error, signed_in_account
 
 bp = Blueprint("auth", __name__)
@@ -62,6 +62,7 @@ def start_session(user, remember: bool = False) -> None:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@no_store
 @limiter.limit(_limit("REGISTER_RATE_LIMIT"), methods=["POST"])
 @limiter.limit(_limit("REGISTER_ACCOUNT_RATE_LIMIT"), key_func=_form_email, methods=["POST"])
 def register():
@@ -116,6 +117,7 @@ def _slowed_down(template: str, seconds: int, **context):
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@no_store
 @limiter.limit(_limit("LOGIN_RATE_LIMIT"), methods=["POST"])
 @limiter.limit(
     _limit("LOGIN_ACCOUNT_ADDRESS_RATE_LIMIT"),
@@ -178,6 +180,7 @@ def _second_step_account() -> str:
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
+@no_store
 @limiter.limit(_limit("LOGIN_RATE_LIMIT"), methods=["POST"])
 @limiter.limit(
     _limit("LOGIN_CODE_RATE_LIMIT"), key_func=_second_step_account, methods=["POST"], deduct_when=attempt_failed
@@ -240,6 +243,7 @@ def forgot_password():
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@no_store
 @limiter.limit(_limit("RESET_RATE_LIMIT"), methods=["POST"])
 def reset_password(token: str):
     try:
@@ -316,6 +320,7 @@ def _enrolment_secret(user) -> str:
 
 
 @bp.route("/account/two-factor/setup", methods=["GET", "POST"])
+@no_store
 @login_required
 @limiter.limit(
     _limit("LOGIN_CODE_RATE_LIMIT"), key_func=signed_in_account("code:"), methods=["POST"], deduct_when=attempt_failed
@@ -347,6 +352,7 @@ def second_factor_setup():
 
 
 @bp.route("/account/two-factor/recovery-codes", methods=["GET", "POST"])
+@no_store
 @login_required
 def recovery_codes():
     """New recovery codes, after the password again; the old ones stop working."""
@@ -365,6 +371,7 @@ def recovery_codes():
 
 
 @bp.route("/account/two-factor/turn-off", methods=["GET", "POST"])
+@no_store
 @login_required
 def turn_off_second_factor():
     """Candidates only, after the password again."""
@@ -384,6 +391,7 @@ def turn_off_second_factor():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@no_store
 @login_required
 def change_password():
     form = ChangePasswordForm()
@@ -402,6 +410,7 @@ def change_password():
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
+@no_store
 def accept_invitation(token: str):
     try:
         invitation = services.usable_invitation(token)

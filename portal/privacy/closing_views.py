@@ -17,7 +17,7 @@ from portal.extensions import db, limiter
 from portal.forms import EmptyForm, PlainText
 from portal.privacy import erasure
 from portal.rules import CONTACT
-from portal.security import role_required
+from portal.security import no_store, role_required
 from portal.storage import StorageError
 from portal.views import attempt_failed, flash_refusal, show_error, signed_in_account
 
@@ -46,6 +46,7 @@ class EraseForm(FlaskForm):
 
 
 @bp.route("/account/close", methods=["GET", "POST"])
+@no_store
 @login_required
 @limiter.limit(
     lambda: current_app.config["LOGIN_CODE_RATE_LIMIT"],
