@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, flash, g, redirect, request, send_file, url_for
+from flask import Response, current_app, flash, g, redirect, request, send_file, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from wtforms import Field
 
+from portal.auth import services as auth_services
+from portal.auth import throttle
+from portal.auth.models import User
 from portal.errors import Conflict, DomainError, NotFound, PermissionDenied
 from portal.extensions import db
 from portal.forms import FIRST_YEAR, LAST_YEAR, optional_id
@@ -68,6 +72,48 @@ def attempt_failed(response) -> bool:
 def signed_in_account(prefix: str):
     """A rate-limit key function: the signed-in account's id after `prefix` (codes and passwords asked again)."""
     return lambda: prefix + (current_user.get_id().partition(":")[0] if current_user.is_authenticated else "")
+
+
+def _wait_in_words(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{round(seconds / 60)} minutes"
+
+
+def password_again_wait(field: Field, what: str = "password") -> int:
+    """Before checking a password (or code) a signed-in person gives again: 0 when it may be checked now; else how
+    many seconds this address must wait (too many wrong ones lately), with a message saying so next to `field`."""
+    wait = throttle.password_again_wait(current_user.id)
+    if wait:
+        current_app.logger.warning(
+            "password asked again: limited for user %s from %s", current_user.id, request.remote_addr
+        )
+        field.errors = [
+            *field.errors,
+            f"You have entered a wrong {what} too many times. Wait {_wait_in_words(wait)}, then try again.",
+        ]
+    return wait
+
+
+def wrong_password_again(user: User) -> None:
+    """A wrong password (or code) given again: it counts toward the limit of this account and address and, as a failed
+    login, toward the owner's alert. Commits, after the caller rolled its changes back (show_error)."""
+    current_app.logger.warning("wrong password given again: user %s from %s", user.id, request.remote_addr)
+    throttle.record_password_again_failure(user.id)
+    auth_services.note_failed_login(user.email)
+    db.session.commit()
+
+
+def show_password_again_error(form: FlaskForm, error: DomainError, user: User) -> None:
+    """show_error for a form that asks for the password again; a wrong password also counts (wrong_password_again)."""
+    show_error(form, error)
+    if isinstance(error, auth_services.WrongPassword):
+        wrong_password_again(user)
+
+
+def limited(page: str, wait: int):
+    """A form page as it is, or with 429 and Retry-After while its password checks are limited."""
+    return (page, 429, {"Retry-After": str(wait)}) if wait else page
 
 
 def next_or_home() -> str:

@@ -40,6 +40,10 @@ class InvalidToken(DomainError):
     pass
 
 
+class WrongPassword(InvalidCredentials):
+    """A signed-in person gave a wrong password where it is asked again: it counts as a failed attempt."""
+
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
@@ -243,7 +247,7 @@ def reset_password(token: str, password: str) -> User:
 def change_password(user: User, current_password: str, new_password: str) -> None:
     """Change a password after checking the current one; every other session and every reset link end."""
     if not verify_password(user.password_hash, current_password):
-        raise DomainError("Your current password is not correct.", field="current_password")
+        raise WrongPassword("Your current password is not correct.", field="current_password")
     _check_new_password(new_password, user.email)
     set_password(user, new_password)
 
@@ -336,9 +340,9 @@ def recovery_codes_left(user: User) -> int:
 
 
 def check_password_again(user: User, password: str) -> None:
-    """Before a change that needs the account's owner: the password again, or DomainError on the password field."""
+    """Before a change that needs the account's owner: the password again, or WrongPassword on the password field."""
     if not verify_password(user.password_hash, password):
-        raise DomainError("Your password is not correct.", field="password")
+        raise WrongPassword("Your password is not correct.", field="password")
 
 
 def regenerate_recovery_codes(user: User, password: str) -> list[str]:

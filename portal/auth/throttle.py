@@ -9,6 +9,12 @@ The password step has three limits (settings in portal.app's DEFAULT_RATE_LIMITS
   attempts from anywhere, attempts on it are slowed to the second limit. A browser that logged in to the account
   before carries a signed cookie and is never slowed; the owner is emailed once per window.
 
+Forms that ask a signed-in person for their password again (new recovery codes, turning two-factor sign-in off,
+changing the password, closing the account) share one count of wrong answers per account and address, with the same
+limit as failed logins (`LOGIN_ACCOUNT_ADDRESS_RATE_LIMIT`): while it is reached even the right password is refused,
+from that address only, so a stolen session cannot lock the owner out of changing their password elsewhere. Each wrong
+answer also counts as a failed login on the account (see `record_failure`), so the owner's alert covers them too.
+
 Counters live in the rate limiter's storage (Redis in production), so every web process counts the same.
 """
 
@@ -19,8 +25,9 @@ import math
 import time
 
 from flask import Response, after_this_request, current_app, request
+from flask_limiter.util import get_remote_address
 from itsdangerous import BadSignature, URLSafeSerializer
-from limits import RateLimitItem, RateLimitItemPerSecond, parse
+from limits import RateLimitItem, RateLimitItemPerSecond, parse, parse_many
 
 from portal.extensions import limiter
 
@@ -82,6 +89,38 @@ def record_failure(email: str) -> bool:
         return False
     once_per_window = RateLimitItemPerSecond(1, failures.get_expiry())
     return limiter.limiter.hit(once_per_window, *_keys("login-warning", email))
+
+
+# The password asked again ---------------------------------------------------------------------------------------
+
+
+def _password_again_keys(user_id: int) -> list[str]:
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or ""
+    return [part for part in (prefix, "password-again", str(user_id), get_remote_address()) if part]
+
+
+def password_again_wait(user_id: int) -> int:
+    """0 when this address may give the account's password again now; else how many seconds it must wait first
+    (too many wrong answers from here lately, on any of the forms that ask again)."""
+    if not _enabled():
+        return 0
+    keys = _password_again_keys(user_id)
+    now = time.time()
+    waits = [
+        math.floor(limiter.limiter.get_window_stats(limit, *keys)[0] - now) + 1
+        for limit in parse_many(current_app.config["LOGIN_ACCOUNT_ADDRESS_RATE_LIMIT"])
+        if not limiter.limiter.test(limit, *keys)
+    ]
+    return max([1, *waits]) if waits else 0
+
+
+def record_password_again_failure(user_id: int) -> None:
+    """Count a wrong password (or code) given again on this account from this address."""
+    if not _enabled():
+        return
+    keys = _password_again_keys(user_id)
+    for limit in parse_many(current_app.config["LOGIN_ACCOUNT_ADDRESS_RATE_LIMIT"]):
+        limiter.limiter.hit(limit, *keys)
 
 
 # Browsers that logged in to an account before ---------------------------------------------------------------

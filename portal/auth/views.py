@@ -27,7 +27,15 @@ from portal.errors import DomainError
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm
 from portal.security import is_safe_next, no_store
-from portal.views import attempt_failed, next_or_home, show_error, signed_in_account
+from portal.views import (
+    attempt_failed,
+    limited,
+    next_or_home,
+    password_again_wait,
+    show_error,
+    show_password_again_error,
+    signed_in_account,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -358,16 +366,18 @@ def recovery_codes():
     """New recovery codes, after the password again; the old ones stop working."""
     if not current_user.has_second_factor:
         return redirect(url_for("auth.profile"))
+    user = current_user._get_current_object()
     form = PasswordAgainForm()
-    if form.validate_on_submit():
+    wait = 0
+    if form.validate_on_submit() and not (wait := password_again_wait(form.password)):
         try:
-            codes = services.regenerate_recovery_codes(current_user, form.password.data)
+            codes = services.regenerate_recovery_codes(user, form.password.data)
             db.session.commit()
         except DomainError as error:
-            show_error(form, error)
+            show_password_again_error(form, error, user)
         else:
             return render_template("auth/recovery_codes.html", codes=codes, first_time=False)
-    return render_template("auth/password_again.html", form=form, action="recovery_codes")
+    return limited(render_template("auth/password_again.html", form=form, action="recovery_codes"), wait)
 
 
 @bp.route("/account/two-factor/turn-off", methods=["GET", "POST"])
@@ -377,36 +387,39 @@ def turn_off_second_factor():
     """Candidates only, after the password again."""
     if not rules.can_turn_off_second_factor(current_user):
         return redirect(url_for("auth.profile"))
+    user = current_user._get_current_object()
     form = PasswordAgainForm()
-    if form.validate_on_submit():
+    wait = 0
+    if form.validate_on_submit() and not (wait := password_again_wait(form.password)):
         try:
-            services.turn_off_second_factor(current_user, form.password.data)
+            services.turn_off_second_factor(user, form.password.data)
             db.session.commit()
         except DomainError as error:
-            show_error(form, error)
+            show_password_again_error(form, error, user)
         else:
             flash("Two-factor sign-in is off. Logging in now needs only your password.", "success")
             return redirect(url_for("auth.profile"))
-    return render_template("auth/password_again.html", form=form, action="turn_off")
+    return limited(render_template("auth/password_again.html", form=form, action="turn_off"), wait)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @no_store
 @login_required
 def change_password():
+    user = current_user._get_current_object()
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        user = current_user._get_current_object()
+    wait = 0
+    if form.validate_on_submit() and not (wait := password_again_wait(form.current_password)):
         try:
             services.change_password(user, form.current_password.data, form.password.data)
             db.session.commit()
         except DomainError as error:
-            show_error(form, error)
+            show_password_again_error(form, error, user)
         else:
             start_session(user)
             flash("Your password has been changed. You have been logged out everywhere else.", "success")
             return redirect(url_for("auth.profile"))
-    return render_template("auth/change_password.html", form=form)
+    return limited(render_template("auth/change_password.html", form=form), wait)
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])

@@ -3,7 +3,7 @@ erase-now actions."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -13,13 +13,13 @@ from portal.admin.services import future_bookings
 from portal.auth.forms import PasswordAgainForm
 from portal.auth.models import User
 from portal.errors import DomainError
-from portal.extensions import db, limiter
+from portal.extensions import db
 from portal.forms import EmptyForm, PlainText
 from portal.privacy import erasure
 from portal.rules import CONTACT
 from portal.security import no_store, role_required
 from portal.storage import StorageError
-from portal.views import attempt_failed, flash_refusal, show_error, signed_in_account
+from portal.views import flash_refusal, limited, password_again_wait, show_error, wrong_password_again
 
 bp = Blueprint("account_closing", __name__)
 
@@ -48,23 +48,19 @@ class EraseForm(FlaskForm):
 @bp.route("/account/close", methods=["GET", "POST"])
 @no_store
 @login_required
-@limiter.limit(
-    lambda: current_app.config["LOGIN_CODE_RATE_LIMIT"],
-    key_func=signed_in_account("close:"),
-    methods=["POST"],
-    deduct_when=attempt_failed,
-)
 def close():
-    """Explain what closing does, ask for the password (and code) again, then close and log out."""
+    """Explain what closing does, ask for the password (and code) again, then close and log out. Wrong passwords and
+    codes count like those of the other forms that ask again (limited per account and address)."""
     user = current_user._get_current_object()
     form = CloseAccountForm()
-    if form.validate_on_submit():
+    wait = 0
+    if form.validate_on_submit() and not (wait := password_again_wait(form.password, "password or code")):
         try:
             erasure.confirm_identity(user, form.password.data, form.code.data)
         except DomainError as error:
-            g.login_failed = True
             current_app.logger.warning("account closing: wrong password or code for user %s", user.id)
             show_error(form, error)
+            wrong_password_again(user)
         else:
             try:
                 erasure.close_account(user, user)
@@ -76,7 +72,8 @@ def close():
                 logout_user()
                 session.clear()
                 return redirect(url_for("account_closing.closed"))
-    return render_template("privacy/close.html", form=form, **erasure.closing_summary(user), contact=CONTACT)
+    page = render_template("privacy/close.html", form=form, **erasure.closing_summary(user), contact=CONTACT)
+    return limited(page, wait)
 
 
 @bp.route("/account/closed")
