@@ -36,9 +36,32 @@ ALLOWED_TAGS = {
     "ul",
     "del",
 }
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": {"align"}}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": {"align", "data-label"}}
+# A table written in Markdown looks and stacks on a phone like every other table of the portal.
+TABLE_CLASSES = {"table": {"class": "table table-stack"}}
+
+
+def _label_table_cells(state) -> None:
+    """Give each body cell of a Markdown table its column's name (`data-label`), which a phone shows above it."""
+    headers: list[str] = []
+    column = 0
+    for index, token in enumerate(state.tokens):
+        if token.type == "thead_open":
+            headers = []
+        elif token.type == "th_open":
+            inline = state.tokens[index + 1]
+            words = "".join(child.content for child in inline.children or () if child.type in ("text", "code_inline"))
+            headers.append(re.sub(r"[<>\s]+", " ", words).strip())
+        elif token.type == "tr_open":
+            column = 0
+        elif token.type == "td_open":
+            if column < len(headers):
+                token.attrSet("data-label", headers[column])
+            column += 1
+
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+_markdown.core.ruler.push("label_table_cells", _label_table_cells)
 
 
 def render_markdown(text: str) -> Markup:
@@ -48,6 +71,7 @@ def render_markdown(text: str) -> Markup:
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        set_tag_attribute_values=TABLE_CLASSES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )

@@ -398,7 +398,7 @@ def test_admin_list_highlights_requests_waiting_over_three_days(app, people):
     candidate = as_user(app, "sam@example.org")
     request_review(app, candidate, uploaded_document(app, candidate), role="New request")
     html = as_user(app, "admin@example.org").get("/reviews/all").get_data(as_text=True)
-    rows = re.findall(r"<tr( class=\"table-warning\")?>\s*<td><a href=\"/reviews/(\d+)\"", html)
+    rows = re.findall(r"<tr( class=\"table-warning\")?>\s*<td [^>]*><a href=\"/reviews/(\d+)\"", html)
     assert (' class="table-warning"', str(old_id)) in rows
     assert sum(1 for highlight, _ in rows if highlight) == 1
     assert "Over 3 days" in html

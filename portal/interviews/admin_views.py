@@ -48,6 +48,11 @@ class MentorWeek:
     mentor: User
     rows: list[GridRow]
 
+    @property
+    def by_day(self) -> list[list[Slot]]:
+        """The same slots as a list a day, Monday first, each day's in order of time (the week on a phone)."""
+        return [[slot for row in self.rows for slot in row.cells[day]] for day in range(7)]
+
 
 def week_grids(mentors: list[User], slots: list[Slot], monday: date, zone_name: str) -> list[MentorWeek]:
     """A time grid for each mentor: a row per hour from their first to their last slot of the week, a column
