@@ -31,10 +31,18 @@ from portal.interviews.services import cancel_booking
 from portal.live.models import LiveRegistration, LiveSession
 from portal.live.reports import live_figures
 from portal.live.services import register
-from portal.mail import OutboxEmail, OutgoingEmail, queue_email
+from portal.mail import OutboxEmail, OutgoingEmail, build_message, queue_email
+from portal.notifications import messages
 from portal.notifications.models import Notification, NotificationPreference
 from portal.privacy import erasure
-from portal.privacy.erasure import close_account, count_erasure_due, erase_due, erase_user, placeholder_email
+from portal.privacy.erasure import (
+    close_account,
+    count_erasure_due,
+    erase_due,
+    erase_user,
+    placeholder_email,
+    unfold_calendar,
+)
 from portal.storage import StorageError, storage_for
 from portal.waitlist.models import WaitlistEntry
 from tests.conftest import forget_used_codes
@@ -46,8 +54,11 @@ NOW = datetime(2026, 10, 21, 12, tzinfo=UTC)  # a Wednesday
 
 NAME = "Quentin D'Erasmus-Tester"  # HTML escapes the apostrophe: the erasure finds it all the same
 EMAIL = "quentin.erasmus@example.org"
+# Words only the person typed (a focus note, a reason for cancelling): copied into their mentor's emails and notices.
+FOCUS_MARK = "zanzibar-tulip-4711"
+REASON_MARK = "kumquat-orchard-0815"
 # Fragments that must not survive an erasure anywhere in the database (lower case).
-TRACES = ("erasmus", "quentin")
+TRACES = ("erasmus", "quentin", FOCUS_MARK, REASON_MARK)
 
 pytestmark = pytest.mark.usefixtures("clock")
 
@@ -92,7 +103,10 @@ def build_history(people) -> dict:
     published review, a waitlist place, a live seat, a reset link, email choices, queued and sent emails, audit
     entries about them. Returns the ids the tests look at."""
     mentor, candidate, admin = get(User, people["mentor"]), get(User, people["candidate"]), get(User, people["admin"])
-    future = make_booking(make_slot(mentor, NOW + timedelta(days=3)), candidate, focus_note=f"{NAME} wants to practise")
+    future = make_booking(
+        make_slot(mentor, NOW + timedelta(days=3)), candidate, focus_note=f"{NAME} wants to practise {FOCUS_MARK}"
+    )
+    messages.booking_made(future)  # the mentor's email carries the focus note, in both parts and the calendar file
     past = make_booking(make_slot(mentor, NOW - timedelta(days=3)), candidate, status="completed")
     feedback = SessionFeedback(
         booking_id=past.id,
@@ -171,15 +185,43 @@ def text_columns() -> list[tuple[sa.Table, sa.Column]]:
     ]
 
 
+def binary_columns() -> list[tuple[sa.Table, sa.Column]]:
+    return [
+        (table, column)
+        for table in db.metadata.sorted_tables
+        for column in table.columns
+        if isinstance(column.type, sa.LargeBinary) or isinstance(getattr(column.type, "impl", None), sa.LargeBinary)
+    ]
+
+
+def holds_a_trace(value: str) -> bool:
+    """Whether the text holds the person's name, email or words, calendar files read with folded lines joined."""
+    text = unfold_calendar(value).lower()
+    return any(fragment in text for fragment in (*TRACES, EMAIL))
+
+
 def traces_left() -> list[str]:
-    """Every table.column in which some row still holds the erased person's name or email (any case)."""
+    """Every table.column in which some row still holds the erased person's name, email or words (any case): every
+    text column (an email's bodies and calendar attachment included, its folded lines joined, where a word may be cut
+    in two) and every binary one (decoded)."""
     found = []
     for table, column in text_columns():
         text = sa.func.lower(sa.cast(column, sa.Text))
         condition = sa.or_(*(text.contains(fragment) for fragment in (*TRACES, EMAIL)))
-        if db.session.scalar(sa.select(sa.func.count()).select_from(table).where(condition)):
+        calendars = db.session.scalars(sa.select(column).where(text.like("%begin:vcalendar%")))
+        if db.session.scalar(sa.select(sa.func.count()).select_from(table).where(condition)) or any(
+            holds_a_trace(str(value)) for value in calendars
+        ):
+            found.append(f"{table.name}.{column.name}")
+    for table, column in binary_columns():
+        values = db.session.scalars(sa.select(column).where(column.is_not(None)))
+        if any(holds_a_trace(bytes(value).decode("utf-8", "replace")) for value in values):
             found.append(f"{table.name}.{column.name}")
     return found
+
+
+def outbox_of(address: str) -> list[OutboxEmail]:
+    return list(db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.to_address == address).order_by("id")))
 
 
 def snapshot() -> dict[str, list[tuple]]:
@@ -363,7 +405,13 @@ def test_an_admin_erases_a_candidate_and_nothing_of_them_is_left(app, people, ou
             )
             .values(status="sent", sent_at=utcnow())
         )
+        # The mentor's "New booking" email was sent; it carries the focus note in each part.
+        new_booking = db.session.scalar(sa.select(OutboxEmail).where(OutboxEmail.to_address == "mentor@example.org"))
+        new_booking.status, new_booking.sent_at = "sent", utcnow()
+        assert FOCUS_MARK in new_booking.body_text and FOCUS_MARK in new_booking.body_html
+        assert FOCUS_MARK in unfold_calendar(new_booking.attachment_text)
         db.session.commit()
+        new_booking_id = new_booking.id
     admin = as_user(app, "admin@example.org")
     confirm = admin.get(f"/admin/users/{people['candidate']}/erase").get_data(as_text=True)
     assert "This cannot be undone" in confirm and EMAIL in confirm
@@ -394,6 +442,18 @@ def test_an_admin_erases_a_candidate_and_nothing_of_them_is_left(app, people, ou
         theirs = db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.user_id == user.id)).all()
         assert theirs and all(row.status != "queued" for row in theirs)
         assert all(row.to_address == user.email and row.body_text == "" for row in theirs)
+        # The mentor's sent email keeps its delivery record only; the cancellation queued while erasing still goes
+        # out, whole but for the focus note, in each part and in the calendar file.
+        sent = get(OutboxEmail, new_booking_id)
+        assert (sent.status, sent.to_address, sent.subject) == ("sent", "mentor@example.org", sent.subject)
+        assert sent.subject.startswith("New booking: Former member") and sent.sent_at is not None
+        assert (sent.body_text, sent.body_html, sent.attachment_text) == ("", None, None)
+        cancelled = outbox_of("mentor@example.org")[-1]
+        assert cancelled.status == "queued" and cancelled.subject.startswith("Session cancelled: Former member")
+        assert "Focus:     (erased)" in cancelled.body_text and "<td>(erased)</td>" in cancelled.body_html
+        event = Calendar.from_ical(cancelled.attachment_text).walk("VEVENT")[0]
+        assert "Focus: (erased)" in str(event["description"]) and str(event["status"]) == "CANCELLED"
+        assert build_message(cancelled, utcnow())["To"] == "mentor@example.org"
         assert not db.session.scalar(sa.select(PasswordReset.id).where(PasswordReset.user_id == user.id))
         for table in (SavedArticle.__table__, candidate_interests):
             assert not db.session.scalar(
@@ -573,6 +633,38 @@ def test_a_mentor_closing_their_account_tells_their_candidates(app, people, outb
         assert get(Booking, booked).status == "cancelled"
         assert get(Booking, booked).slot.status == "cancelled" and get(Slot, free).status == "cancelled"
     assert "Your mentor closed their account." in outbox(EMAIL)[-1].body_text
+
+
+def test_what_the_person_typed_leaves_the_emails_and_notices_of_others_not_yet_sent_or_sent(app, people):
+    """A phone session: the number, the focus note and the reason the candidate gave when cancelling went into the
+    mentor's emails (one failed, one queued) and notices. After erasure none is left; the emails can still be sent."""
+    phone = "+44 7700 900461"
+    with app.app_context():
+        mentor, candidate = get(User, people["mentor"]), get(User, people["candidate"])
+        slot = make_slot(mentor, NOW + timedelta(days=3), meeting_mode="phone")
+        booking = make_booking(slot, candidate, focus_note=f"Practise {FOCUS_MARK}, please; and SQL")
+        booking.phone = phone
+        messages.booking_made(booking)
+        failed = outbox_of("mentor@example.org")[-1]
+        assert phone in failed.body_text and phone in failed.attachment_text
+        failed.status, failed.failed_at, failed.last_error = "failed", utcnow(), "SMTPDataError: 554"
+        cancel_booking(booking, candidate, f"Found a job - {REASON_MARK}")
+        db.session.commit()
+        failed_id, queued_id = failed.id, outbox_of("mentor@example.org")[-1].id
+        assert REASON_MARK in get(OutboxEmail, queued_id).body_text
+        erase_user(get(User, people["candidate"]), by=get(User, people["admin"]))
+        db.session.commit()
+        assert traces_left() == []
+        for row in (get(OutboxEmail, failed_id), get(OutboxEmail, queued_id)):
+            parts = (row.body_text, row.body_html, unfold_calendar(row.attachment_text))
+            assert all(phone not in part and "(erased)" in part for part in parts)
+            assert "SQL" not in row.body_text and "Former member" in row.body_text
+            assert build_message(row, utcnow())["To"] == "mentor@example.org"
+        assert get(OutboxEmail, failed_id).status == "failed" and get(OutboxEmail, queued_id).status == "queued"
+        assert "Reason: (erased)" in get(OutboxEmail, queued_id).body_text
+        notices = db.session.scalars(sa.select(Notification.message).where(Notification.user_id == mentor.id)).all()
+        assert any(notice.startswith("Former member cancelled the") for notice in notices)
+        assert any(notice.endswith("Reason: (erased)") for notice in notices)
 
 
 def test_audit_entries_about_an_erased_person_keep_no_words_written_about_them(app, people):

@@ -25,6 +25,12 @@ What erasure does with each table that can hold personal data (other columns hol
 - waitlist_entries, live_registrations: kept (no text; attendance figures count them).
 - notifications to the person: deleted. Notifications and outbox emails to others: the person's name and email
   address replaced wherever they appear (a mentor's cancellation notice and its calendar attachment).
+- outbox_emails about the person's bookings, whoever they went to (found by the booking's calendar UID in the
+  attachment): sent ones keep their delivery metadata (recipient, subject, status, times) with both bodies and the
+  calendar file blanked; ones not sent yet (queued, or failed and so open to an admin's retry) are still delivered,
+  so a mentor learns of a cancellation, with what the person typed (focus notes, phone numbers, the reasons they gave
+  when cancelling) replaced by "(erased)" in the text, the HTML and the calendar file. Notifications to others that
+  name the person get the same replacement (and that of their CV reviews' target roles).
 - notification_preferences (email choices and unsubscribes), candidate_interests, insight_saves: deleted.
 - outbox_emails to the person: queued ones deleted (dropped, never sent); sent or failed ones keep their delivery
   metadata, with the address replaced and the subject, bodies, attachment, unsubscribe link and error blanked.
@@ -55,6 +61,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from icalendar import vText
 from markupsafe import escape
 
 from portal import events
@@ -371,6 +378,92 @@ def unfold_calendar(text: str) -> str:
     return re.sub(r"\r?\n[ \t]", "", text)
 
 
+ERASED_WORDS = "(erased)"
+
+
+def _words_pattern(words: list[str]) -> re.Pattern | None:
+    """Any of `words` as a whole (not inside a longer word), the longest first."""
+    unique = sorted({word for word in words if word.strip()}, key=len, reverse=True)
+    if not unique:
+        return None
+    return re.compile("|".join(r"(?<!\w)" + re.escape(word) + r"(?!\w)" for word in unique))
+
+
+class _Words:
+    """What the person typed, found where the portal copied it: as typed (a notice, an email's text part),
+    HTML-escaped (its HTML part) and iCalendar-escaped (its calendar file, whose folded lines are joined first)."""
+
+    def __init__(self, words: list[str]) -> None:
+        self.words = [word for word in words if word and word.strip()]
+        self.typed = _words_pattern(self.words)
+        self.html = _words_pattern([str(escape(word)) for word in self.words])
+        self.calendar = _words_pattern([vText(word).to_ical().decode("utf-8") for word in self.words])
+
+    @staticmethod
+    def _sub(pattern: re.Pattern | None, value: str | None) -> str | None:
+        return pattern.sub(ERASED_WORDS, value) if pattern is not None and value else value
+
+    def in_text(self, value: str | None) -> str | None:
+        return self._sub(self.typed, value)
+
+    def in_html(self, value: str | None) -> str | None:
+        return self._sub(self.html, value)
+
+    def in_calendar(self, value: str | None) -> str | None:
+        """Left unfolded where a word was replaced, as _Mentions leaves it (calendar programs read long lines)."""
+        if not value:
+            return value
+        unfolded = unfold_calendar(value)
+        cleaned = self._sub(self.calendar, unfolded)
+        return cleaned if cleaned != unfolded else value
+
+
+def _their_words(user: User) -> tuple[list[str], _Words]:
+    """The calendar UIDs of the person's bookings, and what they typed that the portal copies into other people's
+    emails and notices: focus notes, phone numbers, the reasons they gave when cancelling, CV review target roles."""
+    bookings = db.session.execute(
+        sa.select(Booking.uid, Booking.focus_note, Booking.phone, Booking.cancel_reason, Booking.cancelled_by_id).where(
+            Booking.candidate_id == user.id
+        )
+    ).all()
+    words = [text for booking in bookings for text in (booking.focus_note, booking.phone)]
+    words += [booking.cancel_reason for booking in bookings if booking.cancelled_by_id == user.id]
+    words += db.session.scalars(sa.select(CVReview.target_role).where(CVReview.candidate_id == user.id)).all()
+    return [booking.uid for booking in bookings], _Words(words)
+
+
+UIDS_PER_QUERY = 100  # SQLite refuses an expression deeper than 1,000 terms
+
+
+def _erase_their_words_elsewhere(user: User) -> None:
+    """Emails about the person's bookings (each carries the booking's calendar UID) hold what they typed: a focus
+    note, a phone number, a reason for cancelling, in the text and HTML parts and the calendar file, whoever they went
+    to (the mentor, a mentor the session moved away from). An email already sent keeps its metadata only: its bodies
+    and calendar file are blanked. One not sent yet (queued, or failed and so open to an admin's retry) still goes
+    out, so the mentor learns of the change, with the person's words replaced by "(erased)" in all three. Notices to
+    others that name the person (a mentor's "... cancelled. Reason: ...") get the same replacement. Runs before the
+    bookings' own texts are blanked."""
+    uids, words = _their_words(user)
+    if words.typed is None:
+        return
+    for start in range(0, len(uids), UIDS_PER_QUERY):
+        batch = uids[start : start + UIDS_PER_QUERY]
+        about = sa.or_(*(OutboxEmail.attachment_text.contains(uid, autoescape=True) for uid in batch))
+        for row in db.session.scalars(sa.select(OutboxEmail).where(about)):
+            if row.status == EmailStatus.SENT:
+                row.body_text, row.body_html, row.attachment_text = "", None, None
+                continue
+            row.body_text = words.in_text(row.body_text) or ""
+            row.body_html = words.in_html(row.body_html)
+            row.attachment_text = words.in_calendar(row.attachment_text)
+    named = _Mentions(user).condition(Notification.message)
+    for notice_row in db.session.scalars(sa.select(Notification).where(Notification.user_id != user.id, named)):
+        cleaned = words.in_text(notice_row.message)
+        if cleaned != notice_row.message:
+            notice_row.message = cleaned
+    db.session.flush()
+
+
 class _Mentions:
     """Finds and replaces a person's name and email address inside other people's texts."""
 
@@ -512,6 +605,7 @@ def _scrub_mentions(user: User) -> None:
 # The steps of an erasure, in order; each takes the user (name and email still as they were) and is safe to repeat.
 ERASURE_STEPS: list[Callable[[User], None]] = [
     _erase_cv_files,
+    _erase_their_words_elsewhere,
     _erase_texts_about,
     _delete_account_rows,
     _erase_outbox,
