@@ -61,7 +61,7 @@ from portal.retention.views import bp as retention_bp
 from portal.security import apply_security_headers
 from portal.storage import init_storage
 from portal.text import one_line
-from portal.timeutil import countdown, format_local, to_local
+from portal.timeutil import DAY_HINT, countdown, format_day, format_local, parse_day, to_local
 from portal.waitlist import events as waitlist_events
 from portal.waitlist.views import bp as waitlist_bp
 
@@ -241,6 +241,16 @@ def register_template_helpers(app: Flask) -> None:
         return to_local(instant, memo.remembered("viewer_zone", viewer_zone)).date().isoformat()
 
     app.add_template_filter(countdown)
+
+    @app.template_filter("day_text")
+    def day_text(day) -> str:
+        """A date as UK people write it in a form: 14/12/2026 (from a date, or an ISO date a view keeps for its
+        links; "" for none)."""
+        if not day:
+            return ""
+        return format_day(parse_day(day) if isinstance(day, str) else day)
+
+    app.add_template_global(DAY_HINT, "day_hint")
 
     @app.template_filter("kilobytes")
     def kilobytes(size: int) -> str:

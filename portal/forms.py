@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SubmitField
+from wtforms import Field, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
+from wtforms.widgets import TextInput
 
 from portal.text import describe_characters, forbidden_characters
-from portal.timeutil import DEFAULT_TIMEZONE, timezone_names
+from portal.timeutil import DAY_HINT, DEFAULT_TIMEZONE, format_day, parse_day, timezone_names
 
 
 class WholeNumberRange:
@@ -30,7 +31,6 @@ class EmptyForm(FlaskForm):
 
 
 MAX_ID = 2**31 - 1  # the largest id a database integer column holds
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def to_id(value) -> int:
@@ -55,10 +55,28 @@ def optional_id(value) -> int | None:
         return None
 
 
-def plausible_date(form, field) -> None:
-    """A validator: dates far outside the service's life are mistakes, not plans."""
-    if field.data is not None and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
-        raise ValidationError(f"Enter a date between {FIRST_YEAR} and {LAST_YEAR}.")
+class DayField(Field):
+    """A date typed as day/month/year (14/12/2026; ISO 2026-12-14 too), whatever language the browser speaks: a
+    text input showing the date as dd/mm/yyyy under the hint. Anything else, or a year outside the service's life
+    (timeutil.FIRST_YEAR..LAST_YEAR), is the field's own error; an empty field is None (InputRequired or Optional
+    decides)."""
+
+    widget = TextInput()
+
+    def __init__(self, label: str | None = None, validators=None, **kwargs) -> None:
+        kwargs.setdefault("description", DAY_HINT)
+        kwargs.setdefault("render_kw", {"autocomplete": "off", "spellcheck": "false"})
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = None
+        if valuelist and valuelist[0]:
+            self.data = parse_day(valuelist[0])  # its ValueError's message is shown next to the field
+
+    def _value(self) -> str:
+        if self.data is not None:
+            return format_day(self.data)
+        return self.raw_data[0] if self.raw_data else ""
 
 
 class PlainText:

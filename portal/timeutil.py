@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import calendar
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 DEFAULT_TIMEZONE = "Europe/London"
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # dates far outside the service's life are mistakes, not plans
+DAY_EXAMPLE = "14/12/2026"
+DAY_HINT = f"Day/month/year, like {DAY_EXAMPLE}."
 
 
 @cache
@@ -80,3 +84,37 @@ def months_before(instant: datetime, months: int) -> datetime:
     year, month = divmod(index, 12)
     month += 1
     return instant.replace(year=year, month=month, day=min(instant.day, calendar.monthrange(year, month)[1]))
+
+
+# Day, month and year with "/", "-", "." or spaces between them (14/12/2026, 1-3-2027, 14 12 2026); or ISO 8601
+# (2026-12-14), which the portal's own links carry. ASCII digits only, a four-digit year only.
+_DAY_MONTH_YEAR = re.compile(r"([0-9]{1,2}) *[-/. ] *([0-9]{1,2}) *[-/. ] *([0-9]{4})")
+_ISO_DAY = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+
+
+class DayOutOfRange(ValueError):
+    """A real date, but outside FIRST_YEAR..LAST_YEAR."""
+
+
+def parse_day(text: str) -> date:
+    """A date typed the UK way, day/month/year, or as ISO yyyy-mm-dd. Raises ValueError with a message for the person
+    for anything else (month first, a two-digit year, 31/02/2027, control characters), DayOutOfRange for a year
+    outside FIRST_YEAR..LAST_YEAR."""
+    cleaned = text.strip(" ") if isinstance(text, str) and len(text) <= 40 else ""
+    if found := _DAY_MONTH_YEAR.fullmatch(cleaned):
+        day, month, year = (int(part) for part in found.groups())
+    elif found := _ISO_DAY.fullmatch(cleaned):
+        year, month, day = (int(part) for part in found.groups())
+    else:
+        raise ValueError(f"Enter a real date as day/month/year, like {DAY_EXAMPLE}.")
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise DayOutOfRange(f"Enter a date between {FIRST_YEAR} and {LAST_YEAR}.")
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise ValueError(f"Enter a real date as day/month/year, like {DAY_EXAMPLE}.") from None
+
+
+def format_day(day: date) -> str:
+    """A date as a UK reader writes it in a form, and as parse_day reads it back: 14/12/2026, 01/03/2027."""
+    return f"{day.day:02}/{day.month:02}/{day.year:04}"

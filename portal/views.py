@@ -14,9 +14,10 @@ from portal.auth import throttle
 from portal.auth.models import User
 from portal.errors import Conflict, DomainError, NotFound, PermissionDenied
 from portal.extensions import db
-from portal.forms import FIRST_YEAR, LAST_YEAR, optional_id
+from portal.forms import optional_id
 from portal.security import is_safe_next
 from portal.storage import FileMissing, Storage, attachment_disposition
+from portal.timeutil import DAY_EXAMPLE, FIRST_YEAR, LAST_YEAR, DayOutOfRange, parse_day
 
 
 def show_error(form: FlaskForm, error: DomainError) -> None:
@@ -48,20 +49,31 @@ def int_arg(name: str) -> int | None:
     return optional_id(request.args.get(name, ""))
 
 
+class FieldProblem(str):
+    """A problem with one field of a query string: reads as its message, and names the field (`.field`) so that a
+    page can show it next to that field as well as in its list of problems."""
+
+    field: str
+
+    def __new__(cls, message: str, field: str) -> FieldProblem:
+        problem = super().__new__(cls, message)
+        problem.field = field
+        return problem
+
+
 def date_arg(name: str, problems: list[str], label: str) -> date | None:
-    """A date from the query string; a bad one is reported in `problems` and ignored."""
-    value = request.args.get(name, "").strip()
-    if not value:
+    """A date from the query string, typed day/month/year (14/12/2026) or ISO (the portal's links); a bad one is
+    reported in `problems` as a FieldProblem of `name` and ignored."""
+    value = request.args.get(name, "")
+    if not value.strip(" "):
         return None
     try:
-        parsed = date.fromisoformat(value)
+        return parse_day(value)
+    except DayOutOfRange:
+        problems.append(FieldProblem(f"{label} must be between {FIRST_YEAR} and {LAST_YEAR}.", name))
     except ValueError:
-        problems.append(f"{label} must be a real date, like 2026-12-01.")
-        return None
-    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
-        problems.append(f"{label} must be between {FIRST_YEAR} and {LAST_YEAR}.")
-        return None
-    return parsed
+        problems.append(FieldProblem(f"{label} must be a real date, like {DAY_EXAMPLE}.", name))
+    return None
 
 
 def attempt_failed(response) -> bool:

@@ -185,7 +185,7 @@ def test_two_admins_editing_one_slot_at_once_change_it_once_and_the_other_is_tol
         slot_id = new_slot(app, people, 6 + round_number)  # a day of its own: the edits clash with nothing else
         page = first.get(f"/admin/schedule/slots/{slot_id}/edit").get_data(as_text=True)
         version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
-        day = re.search(r'name="day"[^>]*value="([\d-]+)"', page).group(1)
+        day = re.search(r'name="day"[^>]*value="(\d\d/\d\d/\d{4})"', page).group(1)  # shown day/month/year
         now_at = re.search(r'name="start_time"[^>]*value="(\d\d:\d\d)', page).group(1)
         starts = ("04:00", "04:30") if not now_at.startswith("04") else ("10:00", "10:30")  # both really change it
         edits = [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     HiddenField,
     SelectField,
     SelectMultipleField,
@@ -16,7 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.forms import MultilineText, PlainText, plausible_date
+from portal.forms import DayField, MultilineText, PlainText
 
 
 class CheckboxesField(SelectMultipleField):
@@ -49,7 +48,7 @@ class PublishForm(FlaskForm):
     """Publish now (no date), or at a date and time in the editor's time zone."""
 
     version = HiddenField(validators=[PlainText()])
-    publish_on = DateField("Date", validators=[Optional(), plausible_date])
+    publish_on = DayField("Publish on (optional)", validators=[Optional()])
     publish_time = TimeField("Time", validators=[Optional()])
     submit = SubmitField("Publish")
 

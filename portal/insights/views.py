@@ -160,18 +160,7 @@ def _preview(form: ArticleForm):
 @role_required("mentor", "admin")
 def edit(article_id: int):
     found = services.editable_article(article_id, current_user)
-    if request.method == "GET":
-        form = ArticleForm(
-            data={
-                "title": found.title,
-                "summary": found.summary,
-                "body": found.body,
-                "tags": [tag.id for tag in found.tags],
-                "version": found.version,
-            }
-        )
-    else:
-        form = ArticleForm()
+    form = _article_as_saved(found) if request.method == "GET" else ArticleForm()
     _tag_choices(form, frozenset(tag.id for tag in found.tags))
     preview = None
     if form.validate_on_submit():
@@ -185,13 +174,35 @@ def edit(article_id: int):
                 flash("Article saved as a new revision.", "success")
                 return redirect(url_for("insights.edit", article_id=found.id))
         preview = _preview(form)
+    return _edit_page(found, form, preview)
+
+
+def _article_as_saved(found) -> ArticleForm:
+    """The article form filled from the article (never from the request)."""
+    return ArticleForm(
+        formdata=None,
+        data={
+            "title": found.title,
+            "summary": found.summary,
+            "body": found.body,
+            "tags": [tag.id for tag in found.tags],
+            "version": found.version,
+        },
+    )
+
+
+def _edit_page(found, form: ArticleForm, preview=None, publish_form: PublishForm | None = None) -> str:
+    """The editor of an article: its form, status, actions and the publish form (with its errors when it was
+    refused)."""
+    if publish_form is None:
+        publish_form = PublishForm(data={"version": found.version}, formdata=None)
     return render_template(
         "insights/edit.html",
         form=form,
         article=found,
         preview=preview,
         action_form=VersionForm(data={"version": found.version}),
-        publish_form=PublishForm(data={"version": found.version}, formdata=None),
+        publish_form=publish_form,
         labels=ARTICLE_STATUS_LABELS,
     )
 
@@ -226,11 +237,10 @@ def change(article_id: int, action: str):
 def publish(article_id: int):
     found = services.editable_article(article_id, current_user)
     form = PublishForm()
-    if not form.validate_on_submit():
-        for field_errors in form.errors.values():
-            for message in field_errors:
-                flash(message, "danger")
-        return redirect(url_for("insights.edit", article_id=found.id))
+    if not form.validate_on_submit():  # the date or time is refused next to its field
+        article_form = _article_as_saved(found)
+        _tag_choices(article_form, frozenset(tag.id for tag in found.tags))
+        return _edit_page(found, article_form, publish_form=form)
     try:
         at = None
         if form.publish_on.data:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -16,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from portal.forms import MultilineText, PlainText, WholeNumberRange, choices, plausible_date
+from portal.forms import DayField, MultilineText, PlainText, WholeNumberRange, choices
 from portal.live.models import MAX_CAPACITY
 from portal.statuses import LIVE_KIND_LABELS, MEETING_MODE_LABELS
 
@@ -41,7 +40,7 @@ class SessionForm(FlaskForm):
         description="What the session covers and who it is for. At most 5,000 characters.",
         validators=[Length(max=5000, message="At most 5,000 characters."), MultilineText()],
     )
-    day = DateField("Date", validators=[InputRequired("Enter the date."), plausible_date])
+    day = DayField("Date", validators=[InputRequired("Enter the date.")])
     start_time = TimeField("Start time", validators=[InputRequired("Enter the start time.")])
     end_time = TimeField("End time", validators=[InputRequired("Enter the end time.")])
     capacity = IntegerField(

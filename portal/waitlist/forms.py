@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, SubmitField, TextAreaField
+from wtforms import SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.forms import MultilineText, plausible_date, to_id
+from portal.forms import DayField, MultilineText, to_id
 from portal.interviews.forms import FOCUS_HINT, phone_field
 
 
@@ -15,8 +15,8 @@ class JoinForm(FlaskForm):
         "Interview type", coerce=to_id, validate_choice=False, validators=[DataRequired("Choose an interview type.")]
     )
     mentor = SelectField("Mentor", coerce=to_id, validate_choice=False, validators=[Optional()])
-    first_date = DateField("From (optional)", validators=[Optional(), plausible_date])
-    last_date = DateField("To (optional)", validators=[Optional(), plausible_date])
+    first_date = DayField("From (optional)", validators=[Optional()])
+    last_date = DayField("To (optional)", validators=[Optional()])
     submit = SubmitField("Join the waitlist")
 
 
