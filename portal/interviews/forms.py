@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -18,7 +17,16 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from portal.forms import MAX_ID, MultilineText, PlainText, WholeNumberRange, choices, plausible_date, to_id
+from portal.forms import (
+    MAX_ID,
+    DayField,
+    MultilineText,
+    PlainText,
+    TimezoneField,
+    WholeNumberRange,
+    choices,
+    to_id,
+)
 from portal.statuses import MEETING_MODE_LABELS, MeetingMode
 from portal.timeutil import WEEKDAY_NAMES
 
@@ -88,7 +96,7 @@ def _mentor_field() -> SelectField:
 class SlotForm(FlaskForm):
     mentor = _mentor_field()
     interview_type = _type_field()
-    day = DateField("Date", validators=[InputRequired("Enter the date."), plausible_date])
+    day = DayField("Date", validators=[InputRequired("Enter the date.")])
     start_time = TimeField(
         "Start time",
         validators=[InputRequired("Enter the start time.")],
@@ -107,8 +115,8 @@ class SeriesForm(FlaskForm):
     )
     window_start = TimeField("Daily window starts", validators=[InputRequired("Enter when the window starts.")])
     window_end = TimeField("Daily window ends", validators=[InputRequired("Enter when the window ends.")])
-    first_date = DateField("First date", validators=[InputRequired("Enter the first date."), plausible_date])
-    last_date = DateField("Last date", validators=[InputRequired("Enter the last date."), plausible_date])
+    first_date = DayField("First date", validators=[InputRequired("Enter the first date.")])
+    last_date = DayField("Last date", validators=[InputRequired("Enter the last date.")])
     buffer_minutes = IntegerField(
         "Break between sessions (minutes)",
         default=15,
@@ -139,7 +147,7 @@ class SeriesForm(FlaskForm):
 class EditSlotForm(FlaskForm):
     version = HiddenField()  # the slot's version when the form was read: a slot changed since is not touched
     interview_type = _type_field()
-    day = DateField("Date", validators=[InputRequired("Enter the date."), plausible_date])
+    day = DayField("Date", validators=[InputRequired("Enter the date.")])
     start_time = TimeField("Start time", validators=[InputRequired("Enter the start time.")])
     meeting_mode = _meeting_mode_field()
     place = _place_field()
@@ -157,8 +165,8 @@ class CancelSlotForm(FlaskForm):
 
 class BulkCancelForm(FlaskForm):
     mentor = SelectField("Mentor", coerce=to_id, validators=[DataRequired("Choose a mentor.")], validate_choice=False)
-    first_day = DateField("From", validators=[InputRequired("Enter the first date."), plausible_date])
-    last_day = DateField("To", validators=[InputRequired("Enter the last date."), plausible_date])
+    first_day = DayField("From", validators=[InputRequired("Enter the first date.")])
+    last_day = DayField("To", validators=[InputRequired("Enter the last date.")])
     reason = TextAreaField(
         "Reason",
         validators=[
@@ -228,3 +236,9 @@ class MeetingLinkForm(FlaskForm):
 class OutcomeForm(FlaskForm):
     outcome = HiddenField(validators=[DataRequired()])
     submit = SubmitField("Save")
+
+
+class TimezoneSwitchForm(FlaskForm):
+    """The slot browser's time-zone switcher: times are shown in this zone from now on, on every page."""
+
+    timezone = TimezoneField("Show times in", description=None)
