@@ -118,10 +118,15 @@ def booking_refusal(candidate: Any, slot: Any, policy: Any, now: datetime) -> st
     return None
 
 
+def at_booking_limit(upcoming: int, policy: Any) -> bool:
+    """A candidate holding `upcoming` booked sessions still to start can book no other."""
+    return upcoming >= policy.max_upcoming
+
+
 def limit_refusal(candidate: Any, slot: Any, policy: Any, others: list[Any], moving: bool) -> str | None:
     """A new booking must fit the candidate's limit of upcoming sessions and overlap none of them. `others` are the
     slots of the candidate's other upcoming bookings (not the one being moved)."""
-    if not moving and len(others) >= policy.max_upcoming:
+    if not moving and at_booking_limit(len(others), policy):
         return (
             f"You already have {len(others)} upcoming sessions, the most you can hold at once "
             f"({policy.max_upcoming}). Cancel one, or wait until one has taken place."

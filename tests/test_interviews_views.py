@@ -49,9 +49,9 @@ def test_slot_browser_groups_by_local_day_with_zone_and_filters(world, client, a
     assert f"/interviews/slots/{world['booked']}/book" not in html  # held by someone
     filtered = client.get(f"/interviews/slots?mentor={world['other_mentor']}").get_data(as_text=True)
     assert "with Tom Okafor" in filtered and "with Priya Shah" not in filtered
-    ranged = client.get("/interviews/slots?from=2026-10-05&to=2026-10-05").get_data(as_text=True)
-    assert "Monday 5 October 2026" in ranged and "Sunday 4 October" not in ranged
-    bad = client.get("/interviews/slots?from=someday&to=2026-13-45")
+    chosen = client.get("/interviews/slots?day=2026-10-05").get_data(as_text=True)
+    assert "Monday 5 October 2026" in chosen and "Sunday 4 October 2026" not in chosen
+    bad = client.get("/interviews/slots?day=2026-13-45")
     assert bad.status_code == 200 and "must be a real date" in bad.get_data(as_text=True)
 
 
@@ -144,12 +144,14 @@ def test_rescheduling_lists_only_slots_of_the_same_type_page_by_page(app, world,
         mentor = db.session.get(User, world["mentor"])
         behavioural = make_interview_type("Behavioural and career story", 45)
         other_type = make_slot(mentor, at(days=6), behavioural).id
-        for n in range(35):  # more than one page of the right type
-            make_slot(db.session.get(User, world["other_mentor"]), at(days=7, hours=n))
+        mentors = [db.session.get(User, world[name]) for name in ("mentor", "other_mentor")]
+        mentors.append(make_user("mentor", email="third-mentor@example.org", name="Ada Byron"))
+        for n in range(35):  # more than one page of the right type on one day, 07:00 to 20:36 UTC
+            make_slot(mentors[n % 3], at(days=7, hours=-2 + n * 0.4))
     login_as(auth, "sam@example.org")
     booking_url = client.post(f"/interviews/slots/{world['slot']}/book", data={}).headers["Location"]
     booking_id = int(booking_url.rsplit("/", 1)[1])
-    page = client.get(f"/interviews/bookings/{booking_id}/reschedule").get_data(as_text=True)
+    page = client.get(f"/interviews/bookings/{booking_id}/reschedule?day=08/10/2026").get_data(as_text=True)
     assert "Behavioural and career story" not in page and f'value="{other_type}"' not in page
     next_page = re.search(r'href="(/interviews/bookings/\d+/reschedule\?[^"]*page=2[^"]*)"', page).group(1)
     assert client.get(next_page.replace("&amp;", "&")).status_code == 200

@@ -42,9 +42,12 @@ def world(app):
 
 def test_the_month_marks_days_with_open_slots_today_and_the_booking_window(app, world):
     page = as_user(app, "sam@example.org").get("/interviews/slots").get_data(as_text=True)
-    assert '<h2 class="h6 mb-0" id="calendar-title">October 2026</h2>' in page
+    assert re.search(r'<h2 class="[^"]*" id="calendar-title" tabindex="-1">October 2026</h2>', page)
     thursday = day_cell(page, "22 October")
-    assert 'aria-label="22 October: 3 open slots"' in thursday and 'href="/interviews/slots?from=2026-10-22' in thursday
+    assert (
+        'aria-label="22 October: 3 open slots"' in thursday
+        and 'href="/interviews/slots?day=2026-10-22#slot-times"' in thursday
+    )
     assert 'aria-label="26 October: 1 open slot"' in day_cell(page, "26 October")
     today = day_cell(page, "20 October")
     assert "today" in today and "<span" in today and "no open slots, today" in today  # the slot today is too soon
@@ -68,14 +71,74 @@ def test_a_later_month_and_the_horizon(app, world):
 
 def test_choosing_a_day_lists_its_times_and_keeps_the_filters(app, world):
     client = as_user(app, "sam@example.org")
-    page = client.get(f"/interviews/slots?type={world['technical']}&from=2026-10-22&to=2026-10-22").get_data(
-        as_text=True
-    )
-    assert "3 open slots" in page
-    assert 'class="chosen"' in page or " chosen" in day_cell(page, "22 October")
+    page = client.get(f"/interviews/slots?type={world['technical']}&day=2026-10-22").get_data(as_text=True)
+    assert "3 open times." in page and "Thursday 22 October 2026" in page
+    assert " chosen" in day_cell(page, "22 October")
     assert 'aria-current="date"' in day_cell(page, "22 October")
-    assert f"/interviews/slots?type={world['technical']}&amp;from=2026-10-26" not in page  # no technical slot that day
+    assert f"/interviews/slots?type={world['technical']}&amp;day=2026-10-26" not in page  # no technical slot that day
     assert "Monday 26 October" not in page
+
+
+def test_addresses_of_the_old_from_and_to_filters_still_choose_their_day(app, world):
+    page = as_user(app, "sam@example.org").get("/interviews/slots?from=2026-10-26&to=2026-10-26").get_data(as_text=True)
+    assert "Monday 26 October 2026" in page and "1 open time." in page and "with Tom Okafor" in page
+
+
+def times_section(page: str) -> str:
+    section = page[page.index('id="slot-times"') :]
+    return section[: section.index('id="next-available"')]
+
+
+def test_only_one_day_of_times_is_shown_the_first_with_open_slots_when_none_is_chosen(app, world):
+    page = as_user(app, "sam@example.org").get("/interviews/slots").get_data(as_text=True)
+    times = times_section(page)
+    assert "Thursday 22 October 2026" in times and times.count('class="slot-item') == 3
+    assert "Monday 26 October" not in times.split("other-days")[0]  # only as the link to the next day
+    assert 'href="/interviews/slots?day=2026-10-26#slot-times"' in times  # the next day with open times
+    assert " chosen" in day_cell(page, "22 October")
+
+
+def test_the_earlier_and_later_days_with_open_times_link_to_each_other(app, world):
+    page = as_user(app, "sam@example.org").get("/interviews/slots?day=2026-10-26").get_data(as_text=True)
+    times = times_section(page)
+    assert "Monday 26 October 2026" in times and "with Tom Okafor" in times
+    assert 'href="/interviews/slots?day=2026-10-22#slot-times"' in times and "the day before with open times" in times
+    assert "the next day with open times" not in times  # 9 November is on the next month's page
+    page = as_user(app, "sam@example.org").get("/interviews/slots?day=2026-10-22").get_data(as_text=True)
+    earlier = times_section(page)
+    assert 'href="/interviews/slots?day=2026-10-26#slot-times"' in earlier and "the next day with open times" in earlier
+    assert "the day before with open times" not in earlier
+
+
+def test_a_day_without_open_times_says_so_and_offers_the_next_day_and_the_waitlist(app, world):
+    page = as_user(app, "sam@example.org").get("/interviews/slots?day=2026-10-23").get_data(as_text=True)
+    said = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", times_section(page)))
+    assert "No open times on Friday 23 October." in said
+    assert "The next day with open times is Monday 26 October" in said and "join the waitlist" in said
+
+
+def test_moving_to_another_month_lists_its_first_day_with_open_times(app, world):
+    page = as_user(app, "sam@example.org").get("/interviews/slots?month=2026-11-01").get_data(as_text=True)
+    times = times_section(page)
+    assert "Monday 9 November 2026" in times and "with Priya Shah" in times
+
+
+@pytest.mark.parametrize("typed", ["22/10/2026", "22-10-2026", "2026-10-22"])
+def test_the_date_field_takes_day_month_year(app, world, typed):
+    page = as_user(app, "sam@example.org").get(f"/interviews/slots?day={typed}").get_data(as_text=True)
+    assert "Thursday 22 October 2026" in times_section(page)
+    assert 'value="22/10/2026"' in page and "Day/month/year, like 14/12/2026" in page
+
+
+@pytest.mark.parametrize("typed", ["10/22/2026", "31/02/2027", "someday", "9" * 30])
+def test_a_date_that_is_not_a_day_is_explained_next_to_the_field(app, world, typed):
+    response = as_user(app, "sam@example.org").get("/interviews/slots", query_string={"day": typed})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    error = re.search(r'<div id="filter-day-error"[^>]*>(.*?)</div>', page)
+    assert error and "Date must be a real date, like 14/12/2026." in error.group(1)
+    field = re.search(r'<input [^>]*id="filter-day"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in field and "filter-day-error" in field
 
 
 def test_a_month_that_is_not_a_date_is_explained_not_a_server_error(app, world):
@@ -90,8 +153,8 @@ def test_next_available_per_interview_type_and_per_mentor(app, world):
     section = section[: section.index("</section>")]
     assert "Technical: Python and ML fundamentals" in section and "ML system design" in section
     assert "Behavioural" not in section
-    assert f'href="/interviews/slots?type={world["technical"]}&amp;from=2026-10-22&amp;to=2026-10-22"' in section
-    assert f'href="/interviews/slots?type={world["design"]}&amp;from=2026-10-26&amp;to=2026-10-26"' in section
+    assert f'href="/interviews/slots?type={world["technical"]}&amp;day=2026-10-22#slot-times"' in section
+    assert f'href="/interviews/slots?type={world["design"]}&amp;day=2026-10-26#slot-times"' in section
     assert re.search(r"Priya Shah \(next: Thu 22 Oct 2026, 10:00 BST\)", page)
     assert re.search(r"Tom Okafor \(next: Mon 26 Oct 2026, 09:00 GMT\)", page)
 

@@ -387,12 +387,17 @@ def user_waiting_for_second_step(identity: str) -> User | None:
     return user
 
 
-def update_profile(user: User, name: str, timezone: str, focus_areas: str | None = None) -> None:
-    """Save a person's name and time zone, and a mentor's focus areas (None leaves them as they are)."""
+def set_timezone(user: User, timezone: str) -> None:
+    """Show times to a person in another zone from now on. Raises DomainError for a name not in the list."""
     if not is_valid_timezone(timezone):
         raise DomainError("Choose a time zone from the list.", field="timezone")
-    user.name = name.strip()
     user.timezone = timezone
+
+
+def update_profile(user: User, name: str, timezone: str, focus_areas: str | None = None) -> None:
+    """Save a person's name and time zone, and a mentor's focus areas (None leaves them as they are)."""
+    set_timezone(user, timezone)
+    user.name = name.strip()
     if focus_areas is not None:
         user.focus_areas = " ".join(focus_areas.split())
 

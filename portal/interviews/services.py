@@ -298,6 +298,27 @@ def _upcoming_slots_of(candidate: User, now: datetime, leaving_out: Booking | No
     return list(db.session.scalars(statement))
 
 
+def sessions_at_the_limit(candidate: User, policy: BookingPolicy, now: datetime) -> list[Booking]:
+    """The candidate's booked sessions still to start when they hold as many as the policy allows, so that a new
+    booking cannot succeed (the same count as limit_refusal's); an empty list while they may book."""
+    bookings = (
+        db.session.scalars(
+            sa.select(Booking)
+            .join(Booking.slot)
+            .options(
+                contains_eager(Booking.slot).joinedload(Slot.mentor),
+                contains_eager(Booking.slot).joinedload(Slot.interview_type),
+            )
+            .where(Booking.candidate_id == candidate.id, Booking.status == BookingStatus.BOOKED, Slot.starts_at > now)
+            .order_by(Slot.starts_at, Booking.id)
+            .limit(policy.max_upcoming)
+        )
+        .unique()
+        .all()
+    )
+    return list(bookings) if rules.at_booking_limit(len(bookings), policy) else []
+
+
 def slot_holder(slot: Slot, leaving_out: Booking | None = None) -> Booking | None:
     """The live booking (or waitlist hold) on a slot, other than `leaving_out`."""
     statement = sa.select(Booking).where(Booking.slot_id == slot.id, Booking.status.in_(LIVE))

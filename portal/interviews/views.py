@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from itertools import groupby
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from portal import memo, rules
+from portal.auth import services as auth_services
 from portal.auth.models import User
 from portal.cvs.services import candidate_documents
 from portal.db import utcnow
@@ -18,13 +18,20 @@ from portal.errors import DomainError, NotFound
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm, choices, optional_id
 from portal.interviews import calendar, meeting, services
-from portal.interviews.forms import BookingForm, CancelBookingForm, MeetingLinkForm, PhoneForm, RescheduleForm
+from portal.interviews.forms import (
+    BookingForm,
+    CancelBookingForm,
+    MeetingLinkForm,
+    PhoneForm,
+    RescheduleForm,
+    TimezoneSwitchForm,
+)
 from portal.interviews.models import Booking, InterviewType, Slot
 from portal.live import calendar as live_calendar
-from portal.pagination import paginate
+from portal.pagination import Page, paginate
 from portal.security import role_required
 from portal.timeutil import format_local, to_local
-from portal.views import date_arg, flash_refusal, int_arg, show_error
+from portal.views import date_arg, flash_refusal, int_arg, next_or_home, show_error
 
 bp = Blueprint("interviews", __name__, url_prefix="/interviews")
 SLOTS_PER_PAGE = 30
@@ -94,33 +101,50 @@ class SlotChoice:
 
 
 def slot_browser(exclude_slot: Slot | None = None, only_type_id: int | None = None) -> dict:
-    """Filters, the page of bookable slots and their grouping by the viewer's local day. Moving a booking lists
-    only its own interview type (`only_type_id`), never the slot it has now (`exclude_slot`)."""
+    """Filters, the month calendar and one local day's bookable slots (the chosen day, else the first day with open
+    slots). Moving a booking lists only its own interview type (`only_type_id`), never the slot it has now
+    (`exclude_slot`). A bad date goes into `day_problems`, shown next to the date field."""
     problems: list[str] = []
+    day_problems: list[str] = []
     filters = {
         "type": only_type_id or int_arg("type"),
         "mentor": int_arg("mentor"),
-        "from": date_arg("from", problems, "From"),
-        "to": date_arg("to", problems, "To"),
+        # `from` is the chosen day in addresses made before the calendar chose one day at a time.
+        "day": date_arg("day" if request.args.get("day") else "from", day_problems, "Date"),
     }
-    if filters["from"] and filters["to"] and filters["to"] < filters["from"]:
-        problems.append("'To' must be on or after 'From'.")
-        filters["to"] = None
-    start, end = services.local_day_bounds(filters["from"], filters["to"], current_user.timezone)
     policy = services.get_policy()
-    statement = services.bookable_slots_query(
-        policy,
-        utcnow(),
-        type_id=filters["type"],
-        mentor_id=filters["mentor"],
-        start=start,
-        end=end,
+    now = utcnow()
+    zone_name = current_user.timezone
+    seconds = current_app.config["CALENDAR_FIGURES_SECONDS"]
+    next_by_type = memo.shared_for(
+        seconds,
+        ("next-by-type", zone_name, filters["mentor"]),
+        lambda: services.next_available(policy, now, "type", mentor_id=filters["mentor"]),
     )
-    if exclude_slot is not None:
-        statement = statement.where(Slot.id != exclude_slot.id)
-    pagination = paginate(statement, SLOTS_PER_PAGE, rows=True)
-    choices_ = [SlotChoice.of(row, current_user.timezone) for row in pagination.items]
-    days = [(day, list(items)) for day, items in groupby(choices_, key=lambda choice: choice.day)]
+    next_by_mentor = memo.shared_for(
+        seconds,
+        ("next-by-mentor", zone_name, filters["type"]),
+        lambda: services.next_available(policy, now, "mentor", type_id=filters["type"]),
+    )
+    first_open = None
+    firsts = [first for type_id, first in next_by_type.items() if filters["type"] in (None, type_id)]
+    if firsts:
+        first_open = to_local(min(firsts), zone_name).date()
+    month = date_arg("month", problems, "Month")
+    calendar_ = month_calendar(policy, filters, month or filters["day"] or first_open)
+    # The day whose times are listed: the one chosen, else the first with open slots of the month moved to, else
+    # the first with open slots at all.
+    chosen = filters["day"] or (calendar_.first_open_day() if month else None) or first_open
+    times = Page(items=[], page=1, per_page=SLOTS_PER_PAGE, has_next=False)
+    if chosen is not None:
+        start, end = services.local_day_bounds(chosen, chosen, zone_name)
+        statement = services.bookable_slots_query(
+            policy, now, type_id=filters["type"], mentor_id=filters["mentor"], start=start, end=end
+        )
+        if exclude_slot is not None:
+            statement = statement.where(Slot.id != exclude_slot.id)
+        times = paginate(statement, SLOTS_PER_PAGE, rows=True)
+    choices_ = [SlotChoice.of(row, zone_name) for row in times.items]
     types = db.session.execute(
         sa.select(InterviewType.id, InterviewType.name)
         .where(InterviewType.active.is_(True), InterviewType.id == only_type_id if only_type_id else sa.true())
@@ -129,33 +153,23 @@ def slot_browser(exclude_slot: Slot | None = None, only_type_id: int | None = No
     mentors = db.session.execute(
         sa.select(User.id, User.name).where(User.role == "mentor", User.active.is_(True)).order_by(User.name)
     ).all()
-    calendar_ = month_calendar(policy, filters, problems)
-    seconds = current_app.config["CALENDAR_FIGURES_SECONDS"]
-    zone_name = current_user.timezone
-    next_by_type = memo.shared_for(
-        seconds,
-        ("next-by-type", zone_name, filters["mentor"]),
-        lambda: services.next_available(policy, utcnow(), "type", mentor_id=filters["mentor"]),
-    )
-    next_by_mentor = memo.shared_for(
-        seconds,
-        ("next-by-mentor", zone_name, filters["type"]),
-        lambda: services.next_available(policy, utcnow(), "mentor", type_id=filters["type"]),
-    )
-    query_args = {
-        key: (value.isoformat() if isinstance(value, date) else value) for key, value in filters.items() if value
-    }
+    kept = {key: filters[key] for key in ("type", "mentor") if filters[key]}
     return {
-        "pagination": pagination,
-        "days": days,
+        "pagination": times,
+        "day": chosen,
+        "day_chosen": filters["day"] is not None,
+        "times": choices_,
+        "earlier_day": calendar_.day_before(chosen),
+        "later_day": calendar_.day_after(chosen),
         "types": types,
         "mentors": mentors,
         "filters": filters,
-        "query_args": query_args,
+        "query_args": {**kept, **({"day": chosen.isoformat()} if chosen else {})},
         "problems": problems,
+        "day_problems": day_problems,
         "policy": policy,
         "calendar": calendar_,
-        "calendar_args": {key: filters[key] for key in ("type", "mentor") if filters[key]},
+        "calendar_args": kept,
         "next_by_type": next_by_type,
         "next_by_mentor": next_by_mentor,
     }
@@ -168,7 +182,6 @@ class CalendarDay:
     open_slots: int
     today: bool
     bookable: bool  # inside the policy's notice and horizon
-    chosen: bool
 
 
 @dataclass(frozen=True)
@@ -178,17 +191,32 @@ class MonthCalendar:
     previous: date | None
     next: date | None
 
+    def _open_days(self) -> list[date]:
+        return [cell.day for week in self.weeks for cell in week if cell.open_slots and cell.bookable]
 
-def month_calendar(policy, filters: dict, problems: list[str]) -> MonthCalendar:
-    """The month the viewer looks at, a week a row from Monday, each day with its number of open slots."""
+    def first_open_day(self) -> date | None:
+        """The first day of the month itself with open slots."""
+        return next((day for day in self._open_days() if day.month == self.month.month), None)
+
+    def day_before(self, day: date | None) -> date | None:
+        """The nearest earlier day on this calendar with open slots."""
+        earlier = [other for other in self._open_days() if day and other < day]
+        return earlier[-1] if earlier else None
+
+    def day_after(self, day: date | None) -> date | None:
+        """The nearest later day on this calendar with open slots."""
+        return next((other for other in self._open_days() if day and other > day), None)
+
+
+def month_calendar(policy, filters: dict, shown: date | None) -> MonthCalendar:
+    """The month of the day `shown` (this month when None; never one in the past), a week a row from Monday, each
+    day with its number of open slots for the filters."""
     zone_name = current_user.timezone
     now = utcnow()
     today = to_local(now, zone_name).date()
     last_bookable = to_local(now + timedelta(days=policy.horizon_days), zone_name).date()
     first_bookable = to_local(now + timedelta(hours=policy.min_notice_hours), zone_name).date()
-    chosen = filters["from"] if filters["from"] and filters["from"] == filters["to"] else None
-    shown = date_arg("month", problems, "Month") or filters["from"] or today
-    month = max(shown, today).replace(day=1)  # the past has nothing to book
+    month = max(shown or today, today).replace(day=1)  # the past has nothing to book
     start = month - timedelta(days=month.weekday())
     next_month = (month + timedelta(days=32)).replace(day=1)
     end = next_month - timedelta(days=1)
@@ -208,7 +236,6 @@ def month_calendar(policy, filters: dict, problems: list[str]) -> MonthCalendar:
             open_slots=counts.get(day, 0),
             today=day == today,
             bookable=first_bookable <= day <= last_bookable,
-            chosen=day == chosen,
         )
         for day in days
     ]
@@ -221,10 +248,34 @@ def month_calendar(policy, filters: dict, problems: list[str]) -> MonthCalendar:
     )
 
 
+@bp.app_template_global()
+def timezone_switch_form() -> TimezoneSwitchForm:
+    """The time-zone switcher beside a list of times, set to the signed-in person's zone."""
+    return TimezoneSwitchForm(formdata=None, timezone=current_user.timezone)
+
+
 @bp.route("/slots")
 @login_required
 def slots():
-    return render_template("interviews/slots.html", **slot_browser())
+    browser = slot_browser()
+    at_limit = (
+        services.sessions_at_the_limit(current_user, browser["policy"], utcnow()) if current_user.is_candidate else []
+    )
+    return render_template("interviews/slots.html", at_limit=at_limit, now=utcnow(), **browser)
+
+
+@bp.route("/timezone", methods=["POST"])
+@login_required
+def switch_timezone():
+    """Show times in another zone, remembered on the account; back to the list the switcher was beside."""
+    form = TimezoneSwitchForm()
+    if form.validate_on_submit():
+        auth_services.set_timezone(current_user, form.timezone.data)
+        db.session.commit()
+        flash(f"Times are now shown in {form.timezone.data.replace('_', ' ')}.", "success")
+    else:
+        flash("Choose a time zone from the list.", "danger")
+    return redirect(next_or_home())
 
 
 def _slot_taken_page(slot: Slot | None):
@@ -263,7 +314,7 @@ def book(slot_id: int):
         except DomainError as error:
             show_error(form, error)
         else:
-            flash("Your session is booked. We have emailed you the details with a calendar file.", "success")
+            flash("We have emailed you the details with a calendar file.", "booked")
             return redirect(url_for("interviews.booking", booking_id=booking.id))
     elif request.method == "GET":
         try:
