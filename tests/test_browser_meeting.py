@@ -57,7 +57,7 @@ def test_a_candidate_books_a_video_session_and_joins_it_from_15_minutes_before(a
             assert_accessible(page)
             page.get_by_label("Focus for this session").fill("Explaining bias and variance")
             page.get_by_role("button", name="Confirm booking").click()
-            page.locator(".flash-messages").get_by_text("Your session is booked.").wait_for()
+            page.get_by_role("heading", name="Your session is booked").wait_for()
             booking_url = page.url
             how = page.get_by_role("region", name="How to join")
             room = how.locator(".meeting-link a").get_attribute("href")

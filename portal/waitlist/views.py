@@ -110,7 +110,7 @@ def offer(booking_id: int):
             show_error(form, error)
             hold = _hold(booking_id)
         else:
-            flash("Your session is booked. We have emailed you the details with a calendar file.", "success")
+            flash("We have emailed you the details with a calendar file.", "booked")
             return redirect(url_for("interviews.booking", booking_id=hold.id))
     return render_template(
         "waitlist/offer.html",
