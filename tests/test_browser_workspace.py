@@ -193,6 +193,8 @@ def test_each_role_sees_their_own_home_page(app, world, browser, live_server, wi
             log_in(page, "priya@example.org")
             agenda = page.locator("section[aria-labelledby=agenda-title]").inner_text()
             assert "Today, Thursday 22 October" in agenda and "Sam Taylor" in agenda
+            assert f"Video call: {LINK}" in agenda  # how to join, on the first screen
+            assert page.locator("section[aria-labelledby=agenda-title] a.meeting-link").is_visible()
             overdue = page.locator("section[aria-labelledby=write-title]").inner_text()
             assert "5 days ago, overdue" in overdue
     finally:
