@@ -500,3 +500,23 @@ def test_admin_bookings_list_filters_and_counts(app, world, client, auth):
     )
     assert re.search(r"<td data-label=\"Candidate\">Jo Lee</td>\s*<td[^>]*>1</td>\s*<td[^>]*>0</td>", row)
     assert "2 bookings." in client.get(f"/admin/schedule/bookings?candidate={world['other']}").get_data(as_text=True)
+
+
+def test_the_slot_browser_says_the_limit_first_and_offers_no_booking_that_cannot_succeed(app, world, client, auth):
+    login_as(auth, "sam@example.org")
+    assert "the most you can hold at once" not in client.get("/interviews/slots").get_data(as_text=True)
+    with app.app_context():
+        sam = db.session.get(User, world["candidate"])
+        mentor = db.session.get(User, world["mentor"])
+        held = [make_booking(make_slot(mentor, at(days=10 + n)), sam).id for n in range(2)]  # the default limit
+    page = client.get("/interviews/slots").get_data(as_text=True)
+    assert "You already have 2 upcoming sessions, the most you can hold at once" in page
+    assert page.index("booking-limit") < page.index("filter-form")
+    for booking_id in held:
+        assert f'href="/interviews/bookings/{booking_id}"' in page
+        assert f'href="/interviews/bookings/{booking_id}/cancel"' in page
+    assert "/waitlist/" in page
+    assert f"/interviews/slots/{world['slot']}/book" not in page and "with Priya Shah" in page
+    # The limit counts exactly what booking refuses on.
+    refused = client.post(f"/interviews/slots/{world['slot']}/book", data={"focus_note": "x"})
+    assert "the most you can hold at once" in refused.get_data(as_text=True)

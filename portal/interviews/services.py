@@ -301,21 +301,8 @@ def _upcoming_slots_of(candidate: User, now: datetime, leaving_out: Booking | No
 def sessions_at_the_limit(candidate: User, policy: BookingPolicy, now: datetime) -> list[Booking]:
     """The candidate's booked sessions still to start when they hold as many as the policy allows, so that a new
     booking cannot succeed (the same count as limit_refusal's); an empty list while they may book."""
-    bookings = (
-        db.session.scalars(
-            sa.select(Booking)
-            .join(Booking.slot)
-            .options(
-                contains_eager(Booking.slot).joinedload(Slot.mentor),
-                contains_eager(Booking.slot).joinedload(Slot.interview_type),
-            )
-            .where(Booking.candidate_id == candidate.id, Booking.status == BookingStatus.BOOKED, Slot.starts_at > now)
-            .order_by(Slot.starts_at, Booking.id)
-            .limit(policy.max_upcoming)
-        )
-        .unique()
-        .all()
-    )
+    upcoming = candidate_bookings_query(candidate, True, now).limit(policy.max_upcoming)
+    bookings = db.session.scalars(upcoming).unique().all()
     return list(bookings) if rules.at_booking_limit(len(bookings), policy) else []
 
 
