@@ -520,3 +520,25 @@ def test_the_slot_browser_says_the_limit_first_and_offers_no_booking_that_cannot
     # The limit counts exactly what booking refuses on.
     refused = client.post(f"/interviews/slots/{world['slot']}/book", data={"focus_note": "x"})
     assert "the most you can hold at once" in refused.get_data(as_text=True)
+
+
+def test_the_time_zone_switcher_keeps_the_zone_and_goes_back_to_the_list(app, world, client, auth):
+    login_as(auth, "sam@example.org")
+    response = client.post(
+        "/interviews/timezone?next=/interviews/slots?day=2026-10-05", data={"timezone": "Asia/Tokyo"}
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/interviews/slots?day=2026-10-05"
+    page = client.get("/interviews/slots?day=2026-10-05").get_data(as_text=True)
+    assert "Times are now shown in Asia/Tokyo." in page and " JST" in page
+    with app.app_context():
+        assert db.session.get(User, world["candidate"]).timezone == "Asia/Tokyo"
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "", "Europe/London\r\nBcc: x", "9" * 200])
+def test_the_time_zone_switcher_refuses_a_zone_not_in_the_list(app, world, client, auth, zone):
+    login_as(auth, "sam@example.org")
+    response = client.post("/interviews/timezone?next=https://evil.example/", data={"timezone": zone})
+    assert response.status_code == 302 and response.headers["Location"] == "/"  # never off the site
+    assert "Choose a time zone from the list." in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, world["candidate"]).timezone == "Europe/London"
