@@ -103,6 +103,8 @@ def booking_refusal(candidate: Any, slot: Any, policy: Any, now: datetime) -> st
     is the database's to say, and the candidate's other bookings are `limit_refusal`'s."""
     if candidate.role != Role.CANDIDATE:
         return "Only candidates can book mock interviews. Mentors and admins cannot book as candidates."
+    if not candidate.active:  # read under the person's lock, which closing and deactivating hold too
+        return "This account is closed, so it cannot book sessions."
     if slot.mentor_id == candidate.id or slot.mentor.role != Role.MENTOR:
         return "This slot is no longer offered. Choose another one."
     if slot.status != SlotStatus.OPEN:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 import sqlalchemy as sa
 
@@ -13,8 +10,9 @@ from portal.auth.models import User
 from portal.extensions import db
 from portal.privacy import notice
 from portal.privacy.models import PrivacyConsent
-from tests.conftest import ON_POSTGRES, logged_in
+from tests.conftest import logged_in
 from tests.factories import make_user
+from tests.races import LockWatch, in_thread
 from tests.test_auth import link_in, register
 
 SHIPPED = "2026-11-27"
@@ -153,60 +151,15 @@ def test_an_acknowledgement_and_a_new_version_at_the_same_moment_never_lose_the_
     with app.app_context():
         cara_id = db.session.scalar(sa.select(User.id).where(User.email == "cara@example.org"))
         admin_id = db.session.scalar(sa.select(User.id).where(User.email == "admin@example.org"))
-    asked_for_write_lock = threading.Event()
-    test_thread = threading.get_ident()
-
-    def note_write_lock(conn, cursor, statement, *args) -> None:
-        if statement == "BEGIN IMMEDIATE" and threading.get_ident() != test_thread:
-            asked_for_write_lock.set()
-
-    def waiting_on_a_lock() -> None:
-        if not ON_POSTGRES:
-            assert asked_for_write_lock.wait(10), "the second transaction never asked for the write lock"
-            asked_for_write_lock.clear()
-            return
-        deadline = time.monotonic() + 10
-        with db.engine.connect() as connection:
-            while time.monotonic() < deadline:
-                waiting = connection.execute(
-                    sa.text(
-                        "SELECT count(*) FROM pg_stat_activity"
-                        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                    )
-                ).scalar()
-                # pg_stat_activity is read once per transaction: end it, so the next look sees the server anew.
-                connection.rollback()
-                if waiting:
-                    return
-                time.sleep(0.02)
-        raise AssertionError("the second transaction never waited for the first")
-
-    def in_thread(work) -> tuple[threading.Thread, list]:
-        outcome: list = []
-
-        def run():
-            with app.app_context():
-                try:
-                    work()
-                    db.session.commit()
-                    outcome.append("committed")
-                except Exception as error:  # noqa: BLE001 - the test reads what happened
-                    db.session.rollback()
-                    outcome.append(error)
-
-        thread = threading.Thread(target=run)
-        thread.start()
-        return thread, outcome
 
     def publish_now(summary: str):
         return lambda: notice.publish_version(summary, db.session.get(User, admin_id), None)
 
-    with app.app_context():
-        sa.event.listen(db.engine, "before_cursor_execute", note_write_lock)
+    with app.app_context(), LockWatch() as watch:
         # 1. The acknowledgement holds the row; the publication waits, then asks again.
         notice.acknowledge(db.session.get(User, cara_id), SHIPPED)
-        thread, outcome = in_thread(publish_now("Published while Cara acknowledged."))
-        waiting_on_a_lock()
+        thread, outcome = in_thread(app, publish_now("Published while Cara acknowledged."))
+        assert watch.wait_for(thread) == "waiting"
         db.session.commit()
         thread.join(10)
         assert outcome == ["committed"]
@@ -215,8 +168,8 @@ def test_an_acknowledgement_and_a_new_version_at_the_same_moment_never_lose_the_
         # 2. The publication holds the rows; the acknowledgement of the version Cara was shown waits, then is refused.
         shown = notice.current_version()
         publish_now("Published before Cara's click landed.")()
-        thread, outcome = in_thread(lambda: notice.acknowledge(db.session.get(User, cara_id), shown))
-        waiting_on_a_lock()
+        thread, outcome = in_thread(app, lambda: notice.acknowledge(db.session.get(User, cara_id), shown))
+        assert watch.wait_for(thread) == "waiting"
         db.session.commit()
         thread.join(10)
         assert len(outcome) == 1 and "changed again" in str(outcome[0])

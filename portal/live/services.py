@@ -305,10 +305,14 @@ def cancel_session(session: LiveSession, by: User, reason: str | None) -> int:
 
 
 def register(session: LiveSession, candidate: User) -> LiveRegistration:
-    """A seat for the candidate, or the end of the waitlist when every seat is taken. The session row is locked
-    first, so concurrent registrations count seats one at a time."""
+    """A seat for the candidate, or the end of the waitlist when every seat is taken. The person is locked first
+    (the lock order: person, then session), so that an account closing at the same moment is seen; then the session
+    row, so concurrent registrations count seats one at a time."""
     if not candidate.is_candidate:
         raise PermissionDenied("Only candidates register for live sessions.")
+    lock(candidate)
+    if not candidate.active:
+        raise DomainError("This account is closed, so it cannot register for sessions.")
     lock(session)
     now = utcnow()
     if not session.is_scheduled:

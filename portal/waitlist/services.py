@@ -117,7 +117,12 @@ def offer_slot(slot: Slot) -> Booking | None:
         .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
     ).all()
     for entry in candidates:
-        if not _matches(entry, slot) or not entry.candidate.active:
+        if not _matches(entry, slot):
+            continue
+        # The entry is read again under its lock: a person leaving (closing, deactivation, leaving the line) takes
+        # that lock too, so a place given up a moment ago is never offered a slot.
+        lock(entry)
+        if entry.status != EntryStatus.WAITING or not entry.candidate.active:
             continue
         try:
             check_booking_rules(entry.candidate, slot, policy, now)
