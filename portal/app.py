@@ -27,6 +27,7 @@ from portal.auth.views import second_factor_first
 from portal.cli import register_commands
 from portal.config import (
     FIXED_SETTINGS,
+    check_contact_email,
     check_meeting_base_url,
     check_production_safety,
     check_retention_periods,
@@ -99,6 +100,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["MAX_CONTENT_LENGTH"] = int(app.config["CV_MAX_BYTES"]) + 1024 * 1024
     check_production_safety(app.config)
     check_meeting_base_url(app.config)
+    check_contact_email(app.config)
     check_retention_periods(app.config)
     app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)  # a forged Host header gets 400, not poisoned links
     init_storage(app)
@@ -280,6 +282,7 @@ def register_template_helpers(app: Flask) -> None:
 
         return {
             "site_name": app.config["SITE_NAME"],
+            "contact_email": app.config["CONTACT_EMAIL"],
             "unread_notifications": unread,
             "logout_form": button_form,
             "rules": rules,

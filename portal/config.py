@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -91,6 +92,8 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(instance_path / "uploads"),
         "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "console"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Career Services <careers@example.org>"),
+        # Where people are told to write when the portal cannot do something for them (a change after the cutoff).
+        "CONTACT_EMAIL": os.environ.get("CONTACT_EMAIL", "careers@example.org").strip(),
         "SMTP_HOST": os.environ.get("SMTP_HOST", "localhost"),
         "SMTP_PORT": _int("SMTP_PORT", 25),
         "SMTP_USERNAME": os.environ.get("SMTP_USERNAME") or None,
@@ -213,6 +216,15 @@ def check_meeting_base_url(config: dict[str, Any]) -> None:
             "MEETING_BASE_URL must be the address of a video meeting server, like https://meet.jit.si"
             + (" (https in production)." if "http" not in schemes else ".")
         )
+
+
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
+
+
+def check_contact_email(config: dict[str, Any]) -> None:
+    """CONTACT_EMAIL is shown on pages and in emails: one plain address, nothing else."""
+    if not _PLAIN_ADDRESS.fullmatch(str(config.get("CONTACT_EMAIL") or "")):
+        raise ConfigError("CONTACT_EMAIL must be one plain email address, like careers@example.org.")
 
 
 # The longest period each unit accepts: a hundred years.

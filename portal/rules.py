@@ -3,13 +3,16 @@
 Services enforce these (raising the refusal as a message), views and templates ask the same questions to decide
 which buttons to show. Each `*_refusal` function returns None when the action is allowed, else the sentence to show
 the person; the `can_*` functions are the yes/no form. Arguments are plain objects with the attributes the models
-have, plus the booking policy and the current instant: nothing here reads the database, a request or the clock.
+have, plus the booking policy and the current instant: nothing here reads the database, a request or the clock
+(only the configured contact address, for the sentences that name it).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+
+from flask import current_app
 
 from portal.statuses import (
     OPEN_REVIEW,
@@ -24,7 +27,10 @@ from portal.statuses import (
 )
 from portal.timeutil import format_local
 
-CONTACT = "careers@example.org"
+
+def contact() -> str:
+    """The address people are told to write to (CONTACT_EMAIL)."""
+    return current_app.config["CONTACT_EMAIL"]
 
 
 def _signed_in(user: Any) -> bool:
@@ -173,7 +179,7 @@ def change_refusal(
     if cutoff_passed(booking, policy, now) and not cutoff_waived and not (override and is_admin(user)):
         return (
             f"Sessions can be {action} online until {policy.cancel_cutoff_hours} hours before they start. "
-            f"Contact your mentor, {booking.slot.mentor.name}, or the career services team at {CONTACT}."
+            f"Contact your mentor, {booking.slot.mentor.name}, or the career services team at {contact()}."
         )
     return None
 

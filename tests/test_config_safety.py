@@ -210,3 +210,14 @@ def test_make_run_and_make_worker_pass_their_port_to_the_portal():
         ).stdout
         flask_lines = [line for line in plan.splitlines() if "/flask " in line and "db upgrade" not in line]
         assert flask_lines and all("HOST=localhost PORT=8123 " in line for line in flask_lines), plan
+
+
+# The contact address -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("address", ["", "not an address", "help@example.org\r\nBcc: x@evil.example", "a@b"])
+def test_a_contact_address_that_is_not_one_plain_address_is_refused_at_start_up(monkeypatch, address):
+    monkeypatch.delenv("PORTAL_ENV", raising=False)
+    monkeypatch.setenv("CONTACT_EMAIL", address)
+    with pytest.raises(ConfigError, match="CONTACT_EMAIL must be one plain email address"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "TESTING": True})

@@ -38,7 +38,8 @@ class PageForm(FlaskForm):
         validators=[DataRequired("The page cannot be empty."), MultilineText()],
         description="## for headings, - for lists, **bold**, [text](https://link). No HTML. {RETENTION_CV_MONTHS},"
         " {RETENTION_OUTBOX_DAYS}, {RETENTION_AUDIT_YEARS}, {RETENTION_NOTIFICATIONS_MONTHS},"
-        " {EXPORT_RETENTION_DAYS} and {ACCOUNT_ERASURE_GRACE_DAYS} show the periods this portal is configured with.",
+        " {EXPORT_RETENTION_DAYS} and {ACCOUNT_ERASURE_GRACE_DAYS} show the periods this portal is configured with;"
+        " {CONTACT_EMAIL} the address people write to.",
         render_kw={"rows": 24},
     )
     preview = SubmitField("Preview")

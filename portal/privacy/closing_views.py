@@ -16,7 +16,7 @@ from portal.errors import DomainError
 from portal.extensions import db
 from portal.forms import EmptyForm, PlainText
 from portal.privacy import erasure
-from portal.rules import CONTACT
+from portal.rules import contact
 from portal.security import no_store, role_required
 from portal.storage import StorageError
 from portal.views import flash_refusal, limited, password_again_wait, show_error, wrong_password_again
@@ -72,14 +72,14 @@ def close():
                 logout_user()
                 session.clear()
                 return redirect(url_for("account_closing.closed"))
-    page = render_template("privacy/close.html", form=form, **erasure.closing_summary(user), contact=CONTACT)
+    page = render_template("privacy/close.html", form=form, **erasure.closing_summary(user), contact=contact())
     return limited(page, wait)
 
 
 @bp.route("/account/closed")
 def closed():
     return render_template(
-        "privacy/closed.html", grace_days=current_app.config["ACCOUNT_ERASURE_GRACE_DAYS"], contact=CONTACT
+        "privacy/closed.html", grace_days=current_app.config["ACCOUNT_ERASURE_GRACE_DAYS"], contact=contact()
     )
 
 

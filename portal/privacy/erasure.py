@@ -85,7 +85,7 @@ from portal.notifications.models import Notification, NotificationPreference
 from portal.privacy import notice
 from portal.privacy.exports import delete_exports_for
 from portal.retention.services import Category, register
-from portal.rules import CONTACT
+from portal.rules import contact
 from portal.statuses import EmailStatus, EntryStatus, LiveSessionStatus, ReviewStatus, SeatStatus
 from portal.storage import storage_for
 from portal.timeutil import DEFAULT_TIMEZONE, format_local
@@ -178,7 +178,7 @@ def close_account(user: User, by: User) -> list[Booking]:
                 "user": user,
                 "by_self": by.id == user.id,
                 "erase_on": format_local(user.erase_after, user.timezone, date_only=True),
-                "contact": CONTACT,
+                "contact": contact(),
             },
             category="security",
         ),
