@@ -443,3 +443,14 @@ def test_nearest_alternatives_are_the_closest_open_slots_of_the_type(people):
     alternatives = services.nearest_alternatives(taken)
     assert [s.id for s in alternatives] == [near.id, before.id, far.id]
     assert other_type.id not in [s.id for s in alternatives]
+
+
+def test_the_policy_before_an_admin_saves_one_is_the_row_the_database_would_make(ctx):
+    fields = ("min_notice_hours", "horizon_days", "max_upcoming", "cancel_cutoff_hours", "max_reschedules")
+    unsaved = services.get_policy()
+    assert db.session.get(BookingPolicy, 1) is None
+    db.session.add(BookingPolicy(id=1))  # only the columns' own defaults
+    db.session.flush()
+    db.session.expire_all()
+    stored = db.session.get(BookingPolicy, 1)
+    assert {name: getattr(stored, name) for name in fields} == {name: getattr(unsaved, name) for name in fields}

@@ -21,7 +21,7 @@ from portal.feedback.models import SessionFeedback
 from portal.interviews.availability import cancel_slot, remove_slot
 from portal.interviews.meeting import announce_changes, meeting_of, sessions_to_come, type_meeting
 from portal.interviews.models import Booking, BookingPolicy, InterviewType, Slot
-from portal.interviews.services import POLICY_DEFAULTS, cancel_booking, get_policy
+from portal.interviews.services import cancel_booking, get_policy
 from portal.privacy import notice
 from portal.security import new_token
 from portal.statuses import BookingStatus, FeedbackStatus, SlotStatus
@@ -331,7 +331,7 @@ def update_policy(values: dict[str, int], by: User) -> BookingPolicy:
             raise DomainError(f"Enter a whole number from {low} to {high}.", field=name)
     policy = db.session.get(BookingPolicy, 1)
     if policy is None:
-        policy = BookingPolicy(id=1, **POLICY_DEFAULTS)
+        policy = BookingPolicy.with_defaults()
         db.session.add(policy)
     before = {name: getattr(policy, name) for name in POLICY_LIMITS}
     after = {name: values[name] for name in POLICY_LIMITS}

@@ -11,7 +11,6 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.interviews.availability import new_series, plan_series, publish_slots
 from portal.interviews.models import Booking, BookingPolicy, InterviewType, MeetingLink, Slot
-from portal.interviews.services import POLICY_DEFAULTS
 from portal.statuses import BookingStatus, MeetingMode
 
 DEFAULT_INTERVIEW_TYPES = (
@@ -71,7 +70,7 @@ def ensure_default_types() -> list[InterviewType]:
             existing[name] = InterviewType(name=name, duration_minutes=minutes, description=description)
             db.session.add(existing[name])
     if db.session.get(BookingPolicy, 1) is None:
-        db.session.add(BookingPolicy(id=1, **POLICY_DEFAULTS))
+        db.session.add(BookingPolicy.with_defaults())
     db.session.flush()
     return [existing[name] for name, _, _ in DEFAULT_INTERVIEW_TYPES]
 

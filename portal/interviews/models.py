@@ -337,6 +337,16 @@ class MeetingLink(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+# The booking rules until an admin saves others: the columns' defaults and the policy in force before the row exists.
+POLICY_DEFAULTS = {
+    "min_notice_hours": 12,
+    "horizon_days": 60,
+    "max_upcoming": 2,
+    "cancel_cutoff_hours": 24,
+    "max_reschedules": 2,
+}
+
+
 class BookingPolicy(db.Model):
     """The booking rules in force: one row, edited by admins; changes apply to new actions only."""
 
@@ -351,12 +361,17 @@ class BookingPolicy(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, default=1)
-    min_notice_hours: Mapped[int] = mapped_column(default=12)
-    horizon_days: Mapped[int] = mapped_column(default=60)
-    max_upcoming: Mapped[int] = mapped_column(default=2)
-    cancel_cutoff_hours: Mapped[int] = mapped_column(default=24)
-    max_reschedules: Mapped[int] = mapped_column(default=2)
+    min_notice_hours: Mapped[int] = mapped_column(default=POLICY_DEFAULTS["min_notice_hours"])
+    horizon_days: Mapped[int] = mapped_column(default=POLICY_DEFAULTS["horizon_days"])
+    max_upcoming: Mapped[int] = mapped_column(default=POLICY_DEFAULTS["max_upcoming"])
+    cancel_cutoff_hours: Mapped[int] = mapped_column(default=POLICY_DEFAULTS["cancel_cutoff_hours"])
+    max_reschedules: Mapped[int] = mapped_column(default=POLICY_DEFAULTS["max_reschedules"])
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @classmethod
+    def with_defaults(cls) -> BookingPolicy:
+        """The policy an admin has not changed yet (not added to the session)."""
+        return cls(id=1, **POLICY_DEFAULTS)
 
 
 class Reminder(db.Model):

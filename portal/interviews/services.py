@@ -20,14 +20,6 @@ from portal.pagination import Page, page_number, paginate
 from portal.statuses import LIVE, OUTCOMES, SESSION, BookingStatus, MeetingMode, SlotStatus
 from portal.timeutil import zone
 
-POLICY_DEFAULTS = {
-    "min_notice_hours": 12,
-    "horizon_days": 60,
-    "max_upcoming": 2,
-    "cancel_cutoff_hours": 24,
-    "max_reschedules": 2,
-}
-
 
 class PolicyViolation(DomainError):
     pass
@@ -46,7 +38,7 @@ SLOT_TAKEN_MESSAGE = "Someone booked this slot a moment ago."
 
 def get_policy() -> BookingPolicy:
     """The policy in force (the defaults until an admin saves one)."""
-    return db.session.get(BookingPolicy, 1) or BookingPolicy(id=1, **POLICY_DEFAULTS)
+    return db.session.get(BookingPolicy, 1) or BookingPolicy.with_defaults()
 
 
 # Queries ------------------------------------------------------------------------------------------
