@@ -625,3 +625,18 @@ def test_only_admins_manage_the_tag_lists(app, people):
         assert client.post(f"/insights/tag-lists/{leeds}/retire").status_code == 403
     assert app.test_client().get("/insights/tag-lists").status_code == 302
     assert logged_in(app, "admin@example.org").get("/insights/tag-lists/999999").status_code == 404
+
+
+def test_the_authors_list_links_a_published_article_to_its_page_and_a_draft_to_its_editor(app, people):
+    with app.app_context():
+        mentor, editor = user(people, "mentor"), user(people, "editor")
+        published = db.session.get(InsightArticle, published_article(mentor, editor, "Leeds data teams"))
+        draft = write(mentor, "Bristol robotics")
+        db.session.commit()
+        published_id, slug, draft_id = published.id, published.slug, draft.id
+    client = logged_in(app, "mentor@example.org")
+    page = client.get("/insights/mine").get_data(as_text=True)
+    assert f'href="/insights/{slug}"' in page
+    assert f"/insights/{published_id}/edit" not in page  # its author can no longer edit it: no link to a 404
+    assert f"/insights/{draft_id}/edit" in page
+    assert client.get(f"/insights/{draft_id}/edit").status_code == 200
