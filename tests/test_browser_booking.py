@@ -114,6 +114,8 @@ def test_a_keyboard_booking_takes_at_most_twenty_keys_and_a_day_updates_its_time
     assert page.locator("#times-title").inner_text() != first_day
     assert "day=" in page.url
     assert page.locator(".calendar-grid a.day[aria-current='date']").get_attribute("href") == next_day
+    chosen_day = re.search(r"day=(\d{4})-(\d\d)-(\d\d)", next_day).groups()
+    assert page.locator("#filter-day").input_value() == "/".join(reversed(chosen_day))  # the date field follows
     assert_accessible(page)
 
     keys.press("Enter")
@@ -228,7 +230,7 @@ def test_the_time_zone_switcher_beside_the_times_is_remembered(app, make, page):
     times.get_by_role("button", name="Change time zone").click()
     page.get_by_text("Times are now shown in America/New York.").wait_for()
     assert re.search(r"\b0[34]:00 (EST|EDT)\b", page.locator("#slot-times").inner_text())
-    assert page.url.endswith("/interviews/slots")
+    assert page.url.endswith("/interviews/slots#slot-times")
     assert_accessible(page)
     with app.app_context():
         assert db.session.get(User, sam.id).timezone == "America/New_York"

@@ -139,7 +139,7 @@ def test_mentor_publishes_series_candidate_books_reschedules_cancels_admin_sees_
     page.get_by_role("heading", level=1, name="Reschedule your session").wait_for()
     assert_accessible(page)
     page.get_by_role("button", name=re.compile(r"^Move here")).first.click()
-    flash(page, "Your booking has moved.")
+    page.get_by_role("heading", name="Your session has moved").wait_for()
     assert page.get_by_text("Rescheduled 1 of 2 allowed times.").is_visible()
     with app.app_context():
         moved = db.session.get(Booking, booking_id)

@@ -527,7 +527,7 @@ def test_the_time_zone_switcher_keeps_the_zone_and_goes_back_to_the_list(app, wo
     response = client.post(
         "/interviews/timezone?next=/interviews/slots?day=2026-10-05", data={"timezone": "Asia/Tokyo"}
     )
-    assert response.status_code == 302 and response.headers["Location"] == "/interviews/slots?day=2026-10-05"
+    assert response.status_code == 302 and response.headers["Location"] == "/interviews/slots?day=2026-10-05#slot-times"
     page = client.get("/interviews/slots?day=2026-10-05").get_data(as_text=True)
     assert "Times are now shown in Asia/Tokyo." in page and " JST" in page
     with app.app_context():

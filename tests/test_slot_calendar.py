@@ -113,7 +113,7 @@ def test_the_earlier_and_later_days_with_open_times_link_to_each_other(app, worl
 def test_a_day_without_open_times_says_so_and_offers_the_next_day_and_the_waitlist(app, world):
     page = as_user(app, "sam@example.org").get("/interviews/slots?day=2026-10-23").get_data(as_text=True)
     said = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", times_section(page)))
-    assert "No open times on Friday 23 October." in said
+    assert "No open times on Friday 23 October 2026." in said
     assert "The next day with open times is Monday 26 October" in said and "join the waitlist" in said
 
 
@@ -172,3 +172,27 @@ def test_the_booking_page_warns_when_the_slot_is_inside_the_cancellation_cutoff(
     assert "This session starts in less than 24 hours." in warned
     assert "you will not be able to cancel or reschedule it online" in warned
     assert "less than 24 hours" not in client.get(f"/interviews/slots/{later}/book").get_data(as_text=True)
+
+
+def test_a_day_gone_by_or_beyond_the_horizon_says_so_and_leads_to_the_first_open_day(app, world):
+    client = as_user(app, "sam@example.org")
+    past = times_section(client.get("/interviews/slots?day=01/10/2026").get_data(as_text=True))
+    said = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", past))
+    assert (
+        "Thursday 1 October 2026 has passed." in said and "The first day with open times is Thursday 22 October" in said
+    )
+    far = times_section(client.get("/interviews/slots?day=01/01/2030").get_data(as_text=True))
+    said = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", far))
+    assert (
+        "Tuesday 1 January 2030 is too far ahead: sessions can be booked at most 60 days ahead, until 19 December 2026."
+        in said
+    )
+    assert 'href="/interviews/slots?day=2026-10-22#slot-times"' in far
+
+
+def test_a_month_without_open_times_says_so_and_does_not_list_another_months_day(app, world):
+    page = as_user(app, "sam@example.org").get("/interviews/slots?month=2026-12-01").get_data(as_text=True)
+    times = times_section(page)
+    said = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", times))
+    assert "No open times in December 2026. The first day with open times is Thursday 22 October" in said
+    assert "slot-item" not in times and "highlighted" not in page

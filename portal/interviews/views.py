@@ -134,7 +134,7 @@ def slot_browser(exclude_slot: Slot | None = None, only_type_id: int | None = No
     calendar_ = month_calendar(policy, filters, month or filters["day"] or first_open)
     # The day whose times are listed: the one chosen, else the first with open slots of the month moved to, else
     # the first with open slots at all.
-    chosen = filters["day"] or (calendar_.first_open_day() if month else None) or first_open
+    chosen = filters["day"] or (calendar_.first_open_day() if month else first_open)
     times = Page(items=[], page=1, per_page=SLOTS_PER_PAGE, has_next=False)
     if chosen is not None:
         start, end = services.local_day_bounds(chosen, chosen, zone_name)
@@ -157,6 +157,8 @@ def slot_browser(exclude_slot: Slot | None = None, only_type_id: int | None = No
     return {
         "pagination": times,
         "day": chosen,
+        "first_open": first_open,
+        "day_state": calendar_.state_of(chosen),
         "day_chosen": filters["day"] is not None,
         "times": choices_,
         "earlier_day": calendar_.day_before(chosen),
@@ -190,6 +192,16 @@ class MonthCalendar:
     weeks: list[list[CalendarDay]]
     previous: date | None
     next: date | None
+    today: date
+    last_bookable: date  # the booking horizon's last day
+
+    def state_of(self, day: date | None) -> str | None:
+        """ "past" for a day gone by, "beyond" for one past the booking horizon, else None."""
+        if day is None:
+            return None
+        if day < self.today:
+            return "past"
+        return "beyond" if day > self.last_bookable else None
 
     def _open_days(self) -> list[date]:
         return [cell.day for week in self.weeks for cell in week if cell.open_slots and cell.bookable]
@@ -245,6 +257,8 @@ def month_calendar(policy, filters: dict, shown: date | None) -> MonthCalendar:
         weeks=[cells[index : index + 7] for index in range(0, len(cells), 7)],
         previous=previous if previous >= today.replace(day=1) else None,
         next=next_month if next_month <= last_bookable else None,
+        today=today,
+        last_bookable=last_bookable,
     )
 
 
@@ -273,8 +287,8 @@ def switch_timezone():
         auth_services.set_timezone(current_user, form.timezone.data)
         db.session.commit()
         flash(f"Times are now shown in {form.timezone.data.replace('_', ' ')}.", "success")
-    else:
-        flash("Choose a time zone from the list.", "danger")
+        return redirect(next_or_home() + "#slot-times")  # back at the times, where the switcher was
+    flash("Choose a time zone from the list.", "danger")
     return redirect(next_or_home())
 
 
@@ -432,7 +446,7 @@ def reschedule(booking_id: int):
             show_error(form, error)
             item = _changeable_booking(booking_id)
         else:
-            flash("Your booking has moved. We have emailed you the updated calendar file.", "success")
+            flash("We have emailed you the updated calendar file.", "moved")
             return redirect(url_for("interviews.booking", booking_id=item.id))
     browser = slot_browser(exclude_slot=item.slot, only_type_id=item.slot.interview_type_id)
     return render_template("interviews/reschedule.html", booking=item, form=form, now=utcnow(), **browser)

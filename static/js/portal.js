@@ -45,7 +45,7 @@ document.addEventListener("DOMContentLoaded", () => {
   // Any failure falls back to loading the page as a link does.
   const browser = document.querySelector("[data-slot-browser]");
   if (browser && window.fetch && window.DOMParser && window.history.pushState) {
-    const regions = ["slot-calendar", "slot-times", "next-available"];
+    const regions = ["slot-calendar", "slot-times", "next-available", "filter-day-field"];
     const show = async (url, kind, remember) => {
       browser.setAttribute("aria-busy", "true");
       try {
