@@ -682,3 +682,20 @@ def test_faq_sections_keep_their_questions_together_in_the_order_they_first_appe
         ("Service", "Cost?", "Free."),
         ("Service", "Join?", "A link."),
     ]
+
+
+def test_active_mentors_is_every_active_mentor_by_name_and_no_one_else(app):
+    from portal.auth.models import User
+    from portal.extensions import db
+    from tests.factories import make_user
+
+    with app.app_context():
+        make_user("mentor", email="zoe@example.org", name="Zoe Mentor")
+        make_user("mentor", email="amy@example.org", name="Amy Mentor")
+        gone = make_user("mentor", email="gone@example.org", name="Gone Mentor")
+        gone.active = False
+        make_user("admin", email="alex@example.org", name="Alex Admin")
+        make_user(email="sam@example.org", name="Sam Candidate")
+        db.session.commit()
+        names = [user.name for user in db.session.scalars(User.active_mentors())]
+        assert names == ["Amy Mentor", "Zoe Mentor"]

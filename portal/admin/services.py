@@ -24,7 +24,7 @@ from portal.interviews.models import Booking, BookingPolicy, InterviewType, Slot
 from portal.interviews.services import cancel_booking, get_policy
 from portal.privacy import notice
 from portal.security import new_token
-from portal.statuses import BookingStatus, FeedbackStatus, SlotStatus
+from portal.statuses import BookingStatus, FeedbackStatus, Role, SlotStatus
 
 USER_SORTS = {"name": User.name, "email": User.email, "joined": User.created_at, "role": User.role}
 USER_STATUSES = ("active", "deactivated")
@@ -113,7 +113,7 @@ def user_activity(user: User) -> dict:
 
 def _lock_admins() -> int:
     """Lock the active admins' rows (PostgreSQL; SQLite runs BEGIN IMMEDIATE) and count them."""
-    statement = sa.select(User.id).where(User.role == "admin", User.active.is_(True))
+    statement = sa.select(User.id).where(User.role == Role.ADMIN, User.active.is_(True))
     if db.session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update()
     return len(db.session.scalars(statement).all())
@@ -137,8 +137,8 @@ def change_role(user: User, role: str, by: User) -> None:
         raise DomainError("This account has been erased: its role cannot change.", field="role")
     if role == user.role:
         raise DomainError(f"{user.name} is already a {role}.", field="role")
-    _guard_last_admin(user, becomes_admin=role == "admin", stays_active=True)
-    if user.is_mentor and role != "mentor":
+    _guard_last_admin(user, becomes_admin=role == Role.ADMIN, stays_active=True)
+    if user.is_mentor and role != Role.MENTOR:
         busy = db.session.scalar(
             sa.select(sa.func.count(Slot.id)).where(
                 Slot.mentor_id == user.id, Slot.status == SlotStatus.OPEN, Slot.starts_at > utcnow()
@@ -258,7 +258,7 @@ def reset_second_factor(user: User, by: User) -> None:
 # Invitations ---------------------------------------------------------------------------------------------
 
 
-def invite(by: User, email: str, name: str, role: str = "mentor") -> Invitation:
+def invite(by: User, email: str, name: str, role: str = Role.MENTOR) -> Invitation:
     invitation = invite_user(by, email, name, role)
     record(
         by,

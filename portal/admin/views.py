@@ -41,7 +41,7 @@ from portal.pages.services import faq_items_from, faq_sections, fill_settings, p
 from portal.pagination import paginate
 from portal.privacy import notice
 from portal.security import role_required
-from portal.statuses import MEETING_MODE_LABELS, EmailStatus
+from portal.statuses import MEETING_MODE_LABELS, EmailStatus, Role
 from portal.timeutil import to_local
 from portal.views import date_arg, flash_refusal, show_error
 
@@ -50,7 +50,7 @@ PER_PAGE = 50
 
 
 @bp.before_request
-@role_required("admin")
+@role_required(Role.ADMIN)
 def admins_only():
     """Every page of the console is for admins only."""
     return None
@@ -169,7 +169,7 @@ def invite():
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            invitation = services.invite(current_user, form.email.data, form.name.data, "mentor")
+            invitation = services.invite(current_user, form.email.data, form.name.data, Role.MENTOR)
             db.session.commit()
         except DomainError as error:
             show_error(form, error)
@@ -548,7 +548,7 @@ def audit():
         statement = statement.where(AuditEvent.created_at >= start, AuditEvent.created_at < end)
     pagination = paginate(statement, PER_PAGE)
     actions = db.session.scalars(sa.select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
-    admins = db.session.scalars(sa.select(User).where(User.role == "admin").order_by(User.name)).all()
+    admins = db.session.scalars(sa.select(User).where(User.role == Role.ADMIN).order_by(User.name)).all()
     filters = {
         "action": action,
         "actor": actor,

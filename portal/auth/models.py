@@ -67,6 +67,16 @@ class User(db.Model):
     def is_anonymous(self) -> bool:
         return False
 
+    @classmethod
+    def active_mentor_clause(cls) -> sa.ColumnElement[bool]:
+        """SQL: the row is an active mentor's."""
+        return sa.and_(cls.role == Role.MENTOR, cls.active.is_(True))
+
+    @classmethod
+    def active_mentors(cls) -> sa.Select:
+        """Every active mentor, by name (a statement: narrow its columns, count or page it as needed)."""
+        return sa.select(cls).where(cls.active_mentor_clause()).order_by(cls.name, cls.id)
+
     def get_id(self) -> str:
         """Session identity: the id and the session version, so old cookies stop working."""
         return f"{self.id}:{self.session_version}"

@@ -21,7 +21,7 @@ from portal.extensions import db, limiter
 from portal.forms import EmptyForm, choices
 from portal.pagination import paginate
 from portal.security import role_required
-from portal.statuses import OPEN_REVIEW, REVIEW_STATUS_LABELS, ReviewStatus
+from portal.statuses import OPEN_REVIEW, REVIEW_STATUS_LABELS, ReviewStatus, Role
 from portal.storage import StorageError, storage_for
 from portal.timeutil import format_local
 from portal.views import flash_refusal, show_error, stored_file_response
@@ -45,7 +45,7 @@ def _own_document(document_id: int) -> CVDocument:
 
 
 @bp.route("/", methods=["GET", "POST"])
-@role_required("candidate")
+@role_required(Role.CANDIDATE)
 @limiter.limit(lambda: current_app.config["UPLOAD_RATE_LIMIT"], methods=["POST"])
 def index():
     form = UploadForm()
@@ -76,7 +76,7 @@ def index():
 
 
 @bp.route("/<int:document_id>", methods=["GET", "POST"])
-@role_required("candidate")
+@role_required(Role.CANDIDATE)
 def detail(document_id: int):
     document = _own_document(document_id)
     form = ReviewRequestForm()
@@ -132,7 +132,7 @@ def download(document_id: int):
 
 
 @bp.route("/<int:document_id>/current", methods=["POST"])
-@role_required("candidate")
+@role_required(Role.CANDIDATE)
 def make_current(document_id: int):
     document = _own_document(document_id)
     if not EmptyForm().validate_on_submit():
@@ -144,7 +144,7 @@ def make_current(document_id: int):
 
 
 @bp.route("/<int:document_id>/delete", methods=["POST"])
-@role_required("candidate")
+@role_required(Role.CANDIDATE)
 def delete(document_id: int):
     document = _own_document(document_id)
     if not EmptyForm().validate_on_submit():
@@ -238,13 +238,13 @@ def _button_action(review_id: int, action, success: str, target: str | None = No
 
 
 @reviews_bp.route("/<int:review_id>/withdraw", methods=["POST"])
-@role_required("candidate")
+@role_required(Role.CANDIDATE)
 def withdraw(review_id: int):
     return _button_action(review_id, lambda r: services.withdraw_review(r, current_user), "Review request withdrawn.")
 
 
 @reviews_bp.route("/<int:review_id>/claim", methods=["POST"])
-@role_required("mentor")
+@role_required(Role.MENTOR)
 def claim(review_id: int):
     item = db.session.get(CVReview, review_id)
     if item is None or not rules.can_view_review(current_user, item):
@@ -258,7 +258,7 @@ def claim(review_id: int):
 
 
 @reviews_bp.route("/<int:review_id>/release", methods=["POST"])
-@role_required("mentor", "admin")
+@role_required(Role.MENTOR, Role.ADMIN)
 def release(review_id: int):
     return _button_action(
         review_id,
@@ -269,7 +269,7 @@ def release(review_id: int):
 
 
 @reviews_bp.route("/queue")
-@role_required("mentor")
+@role_required(Role.MENTOR)
 def queue():
     waiting = paginate(services.queue_query(), QUEUE_PER_PAGE)
     mine = paginate(services.reviewer_query(current_user), QUEUE_PER_PAGE, arg="mine")
@@ -279,13 +279,11 @@ def queue():
 
 
 @reviews_bp.route("/all")
-@role_required("admin")
+@role_required(Role.ADMIN)
 def all_reviews():
     status = request.args.get("status") if request.args.get("status") in REVIEW_STATUS_LABELS else None
     pagination = paginate(services.all_reviews_query(status), 50, count=True)
-    mentors = db.session.scalars(
-        sa.select(User).where(User.role == "mentor", User.active.is_(True)).order_by(User.name)
-    ).all()
+    mentors = db.session.scalars(User.active_mentors()).all()
     form = AssignForm()
     form.mentor.choices = choices([(0, "Choose a mentor")] + [(m.id, m.name) for m in mentors])
     return render_template(
@@ -300,7 +298,7 @@ def all_reviews():
 
 
 @reviews_bp.route("/<int:review_id>/assign", methods=["POST"])
-@role_required("admin")
+@role_required(Role.ADMIN)
 def assign(review_id: int):
     item = _review(review_id)
     form = AssignForm()

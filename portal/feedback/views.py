@@ -15,6 +15,7 @@ from portal.feedback.forms import FeedbackForm, RatingForm
 from portal.feedback.rubric import CRITERIA, CRITERIA_BY_KEY, READINESS
 from portal.pagination import paginate
 from portal.security import role_required
+from portal.statuses import Role
 from portal.views import flash_refusal, show_error
 
 bp = Blueprint("feedback", __name__, url_prefix="/feedback")
@@ -90,7 +91,7 @@ def _session_page(booking, feedback, form, problem=None, rating_form=None, statu
 
 
 @bp.route("/sessions/<int:booking_id>/rate", methods=["POST"])
-@role_required("candidate")
+@role_required(Role.CANDIDATE)
 def rate(booking_id: int):
     booking, feedback = _session(booking_id)
     form = RatingForm()
@@ -107,7 +108,7 @@ def rate(booking_id: int):
 
 
 @bp.route("/progress")
-@role_required("candidate")
+@role_required(Role.CANDIDATE)
 def progress():
     data = services.progress(current_user)
     return render_template(
@@ -122,7 +123,7 @@ def progress():
 
 
 @bp.route("/to-write")
-@role_required("mentor")
+@role_required(Role.MENTOR)
 def pending():
     waiting = paginate(services.awaiting_feedback_query(current_user.id), 25)
     drafts = services.draft_booking_ids([booking.id for booking in waiting.items])
@@ -130,7 +131,7 @@ def pending():
 
 
 @bp.route("/overview")
-@role_required("admin")
+@role_required(Role.ADMIN)
 def overview():
     overdue = (
         db.session.scalars(services.awaiting_feedback_query(older_than=services.OVERDUE_AFTER).limit(200))

@@ -28,7 +28,7 @@ from portal.insights.models import InsightRevision
 from portal.interviews.availability import local_to_utc
 from portal.pagination import paginate
 from portal.security import role_required
-from portal.statuses import ARTICLE_STATUS_LABELS, TAG_KIND_LABELS, ArticleStatus
+from portal.statuses import ARTICLE_STATUS_LABELS, TAG_KIND_LABELS, ArticleStatus, Role
 from portal.timeutil import to_local
 from portal.views import flash_refusal, show_error
 
@@ -112,7 +112,7 @@ def feed():
 
 
 @bp.route("/insights/mine")
-@role_required("mentor", "admin")
+@role_required(Role.MENTOR, Role.ADMIN)
 def mine():
     return render_template(
         "insights/mine.html",
@@ -133,7 +133,7 @@ def _tag_choices(form: ArticleForm, keep: frozenset[int] = frozenset()) -> None:
 
 
 @bp.route("/insights/new", methods=["GET", "POST"])
-@role_required("mentor", "admin")
+@role_required(Role.MENTOR, Role.ADMIN)
 def new():
     form = ArticleForm()
     _tag_choices(form)
@@ -157,7 +157,7 @@ def _preview(form: ArticleForm):
 
 
 @bp.route("/insights/<int:article_id>/edit", methods=["GET", "POST"])
-@role_required("mentor", "admin")
+@role_required(Role.MENTOR, Role.ADMIN)
 def edit(article_id: int):
     found = services.editable_article(article_id, current_user)
     form = _article_as_saved(found) if request.method == "GET" else ArticleForm()
@@ -215,7 +215,7 @@ ACTIONS = {
 
 
 @bp.route("/insights/<int:article_id>/<any(submit, return, archive):action>", methods=["POST"])
-@role_required("mentor", "admin")
+@role_required(Role.MENTOR, Role.ADMIN)
 def change(article_id: int, action: str):
     found = services.editable_article(article_id, current_user)
     form = VersionForm()
@@ -233,7 +233,7 @@ def change(article_id: int, action: str):
 
 
 @bp.route("/insights/<int:article_id>/publish", methods=["POST"])
-@role_required("mentor", "admin")
+@role_required(Role.MENTOR, Role.ADMIN)
 def publish(article_id: int):
     found = services.editable_article(article_id, current_user)
     form = PublishForm()
@@ -263,7 +263,7 @@ def publish(article_id: int):
 
 
 @bp.route("/insights/<int:article_id>/revisions")
-@role_required("mentor", "admin")
+@role_required(Role.MENTOR, Role.ADMIN)
 def revisions(article_id: int):
     found = services.editable_article(article_id, current_user)
     return render_template(
@@ -272,7 +272,7 @@ def revisions(article_id: int):
 
 
 @bp.route("/insights/revisions/<int:revision_id>/restore", methods=["POST"])
-@role_required("mentor", "admin")
+@role_required(Role.MENTOR, Role.ADMIN)
 def restore(revision_id: int):
     revision = db.get_or_404(InsightRevision, revision_id)
     found = services.editable_article(revision.article_id, current_user)
@@ -288,7 +288,7 @@ def restore(revision_id: int):
 
 
 @bp.route("/insights/saved")
-@role_required("candidate")
+@role_required(Role.CANDIDATE)
 def saved():
     return render_template(
         "insights/saved.html",
@@ -317,7 +317,7 @@ def save(slug: str, action: str):
 
 
 @bp.route("/insights/editors/<int:user_id>/<any(grant, revoke):change>", methods=["POST"])
-@role_required("admin")
+@role_required(Role.ADMIN)
 def set_editor(user_id: int, change: str):
     person = db.get_or_404(User, user_id)
     if not VersionForm().validate_on_submit():
@@ -333,7 +333,7 @@ def set_editor(user_id: int, change: str):
 
 
 @bp.route("/insights/interests", methods=["GET", "POST"])
-@role_required("candidate")
+@role_required(Role.CANDIDATE)
 def interests():
     form = InterestsForm(
         data={"tags": sorted(services.interests_of(current_user))} if request.method == "GET" else None
@@ -363,7 +363,7 @@ def _tag_or_404(tag_id: int):
 
 
 @bp.route("/insights/tag-lists", methods=["GET", "POST"])
-@role_required("admin")
+@role_required(Role.ADMIN)
 def tag_lists():
     form = TagForm()
     form.kind.choices = [("", "Choose a list"), *((kind.value, label) for kind, label in TAG_KIND_LABELS.items())]
@@ -380,7 +380,7 @@ def tag_lists():
 
 
 @bp.route("/insights/tag-lists/<int:tag_id>", methods=["GET", "POST"])
-@role_required("admin")
+@role_required(Role.ADMIN)
 def rename_tag(tag_id: int):
     tag = _tag_or_404(tag_id)
     form = RenameTagForm(data={"name": tag.name} if request.method == "GET" else None)
@@ -397,7 +397,7 @@ def rename_tag(tag_id: int):
 
 
 @bp.route("/insights/tag-lists/<int:tag_id>/<any(retire, restore):change>", methods=["POST"])
-@role_required("admin")
+@role_required(Role.ADMIN)
 def retire_tag(tag_id: int, change: str):
     tag = _tag_or_404(tag_id)
     if EmptyForm().validate_on_submit():

@@ -20,7 +20,7 @@ from portal.interviews.forms import BulkCancelForm, EditSlotForm, type_ways_hint
 from portal.interviews.models import Booking, InterviewType, Slot
 from portal.pagination import paginate
 from portal.security import role_required
-from portal.statuses import BOOKING_STATUS_LABELS, LIVE
+from portal.statuses import BOOKING_STATUS_LABELS, LIVE, Role
 from portal.timeutil import to_local
 from portal.views import date_arg, int_arg, show_error
 
@@ -30,7 +30,7 @@ BOOKINGS_PER_PAGE = 50
 
 
 def _mentors() -> list[User]:
-    return list(db.session.scalars(sa.select(User).where(User.role == "mentor").order_by(User.name)))
+    return list(db.session.scalars(sa.select(User).where(User.role == Role.MENTOR).order_by(User.name)))
 
 
 def _types() -> list[InterviewType]:
@@ -71,7 +71,7 @@ def week_grids(mentors: list[User], slots: list[Slot], monday: date, zone_name: 
 
 
 @bp.route("/")
-@role_required("admin")
+@role_required(Role.ADMIN)
 def week():
     problems: list[str] = []
     chosen = date_arg("week", problems, "Week") or to_local(utcnow(), current_user.timezone).date()
@@ -135,7 +135,7 @@ def week():
 
 
 @bp.route("/slots/<int:slot_id>/edit", methods=["GET", "POST"])
-@role_required("admin")
+@role_required(Role.ADMIN)
 def edit_slot(slot_id: int):
     slot = availability.load_slot_for_change(slot_id, current_user)
     form = EditSlotForm()
@@ -173,7 +173,7 @@ def edit_slot(slot_id: int):
 
 
 @bp.route("/bulk-cancel", methods=["GET", "POST"])
-@role_required("admin")
+@role_required(Role.ADMIN)
 def bulk_cancel():
     form = BulkCancelForm()
     form.mentor.choices = choices([(0, "Choose a mentor")] + [(m.id, m.name) for m in _mentors()])
@@ -204,7 +204,7 @@ def bulk_cancel():
 
 
 @bp.route("/bookings")
-@role_required("admin")
+@role_required(Role.ADMIN)
 def bookings():
     problems: list[str] = []
     status = request.args.get("status") if request.args.get("status") in BOOKING_STATUS_LABELS else None

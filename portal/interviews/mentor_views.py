@@ -26,7 +26,7 @@ from portal.interviews.forms import (
 from portal.interviews.models import InterviewType, Slot
 from portal.pagination import paginate
 from portal.security import is_safe_next, role_required
-from portal.statuses import SlotStatus
+from portal.statuses import Role, SlotStatus
 from portal.timeutil import to_local
 from portal.views import flash_refusal, show_error
 
@@ -58,9 +58,7 @@ def _choices(form) -> None:
     )
     form.meeting_mode.description = type_ways_hint(types)
     if hasattr(form, "mentor"):
-        mentors = db.session.scalars(
-            sa.select(User).where(User.role == "mentor", User.active.is_(True)).order_by(User.name)
-        ).all()
+        mentors = db.session.scalars(User.active_mentors()).all()
         form.mentor.choices = choices([(0, "Choose a mentor")] + [(m.id, m.name) for m in mentors])
 
 
@@ -80,7 +78,7 @@ def _back_to_availability(mentor: User):
 
 
 @bp.route("/availability")
-@role_required("mentor", "admin")
+@role_required(Role.MENTOR, Role.ADMIN)
 def availability_page():
     mentor = _target_mentor()
     if mentor is None:
@@ -99,7 +97,7 @@ def availability_page():
 
 
 @bp.route("/availability/slot", methods=["GET", "POST"])
-@role_required("mentor", "admin")
+@role_required(Role.MENTOR, Role.ADMIN)
 def add_slot():
     mentor = _target_mentor()
     form = SlotForm()
@@ -129,7 +127,7 @@ def add_slot():
 
 
 @bp.route("/availability/series", methods=["GET", "POST"])
-@role_required("mentor", "admin")
+@role_required(Role.MENTOR, Role.ADMIN)
 def add_series():
     mentor = _target_mentor()
     form = SeriesForm()
@@ -189,7 +187,7 @@ def _managed_slot(slot_id: int) -> Slot:
 
 
 @bp.route("/slots/<int:slot_id>/remove", methods=["POST"])
-@role_required("mentor", "admin")
+@role_required(Role.MENTOR, Role.ADMIN)
 def remove_slot(slot_id: int):
     slot = _managed_slot(slot_id)
     form = EmptyForm()
@@ -206,7 +204,7 @@ def remove_slot(slot_id: int):
 
 
 @bp.route("/slots/<int:slot_id>/cancel", methods=["GET", "POST"])
-@role_required("mentor", "admin")
+@role_required(Role.MENTOR, Role.ADMIN)
 def cancel_slot(slot_id: int):
     slot = _managed_slot(slot_id)
     booking = availability.live_booking(slot)
@@ -226,7 +224,7 @@ def cancel_slot(slot_id: int):
 
 
 @bp.route("/meeting-link", methods=["GET", "POST"])
-@role_required("mentor")
+@role_required(Role.MENTOR)
 def meeting_link():
     """A mentor's own video meeting link: set on the account page; this page shows the form again when it is wrong."""
     form = MeetingLinkForm()
@@ -250,7 +248,7 @@ def meeting_link():
 
 
 @bp.route("/schedule")
-@role_required("mentor", "admin")
+@role_required(Role.MENTOR, Role.ADMIN)
 def schedule():
     mentor = _target_mentor()
     if mentor is None:
@@ -278,7 +276,7 @@ def schedule():
 
 
 @bp.route("/bookings/<int:booking_id>/outcome", methods=["POST"])
-@role_required("mentor", "admin")
+@role_required(Role.MENTOR, Role.ADMIN)
 def record_outcome(booking_id: int):
     booking = services.load_booking(booking_id, current_user)
     form = OutcomeForm()

@@ -67,8 +67,7 @@ def _bookable(
             Slot.starts_at >= max(earliest, start or earliest),
             Slot.starts_at <= min(latest, end or latest),
             ~_live_booking_exists(),
-            User.active.is_(True),
-            User.role == "mentor",
+            User.active_mentor_clause(),
             InterviewType.active.is_(True),
         )
         .order_by(Slot.starts_at, Slot.id)

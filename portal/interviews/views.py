@@ -30,6 +30,7 @@ from portal.interviews.models import Booking, InterviewType, Slot
 from portal.live import calendar as live_calendar
 from portal.pagination import Page, paginate
 from portal.security import role_required
+from portal.statuses import Role
 from portal.timeutil import format_local, to_local
 from portal.views import date_arg, flash_refusal, int_arg, next_or_home, show_error
 
@@ -150,9 +151,7 @@ def slot_browser(exclude_slot: Slot | None = None, only_type_id: int | None = No
         .where(InterviewType.active.is_(True), InterviewType.id == only_type_id if only_type_id else sa.true())
         .order_by(InterviewType.name)
     ).all()
-    mentors = db.session.execute(
-        sa.select(User.id, User.name).where(User.role == "mentor", User.active.is_(True)).order_by(User.name)
-    ).all()
+    mentors = db.session.execute(User.active_mentors().with_only_columns(User.id, User.name)).all()
     kept = {key: filters[key] for key in ("type", "mentor") if filters[key]}
     return {
         "pagination": times,
@@ -298,7 +297,7 @@ def _slot_taken_page(slot: Slot | None):
 
 
 @bp.route("/slots/<int:slot_id>/book", methods=["GET", "POST"])
-@role_required("candidate")
+@role_required(Role.CANDIDATE)
 @limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"], methods=["POST"])
 def book(slot_id: int):
     slot = db.get_or_404(Slot, slot_id)
@@ -341,7 +340,7 @@ def book(slot_id: int):
 
 
 @bp.route("/bookings")
-@role_required("candidate")
+@role_required(Role.CANDIDATE)
 def my_bookings():
     now = utcnow()
     upcoming = db.session.scalars(services.candidate_bookings_query(current_user, True, now)).unique().all()
@@ -368,7 +367,7 @@ def booking(booking_id: int):
 
 
 @bp.route("/bookings/<int:booking_id>/phone", methods=["POST"])
-@role_required("candidate")
+@role_required(Role.CANDIDATE)
 def give_phone(booking_id: int):
     item = services.load_booking(booking_id, current_user)
     if item.candidate_id != current_user.id:

@@ -22,7 +22,7 @@ from portal.live.meeting import meeting_of, mode_of
 from portal.live.models import LiveSession
 from portal.pagination import paginate
 from portal.security import role_required
-from portal.statuses import MeetingMode
+from portal.statuses import MeetingMode, Role
 from portal.timeutil import to_local
 from portal.views import flash_refusal, show_error
 
@@ -71,7 +71,7 @@ def session(session_id: int):
 
 
 @bp.route("/<int:session_id>/register", methods=["GET", "POST"])
-@role_required("candidate")
+@role_required(Role.CANDIDATE)
 @limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"], methods=["POST"])
 def register(session_id: int):
     item = _session_or_404(session_id)
@@ -92,7 +92,7 @@ def register(session_id: int):
 
 
 @bp.route("/<int:session_id>/cancel-registration", methods=["POST"])
-@role_required("candidate")
+@role_required(Role.CANDIDATE)
 def cancel_registration(session_id: int):
     item = _session_or_404(session_id)
     registration = services.registration_of(item, current_user)
@@ -110,7 +110,7 @@ def cancel_registration(session_id: int):
 
 
 @bp.route("/<int:session_id>/calendar.ics")
-@role_required("candidate")
+@role_required(Role.CANDIDATE)
 def calendar_file(session_id: int):
     item = _session_or_404(session_id)
     registration = services.registration_of(item, current_user)
@@ -127,7 +127,7 @@ def calendar_file(session_id: int):
 
 
 @bp.route("/mine")
-@role_required("candidate")
+@role_required(Role.CANDIDATE)
 def mine():
     page = paginate(services.my_registrations_query(current_user), SESSIONS_PER_PAGE)
     return render_template("live/mine.html", page=page, now=utcnow())
@@ -140,7 +140,7 @@ def manager_required(view: F) -> F:
     """Admins and editor mentors only: anonymous users log in first, everyone else gets 403."""
 
     @wraps(view)
-    @role_required("admin", "mentor")
+    @role_required(Role.ADMIN, Role.MENTOR)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if not services.can_manage(current_user):
             abort(403)

@@ -282,19 +282,13 @@ class MentorCard:
     focus_areas: str
 
 
-def _active_mentors() -> sa.Select:
-    return sa.select(User).where(User.role == "mentor", User.active.is_(True))
-
-
 def mentors_version() -> str:
     """What the home page's mentor list depends on (how many, and the newest change to any of them), looked up at
     most every PUBLIC_PAGES_RECHECK_SECONDS in each process, like the pages' revisions."""
 
     def look_up() -> str:
         count, changed = db.session.execute(
-            sa.select(sa.func.count(User.id), sa.func.max(User.updated_at)).where(
-                User.role == "mentor", User.active.is_(True)
-            )
+            sa.select(sa.func.count(User.id), sa.func.max(User.updated_at)).where(User.active_mentor_clause())
         ).one()
         return f"mentors:{count}:{changed.isoformat() if changed else '-'}"
 
@@ -303,6 +297,6 @@ def mentors_version() -> str:
 
 def home_mentors() -> tuple[list[MentorCard], int]:
     """The first HOME_MENTORS active mentors by name, and how many there are in all."""
-    shown = db.session.scalars(_active_mentors().order_by(User.name, User.id).limit(HOME_MENTORS)).all()
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(_active_mentors().subquery()))
+    shown = db.session.scalars(User.active_mentors().limit(HOME_MENTORS)).all()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(User.active_mentors().order_by(None).subquery()))
     return [MentorCard(mentor.name, mentor.initials, mentor.focus_areas) for mentor in shown], total or 0

@@ -18,6 +18,7 @@ from portal.forms import EmptyForm, PlainText
 from portal.privacy import erasure
 from portal.rules import contact
 from portal.security import no_store, role_required
+from portal.statuses import Role
 from portal.storage import StorageError
 from portal.views import flash_refusal, limited, password_again_wait, show_error, wrong_password_again
 
@@ -84,7 +85,7 @@ def closed():
 
 
 @bp.route("/admin/users/<int:user_id>/reopen", methods=["POST"])
-@role_required("admin")
+@role_required(Role.ADMIN)
 def reopen(user_id: int):
     person = db.get_or_404(User, user_id)
     if not EmptyForm().validate_on_submit():
@@ -99,7 +100,7 @@ def reopen(user_id: int):
 
 
 @bp.route("/admin/users/<int:user_id>/erase", methods=["GET", "POST"])
-@role_required("admin")
+@role_required(Role.ADMIN)
 def erase(user_id: int):
     """Erase a person's data now, after the admin types their email address."""
     person = db.get_or_404(User, user_id)

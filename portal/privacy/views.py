@@ -15,6 +15,7 @@ from portal.pagination import paginate
 from portal.privacy import exports
 from portal.privacy.models import DataExport, ExportStatus
 from portal.security import role_required
+from portal.statuses import Role
 from portal.views import flash_refusal, stored_file_response
 
 bp = Blueprint("privacy", __name__)
@@ -52,7 +53,7 @@ def request_mine():
 
 
 @bp.route("/admin/users/<int:user_id>/data-exports")
-@role_required("admin")
+@role_required(Role.ADMIN)
 def admin_exports(user_id: int):
     person = db.get_or_404(User, user_id)
     return render_template(
@@ -65,7 +66,7 @@ def admin_exports(user_id: int):
 
 
 @bp.route("/admin/users/<int:user_id>/data-exports", methods=["POST"])
-@role_required("admin")
+@role_required(Role.ADMIN)
 def admin_request(user_id: int):
     person = db.get_or_404(User, user_id)
     if not EmptyForm().validate_on_submit():

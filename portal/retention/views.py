@@ -11,13 +11,14 @@ from portal.pagination import paginate
 from portal.retention import services
 from portal.retention.models import Trigger
 from portal.security import role_required
+from portal.statuses import Role
 
 bp = Blueprint("retention", __name__, url_prefix="/admin/retention")
 RUNS_PER_PAGE = 20
 
 
 @bp.before_request
-@role_required("admin")
+@role_required(Role.ADMIN)
 def admins_only():
     return None
 

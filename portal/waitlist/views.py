@@ -14,7 +14,7 @@ from portal.forms import EmptyForm, choices, optional_id
 from portal.interviews.models import InterviewType
 from portal.interviews.services import SlotTaken
 from portal.security import role_required
-from portal.statuses import IN_LINE
+from portal.statuses import IN_LINE, Role
 from portal.views import flash_refusal, show_error
 from portal.waitlist import services
 from portal.waitlist.forms import AcceptForm, JoinForm
@@ -28,9 +28,7 @@ def _join_form() -> JoinForm:
     types = db.session.scalars(
         sa.select(InterviewType).where(InterviewType.active.is_(True)).order_by(InterviewType.name)
     ).all()
-    mentors = db.session.scalars(
-        sa.select(User).where(User.role == "mentor", User.active.is_(True)).order_by(User.name)
-    ).all()
+    mentors = db.session.scalars(User.active_mentors()).all()
     form.interview_type.choices = choices([(0, "Choose a type")] + [(t.id, t.name) for t in types])
     form.mentor.choices = choices([(0, "Any mentor")] + [(m.id, m.name) for m in mentors])
     if request.method == "GET":
@@ -42,7 +40,7 @@ def _join_form() -> JoinForm:
 
 
 @bp.route("/", methods=["GET", "POST"])
-@role_required("candidate")
+@role_required(Role.CANDIDATE)
 def index():
     form = _join_form()
     if form.validate_on_submit():
@@ -75,7 +73,7 @@ def index():
 
 
 @bp.route("/<int:entry_id>/leave", methods=["POST"])
-@role_required("candidate")
+@role_required(Role.CANDIDATE)
 def leave(entry_id: int):
     entry = db.get_or_404(WaitlistEntry, entry_id)
     if not EmptyForm().validate_on_submit():
@@ -94,7 +92,7 @@ def _hold(booking_id: int):
 
 
 @bp.route("/offers/<int:booking_id>", methods=["GET", "POST"])
-@role_required("candidate")
+@role_required(Role.CANDIDATE)
 def offer(booking_id: int):
     hold = _hold(booking_id)
     form = AcceptForm()
@@ -122,7 +120,7 @@ def offer(booking_id: int):
 
 
 @bp.route("/offers/<int:booking_id>/decline", methods=["POST"])
-@role_required("candidate")
+@role_required(Role.CANDIDATE)
 def decline(booking_id: int):
     hold = _hold(booking_id)
     if not EmptyForm().validate_on_submit():
@@ -137,6 +135,6 @@ def decline(booking_id: int):
 
 
 @bp.route("/all")
-@role_required("admin")
+@role_required(Role.ADMIN)
 def admin():
     return render_template("waitlist/admin.html", groups=services.waiting_by_type())
