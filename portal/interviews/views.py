@@ -79,7 +79,6 @@ class SlotChoice:
 
     id: int
     starts_at: datetime
-    day: date
     start: str  # "09:00 BST"
     end: str
     when: str  # "Mon 5 Oct 2026, 09:00 BST"
@@ -88,11 +87,9 @@ class SlotChoice:
 
     @classmethod
     def of(cls, row, zone_name: str) -> SlotChoice:
-        local_start = to_local(row.starts_at, zone_name)
         return cls(
             id=row.id,
             starts_at=row.starts_at,
-            day=local_start.date(),
             start=format_local(row.starts_at, zone_name, with_date=False),
             end=format_local(row.ends_at, zone_name, with_date=False),
             when=format_local(row.starts_at, zone_name),
@@ -158,7 +155,6 @@ def slot_browser(exclude_slot: Slot | None = None, only_type_id: int | None = No
         "day": chosen,
         "first_open": first_open,
         "day_state": calendar_.state_of(chosen),
-        "day_chosen": filters["day"] is not None,
         "times": choices_,
         "earlier_day": calendar_.day_before(chosen),
         "later_day": calendar_.day_after(chosen),
