@@ -57,6 +57,7 @@ class CandidateHome:
     weakest_average: float | None
     practise_type: InterviewType | None
     steps: list[NextStep]
+    meeting_links: dict[int, str | None]  # the next session's mentor's own meeting link, looked up once
 
 
 def _first_line(text: str) -> str | None:
@@ -118,6 +119,7 @@ def candidate_home(candidate: User, now: datetime) -> CandidateHome:
     steps = _candidate_steps(bool(sessions), holds, current_cv, latest_review, latest)
     return CandidateHome(
         next_session=sessions[0] if sessions else None,
+        meeting_links=mentor_links({sessions[0].slot.mentor_id}) if sessions else {},
         upcoming=len(sessions),
         holds=holds,
         current_cv=current_cv,

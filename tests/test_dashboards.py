@@ -333,3 +333,20 @@ def test_the_mentor_agenda_uses_the_mentors_own_link_looked_up_once(app, people,
         db.session.commit()
     assert text(client.get("/")).count("Video call: https://zoom.us/j/1234567890") == 5
     assert statements_for_home() == one
+
+
+def test_the_candidate_home_looks_up_the_mentors_link_once_in_the_join_window(app, people, clock, count_queries):
+    """Join now, the link in full and the hint share one lookup of the mentor's link."""
+    with app.app_context():
+        mentor = db.session.get(User, people["mentor"])
+        make_booking(make_slot(mentor, NOW + timedelta(hours=2)), db.session.get(User, people["candidate"]))
+    client = as_user(app, "sam@example.org")
+
+    def link_lookups() -> int:
+        with count_queries() as statements:
+            assert client.get("/").status_code == 200
+        return sum("meeting_links" in statement for statement in statements)
+
+    assert link_lookups() == 1
+    clock.move_to(NOW + timedelta(hours=1, minutes=50))  # in the join window: Join now shows too
+    assert link_lookups() == 1
